@@ -1,0 +1,41 @@
+# Shared by scripts/test and scripts/demo: install what shipline needs, idempotently.
+# shellcheck shell=bash
+
+SYSTEM_PACKAGES=(git haproxy nginx-light iproute2 procps)
+PYTHON=${PYTHON:-python3}
+
+setup_system_packages() {
+  local missing=()
+  command -v git >/dev/null || missing+=(git)
+  command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+  command -v ps >/dev/null || missing+=(procps)
+  ((${#missing[@]})) || return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "scripts: missing system packages: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run again" >&2
+    return 1
+  fi
+  echo "scripts: installing ${missing[*]} with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts nothing by itself in a container, but stop them if it did: tests start their own.
+  (service nginx stop; service haproxy stop) >/dev/null 2>&1 || true
+}
+
+setup_venv() {
+  if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "scripts: shipline needs Python 3.11 or newer; $PYTHON is $("$PYTHON" --version 2>&1)" >&2
+    return 1
+  fi
+  [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
+  local stamp=.venv/.shipline-installed
+  if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+    echo "scripts: installing shipline and its dev dependencies into .venv" >&2
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' >&2 || true
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' >&2 || true
+    .venv/bin/python -c 'import shipline' || { echo "scripts: installing shipline failed" >&2; return 1; }
+    touch "$stamp"
+  fi
+  export PATH="$PWD/.venv/bin:$PATH"
+}

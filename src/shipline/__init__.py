@@ -1,0 +1,3 @@
+"""shipline: one manifest, a production GitHub Actions pipeline."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,23 @@
+"""The registry of commands: name -> module. The order is the order of `--help`."""
+
+COMMANDS = {
+    name: f"shipline.commands.{name.replace('-', '_')}"
+    for name in (
+        "init",
+        "generate",
+        "check",
+        "plan",
+        "schema",
+        "build",
+        "test",
+        "scan",
+        "loadtest",
+        "smoke",
+        "deploy",
+        "rollback",
+        "status",
+        "act",
+        "dora",
+        "incident",
+    )
+}

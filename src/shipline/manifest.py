@@ -1,0 +1,593 @@
+"""The one place the `shipline.yml` schema lives.
+
+Pydantic models with ``extra="forbid"``; `load()` reads the file with the safe YAML
+loader and turns every validation error into a located, human message (see
+`shipline.validation`). `shipline schema` prints `Manifest`'s JSON Schema.
+
+Defaults come from operations practice (DESIGN.md): roll back when the error rate is
+over 5% or p95 over 3 s; canary steps 5, 25, 50, 100%.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from shipline import validation, yamlfile
+from shipline.errors import InputError, Problem
+
+SCHEMA_URL = "https://raw.githubusercontent.com/shipline/shipline/v1/schema/shipline.schema.json"
+
+LANGUAGES = ("python", "node", "go", "container")
+DEFAULT_RUNTIME = {"python": "3.12", "node": "20", "go": "1.22", "container": None}
+SEVERITIES = ("critical", "high", "medium", "low", "none")
+INCIDENT_SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?!s))?\s*(?:(\d+(?:\.\d+)?)s)?\s*(?:(\d+(?:\.\d+)?)ms)?\s*$")
+_NAME = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def _quote(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90``, ``1.5``, ``"30s"``, ``"5m"``, ``"1h30m"`` or ``"500ms"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 30s, 5m or 1h, got {_quote(value)}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip() and (m := _DURATION.match(value)):
+        h, mins, s, ms = (float(g) if g else 0.0 for g in m.groups())
+        seconds = h * 3600 + mins * 60 + s + ms / 1000
+    else:
+        raise ValueError(f"expected a duration such as 30s, 5m or 1h, got {_quote(value)}")
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative, got {_quote(value)}")
+    return seconds
+
+
+def parse_fraction(value: Any) -> float:
+    """A share from ``0.05`` or ``"5%"``, between 0 and 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a share such as 5% or 0.05, got {_quote(value)}")
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            share = float(value.strip()[:-1]) / 100
+        except ValueError:
+            raise ValueError(f"expected a share such as 5% or 0.05, got {_quote(value)}") from None
+    elif isinstance(value, (int, float)):
+        share = float(value)
+    else:
+        raise ValueError(f"expected a share such as 5% or 0.05, got {_quote(value)}")
+    if not 0 <= share <= 1:
+        raise ValueError(f"a share must be between 0% and 100%, got {_quote(value)}")
+    return share
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}], "description": "seconds, or 30s, 5m, 1h30m, 500ms"}),
+]
+Fraction = Annotated[
+    float,
+    BeforeValidator(parse_fraction),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^\d+(\.\d+)?%$"}], "description": "a share: 0.05 or 5%"}),
+]
+Name = Annotated[str, Field(pattern=_NAME, description="lower-case letters, digits, '.', '_' and '-'")]
+UrlPath = Annotated[str, Field(pattern=r"^/", description="a path starting with /")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Status = Annotated[int, Field(ge=100, le=599)]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class Strict(BaseModel):
+    """Every section rejects unknown keys and is immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# -- kit, project, build, test --------------------------------------------------------
+
+
+class Kit(Strict):
+    """Where the generated workflows find shipline's actions."""
+
+    repository: str = Field("shipline/shipline", pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name of the kit")
+    ref: str = Field("v1", pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", description="a tag such as v1 or a full commit SHA")
+
+    @property
+    def pinned(self) -> bool:
+        """Whether ``ref`` is a full commit SHA."""
+        return bool(_SHA.match(self.ref))
+
+
+class Project(Strict):
+    """What is being shipped."""
+
+    name: Name
+    language: Literal["python", "node", "go", "container"]
+    runtime: str | None = Field(None, description="runtime version (3.12, 20, 1.22); defaults per language")
+    working_directory: str = Field(".", description="where commands run, relative to the repository root")
+
+    @property
+    def runtime_version(self) -> str | None:
+        """The runtime version, or the language's default."""
+        return self.runtime or DEFAULT_RUNTIME[self.language]
+
+
+class Build(Strict):
+    """How to build; empty means the language's default."""
+
+    command: str | None = Field(None, description="replaces the language's default build")
+    artifacts: list[str] = Field(default_factory=list, description="globs of files the build produces")
+    image: str | None = Field(None, description="container image name (language: container)")
+
+
+class Test(Strict):
+    """How to test."""
+
+    command: str | None = Field(None, description="default: pytest with JUnit XML and coverage (python), npm test, go test ./...")
+    matrix: list[str] = Field(default_factory=list, description="runtime versions to test on; default: the project's")
+    coverage_min: float | None = Field(None, ge=0, le=100, description="fail below this line coverage, in percent")
+    junit: str | None = Field(None, description="JUnit XML the command writes, when it is not the default")
+
+
+class Security(Strict):
+    """Security scan: semgrep and bandit, gating on new findings only."""
+
+    enabled: bool = True
+    semgrep: bool = True
+    bandit: bool | None = Field(None, description="default: on for python projects")
+    fail_on: Literal["critical", "high", "medium", "low", "none"] = "high"
+    rules: list[str] = Field(default_factory=list, description="extra semgrep configs: rule files or registry names")
+    paths: list[str] = Field(default_factory=lambda: ["."])
+    exclude: list[str] = Field(default_factory=list)
+    baseline: str = ".shipline/scan-baseline.json"
+    suppressions: str = ".shipline/suppressions.yml"
+
+
+# -- load test and smoke --------------------------------------------------------------
+
+
+class Slo(Strict):
+    """Service level objectives a load test must meet."""
+
+    p95_ms: float | None = Field(3000, gt=0)
+    p99_ms: float | None = Field(None, gt=0)
+    error_rate: Fraction = 0.05
+    min_rps: float | None = Field(None, ge=0)
+
+
+class Endpoint(Strict):
+    """A request the generic locustfile makes."""
+
+    name: str | None = None
+    path: UrlPath
+    method: HttpMethod = "GET"
+    weight: int = Field(1, ge=1)
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    expect_status: Status | list[Status] = 200
+    slo: Slo | None = None
+
+
+class Regression(Strict):
+    """How much worse than the baseline run a load test may be."""
+
+    max_p95_increase: Fraction = 0.2
+    max_rps_decrease: Fraction = 0.2
+
+
+class LoadTest(Strict):
+    """Load test with locust and SLO gates."""
+
+    enabled: bool = True
+    locustfile: str | None = Field(None, description="default: the generic locustfile driven by endpoints")
+    endpoints: list[Endpoint] = Field(default_factory=lambda: [Endpoint(path="/")])
+    users: int = Field(10, ge=1)
+    spawn_rate: float = Field(5, gt=0)
+    duration: Duration = 30
+    max_duration: Duration = 600
+    processes: int | Literal["auto"] = 1
+    environment: Name | None = Field(None, description="where the pipeline load-tests; default: the first environment")
+    slo: Slo = Field(default_factory=Slo)
+    regression: Regression = Field(default_factory=Regression)
+
+    @model_validator(mode="after")
+    def _duration_within_cap(self) -> LoadTest:
+        if self.duration > self.max_duration:
+            raise ValueError(f"duration {self.duration:g}s is over max_duration {self.max_duration:g}s")
+        return self
+
+
+class SmokeCheck(Strict):
+    """One request and what must come back."""
+
+    name: str | None = None
+    path: UrlPath
+    method: HttpMethod = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    expect_status: Status | list[Status] = 200
+    body_contains: str | None = None
+    json_equals: dict[str, Any] | None = Field(None, description="dotted JSON field -> expected value")
+    max_latency_ms: float | None = Field(None, gt=0)
+
+
+class Smoke(Strict):
+    """Smoke tests after every deploy."""
+
+    enabled: bool = True
+    checks: list[SmokeCheck] = Field(default_factory=lambda: [SmokeCheck(path="/healthz")])
+    deadline: Duration = 60
+    retry_interval: Duration = 1
+
+
+# -- environments and deploys ---------------------------------------------------------
+
+
+class Probe(Strict):
+    """The built-in metric provider: HTTP requests measuring errors and latency."""
+
+    path: UrlPath = "/"
+    requests: int = Field(20, ge=1, le=10_000, description="requests per measurement")
+    concurrency: int = Field(2, ge=1, le=64)
+    timeout: Duration = 5
+
+
+class Analysis(Strict):
+    """Promote or roll back, with Argo Rollouts' semantics."""
+
+    provider: Literal["probe"] = "probe"
+    interval: Duration = 10
+    count: int = Field(3, ge=1)
+    failure_limit: int = Field(0, ge=0)
+    consecutive_error_limit: int = Field(4, ge=0)
+    inconclusive: Literal["rollback", "promote"] = "rollback"
+    max_error_rate: Fraction = 0.05
+    max_p95_ms: float = Field(3000, gt=0)
+    relative_p95_factor: float | None = Field(None, ge=1, description="canary p95 at most stable p95 times this")
+    probe: Probe = Field(default_factory=Probe)
+
+
+class HaproxyRouter(Strict):
+    """Weights servers through haproxy's runtime API; no reload."""
+
+    type: Literal["haproxy"]
+    admin_socket: str = Field(description="path of haproxy's admin socket (stats socket ... level admin)")
+    backend: str = "app"
+    servers: dict[Literal["blue", "green"], str] = Field(default_factory=lambda: {"blue": "blue", "green": "green"})
+
+
+class NginxRouter(Strict):
+    """Writes an upstream include file, checks it with nginx -t, reloads gracefully."""
+
+    type: Literal["nginx"]
+    upstream_file: str
+    upstream: str = "app"
+    config: str | None = Field(None, description="nginx.conf for nginx -t and the reload")
+    nginx: str = "nginx"
+
+
+class CommandRouter(Strict):
+    """The user's own hooks; COLOR, PORT, VERSION and WEIGHT are in their environment."""
+
+    type: Literal["command"]
+    switch: str = Field(description="send all traffic to COLOR")
+    set_weights: str | None = Field(None, description="send WEIGHT percent to COLOR (canary)")
+
+
+Router = Annotated[HaproxyRouter | NginxRouter | CommandRouter, Field(discriminator="type")]
+ROUTER_TYPES = ("command", "haproxy", "nginx")
+
+
+class Slot(Strict):
+    """One of the two places a version runs."""
+
+    port: Port
+    host: str = "127.0.0.1"
+    start: str | None = Field(None, description="command shipline runs as a daemon; COLOR, PORT, VERSION set")
+    stop: str | None = Field(None, description="hook that stops the slot; default: signal the daemon")
+    health_url: str | None = Field(None, description="default: http://HOST:PORT + health_path")
+
+
+class Slots(Strict):
+    blue: Slot
+    green: Slot
+
+
+class Deploy(Strict):
+    """How an environment takes a new version."""
+
+    strategy: Literal["blue-green", "canary"] = "blue-green"
+    router: Router
+    slots: Slots
+    health_path: UrlPath = "/healthz"
+    health_timeout: Duration = 30
+    canary_steps: list[int] = Field(default_factory=lambda: [5, 25, 50, 100])
+    analysis: Analysis = Field(default_factory=Analysis)
+    keep_previous_for: Duration = Field(0, description="keep the old slot running this long after promotion")
+    lock_timeout: Duration = 300
+    state_dir: str = ".shipline/state"
+    on_rollback: list[str] = Field(default_factory=list, description="commands run after a rollback")
+
+    @field_validator("canary_steps")
+    @classmethod
+    def _steps_climb_to_100(cls, steps: list[int]) -> list[int]:
+        if not steps:
+            raise ValueError("canary_steps needs at least one step")
+        if any(not 0 < s <= 100 for s in steps):
+            raise ValueError(f"canary steps are percentages from 1 to 100, got {steps}")
+        if any(b <= a for a, b in zip(steps, steps[1:])):
+            raise ValueError(f"canary steps must increase, got {steps}")
+        if steps[-1] != 100:
+            raise ValueError(f"the last canary step must be 100, got {steps[-1]}")
+        return steps
+
+
+class IncidentRule(Strict):
+    """A severity that applies when the measurements that caused a rollback reach it."""
+
+    severity: Literal["P0", "P1", "P2", "P3", "P4"]
+    min_error_rate: Fraction | None = None
+    min_p95_ms: float | None = Field(None, gt=0)
+
+
+def _default_incident_rules() -> list[IncidentRule]:
+    return [
+        IncidentRule(severity="P0", min_error_rate=0.5),
+        IncidentRule(severity="P1", min_error_rate=0.05),
+        IncidentRule(severity="P2", min_p95_ms=3000),
+    ]
+
+
+class Incidents(Strict):
+    """Open a GitHub issue when this environment rolls back by itself."""
+
+    enabled: bool = False
+    rules: list[IncidentRule] = Field(default_factory=_default_incident_rules)
+    default_severity: Literal["P0", "P1", "P2", "P3", "P4"] = "P3"
+    labels: list[str] = Field(default_factory=lambda: ["incident"])
+
+
+class Environment(Strict):
+    """A place the pipeline deploys to, in order."""
+
+    name: Name
+    url: str = Field(pattern=r"^https?://", description="the live entry point")
+    github_environment: str | None = Field(None, description="GitHub environment (approvals); default: name")
+    approval: bool = Field(False, description="the job waits for the GitHub environment's reviewers")
+    allow_load_test: bool = Field(False, description="allow load tests against this environment's URL")
+    deploy: Deploy
+    incidents: Incidents = Field(default_factory=Incidents)
+
+    @property
+    def github_environment_name(self) -> str:
+        """The GitHub environment the deploy job runs in."""
+        return self.github_environment or self.name
+
+
+# -- services, overrides, pipeline ----------------------------------------------------
+
+
+class ServiceProject(Strict):
+    """A service's own language and runtime; the name comes from the service."""
+
+    language: Literal["python", "node", "go", "container"]
+    runtime: str | None = None
+
+
+class Service(Strict):
+    """One service of a monorepo; sections it leaves out come from the top level."""
+
+    name: Name
+    path: str
+    project: ServiceProject | None = None
+    build: Build | None = None
+    test: Test | None = None
+    security: Security | None = None
+    load_test: LoadTest | None = None
+    smoke: Smoke | None = None
+    environments: list[Environment] | None = None
+
+
+class Step(Strict):
+    """A step an override adds."""
+
+    id: Name
+    name: str | None = None
+    run: str | None = None
+    uses: str | None = None
+    with_: dict[str, str | int | float | bool] = Field(default_factory=dict, alias="with")
+    env: dict[str, str] = Field(default_factory=dict)
+    shell: str | None = None
+    if_: str | None = Field(None, alias="if")
+
+    @model_validator(mode="after")
+    def _run_or_uses(self) -> Step:
+        if (self.run is None) == (self.uses is None):
+            raise ValueError("a step needs exactly one of run or uses")
+        return self
+
+
+class Override(Strict):
+    """Change a generated job or step, addressed by id."""
+
+    job: str
+    step: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    with_: dict[str, str | int | float | bool] = Field(default_factory=dict, alias="with")
+    runs_on: str | list[str] | None = None
+    timeout_minutes: int | None = Field(None, ge=1, le=360)
+    before: Step | None = None
+    after: Step | None = None
+    remove: bool = False
+
+
+class Pipeline(Strict):
+    """Workflow-wide settings."""
+
+    default_branch: str = "main"
+    runs_on: str | list[str] = "ubuntu-latest"
+    timeout_minutes: int = Field(30, ge=1, le=360)
+
+
+class Manifest(Strict):
+    """A `shipline.yml`."""
+
+    version: Literal[1]
+    kit: Kit = Field(default_factory=Kit)
+    project: Project
+    pipeline: Pipeline = Field(default_factory=Pipeline)
+    build: Build = Field(default_factory=Build)
+    test: Test = Field(default_factory=Test)
+    security: Security = Field(default_factory=Security)
+    load_test: LoadTest = Field(default_factory=LoadTest)
+    smoke: Smoke = Field(default_factory=Smoke)
+    environments: list[Environment] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_unique_and_known(self) -> Manifest:
+        for what, names in (("environment", [e.name for e in self.environments]), ("service", [s.name for s in self.services])):
+            seen = {n for n in names if names.count(n) > 1}
+            if seen:
+                raise ValueError(f"{what} names must be unique; repeated: {', '.join(sorted(seen))}")
+        return self
+
+    def resolved_services(self) -> list[ServiceConfig]:
+        """Every service with its sections filled in; a single-service manifest gives one."""
+        if not self.services:
+            return [
+                ServiceConfig(
+                    name=self.project.name,
+                    path=self.project.working_directory,
+                    project=self.project,
+                    build=self.build,
+                    test=self.test,
+                    security=self.security,
+                    load_test=self.load_test,
+                    smoke=self.smoke,
+                    environments=self.environments,
+                )
+            ]
+        out = []
+        for s in self.services:
+            sp = s.project or ServiceProject(language=self.project.language, runtime=self.project.runtime)
+            out.append(
+                ServiceConfig(
+                    name=s.name,
+                    path=s.path,
+                    project=Project(name=s.name, language=sp.language, runtime=sp.runtime, working_directory=s.path),
+                    build=s.build or self.build,
+                    test=s.test or self.test,
+                    security=s.security or self.security,
+                    load_test=s.load_test or self.load_test,
+                    smoke=s.smoke or self.smoke,
+                    environments=s.environments if s.environments is not None else self.environments,
+                )
+            )
+        return out
+
+    def service(self, name: str | None) -> ServiceConfig:
+        """The named service, or the only one; an `InputError` listing the names otherwise."""
+        services = self.resolved_services()
+        if name is None:
+            if len(services) == 1:
+                return services[0]
+            names = ", ".join(s.name for s in services)
+            raise InputError(f"this manifest has several services; choose one with --service: {names}")
+        for s in services:
+            if s.name == name:
+                return s
+        names = ", ".join(s.name for s in services)
+        raise InputError(f'unknown service "{name}"{validation.did_you_mean(name, [s.name for s in services])}; expected one of: {names}')
+
+
+class ServiceConfig(Strict):
+    """Everything one service needs, after top-level defaults are applied."""
+
+    name: str
+    path: str
+    project: Project
+    build: Build
+    test: Test
+    security: Security
+    load_test: LoadTest
+    smoke: Smoke
+    environments: list[Environment]
+
+    def environment(self, name: str) -> Environment:
+        """The named environment, or an `InputError` listing the ones there are."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        names = [e.name for e in self.environments]
+        hint = validation.did_you_mean(name, names)
+        allowed = ", ".join(names) or "(none: add an environments section)"
+        raise InputError(f'unknown environment "{name}"{hint}; expected one of: {allowed}')
+
+    @property
+    def load_test_environment(self) -> Environment | None:
+        """The environment the pipeline load-tests after deploying to it."""
+        if self.load_test.environment:
+            return self.environment(self.load_test.environment)
+        return self.environments[0] if self.environments else None
+
+
+def _cross_checks(manifest: Manifest, doc: yamlfile.Document) -> list[Problem]:
+    """Checks that span sections, located at the value they are about."""
+    problems = []
+    names = [e.name for e in manifest.environments]
+    if manifest.load_test.environment and manifest.load_test.environment not in names:
+        hint = validation.did_you_mean(manifest.load_test.environment, names)
+        problems.append(
+            doc.problem(
+                ("load_test", "environment"),
+                f'unknown environment "{manifest.load_test.environment}"{hint}; expected one of: {", ".join(names) or "(none)"}',
+            )
+        )
+    return problems
+
+
+def parse(doc: yamlfile.Document) -> Manifest:
+    """Validate a loaded document as a manifest, reporting every problem at once."""
+    if doc.data is None:
+        raise InputError(problems=[Problem(doc.file, 1, 1, "the manifest is empty; start with `shipline init`")])
+    if not isinstance(doc.data, dict):
+        raise InputError(problems=[Problem(doc.file, 1, 1, f"a manifest is a mapping of sections, got {validation.kind(doc.data)}")])
+    manifest = validation.validate(Manifest, doc)
+    problems = _cross_checks(manifest, doc)
+    if problems:
+        raise InputError(problems=problems)
+    return manifest
+
+
+def load(path: Path, display: str | None = None) -> Manifest:
+    """Read, parse and validate the manifest at ``path``."""
+    return parse(yamlfile.load(path, display))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema editors use to complete and check `shipline.yml`."""
+    schema = Manifest.model_json_schema(by_alias=True)
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    schema["$id"] = SCHEMA_URL
+    schema["title"] = "shipline.yml"
+    return schema

@@ -1,0 +1,204 @@
+"""Pydantic validation errors rewritten for people, located in the user's file.
+
+`validate(Model, document)` returns the model or raises one `InputError` carrying every
+problem, each quoting the bad value, listing what is allowed and suggesting the
+nearest allowed name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shipline.errors import InputError, Problem
+from shipline.yamlfile import Document
+
+M = TypeVar("M", bound=BaseModel)
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean "x"?)`` for the closest choice, or the empty string."""
+    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{match[0]}"?)' if match else ""
+
+
+def kind(value: Any) -> str:
+    """A short description of a YAML value's type for messages."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f'a string ("{value}")'
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (dict, list)):
+        return kind(value)
+    return repr(value) if not isinstance(value, bool) else str(value).lower()
+
+
+def dotted(loc: Sequence[Any]) -> str:
+    """``environments[0].deploy.router`` from a location tuple."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the top level"
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types inside Optional, Annotated, list, dict and unions."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
+    if origin in (list, dict, tuple):
+        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
+    return [annotation]
+
+
+def _model_at(root: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The model class that holds the last key of ``loc`` (for listing its fields)."""
+    current: list[Any] = [root]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        nxt: list[Any] = []
+        for model in current:
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            for name, field in model.model_fields.items():
+                if part in (name, field.alias):
+                    nxt += _unwrap(field.annotation)
+        # a discriminated-union tag in the loc names the member model
+        tagged = [m for m in current if isinstance(m, type) and issubclass(m, BaseModel) and _tag_of(m) == part]
+        current = nxt or tagged or current
+    models = [m for m in current if isinstance(m, type) and issubclass(m, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _tag_of(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("type")
+    if field is None:
+        return None
+    args = typing.get_args(field.annotation)
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    """The keys a model accepts, by their YAML spelling."""
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+_EXPECTED = {
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+}
+
+
+def _union_tags(root: type[BaseModel], raw: tuple[Any, ...]) -> list[str]:
+    """The tags of a discriminated union at ``raw`` (for a missing `type`)."""
+    current: list[Any] = [root]
+    for part in raw:
+        if isinstance(part, int):
+            continue
+        nxt = []
+        for model in current:
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                for name, field in model.model_fields.items():
+                    if part in (name, field.alias):
+                        nxt += _unwrap(field.annotation)
+        current = nxt
+    return sorted(t for m in current if isinstance(m, type) and issubclass(m, BaseModel) and (t := _tag_of(m)))
+
+
+def _message(root: type[BaseModel], err: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, bool]:
+    """A human message for one pydantic error, and whether it is about the key itself."""
+    etype, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    raw = tuple(err["loc"])
+    where = dotted(loc[:-1]) if loc else "the top level"
+    last = loc[-1] if loc else ""
+    if etype == "extra_forbidden":
+        model = _model_at(root, raw)
+        allowed = field_names(model) if model else []
+        listing = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        return f'unknown key "{last}" in {where}{did_you_mean(str(last), allowed)}{listing}', True
+    if etype == "missing":
+        return f'missing required key "{last}" in {where}', True
+    if etype == "literal_error":
+        allowed = _QUOTED.findall(ctx.get("expected", "")) or [str(ctx.get("expected", ""))]
+        return f'unknown {last} {_show(value)}{did_you_mean(str(value), allowed)}; expected one of: {", ".join(allowed)}', False
+    if etype == "union_tag_invalid":
+        allowed = _QUOTED.findall(str(ctx.get("expected_tags", "")))
+        tag = ctx.get("tag")
+        return f'unknown {ctx.get("discriminator", "type").strip(chr(39))} "{tag}" in {dotted(loc[:-1] if loc[-1:] == ("type",) else loc)}{did_you_mean(str(tag), allowed)}; expected one of: {", ".join(allowed)}', False
+    if etype == "union_tag_not_found":
+        allowed = _union_tags(root, raw)
+        return f'{dotted(loc)} needs a "type" key; expected one of: {", ".join(allowed)}', False
+    if etype == "string_pattern_mismatch":
+        return f"{dotted(loc)}: {_show(value)} is not allowed here; it must match {ctx.get('pattern')}", False
+    if etype == "value_error":
+        return f"{dotted(loc)}: {str(ctx.get('error', err['msg']))}", False
+    if etype in _EXPECTED:
+        return f"{dotted(loc)}: {_EXPECTED[etype]}, got {kind(value)}", False
+    msg = err["msg"].replace("Input should be", "must be").replace("Value error, ", "")
+    return f"{dotted(loc)}: {msg}, got {_show(value)}", False
+
+
+def _clean_loc(raw: tuple[Any, ...], doc: Document) -> tuple[Any, ...]:
+    """Drop the parts pydantic adds (union tags, type names) that are not in the file."""
+    out: tuple[Any, ...] = ()
+    for i, part in enumerate(raw):
+        candidate = out + (part,)
+        if candidate in doc.values or i == len(raw) - 1:
+            out = candidate
+    return out
+
+
+def validate(model: type[M], doc: Document) -> M:
+    """Validate ``doc.data`` as ``model``; every problem at once as one `InputError`."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        problems: set[Problem] = set()
+        for err in exc.errors(include_url=False):
+            raw = tuple(err["loc"])
+            # a union with several members reports once per member; the literal tag
+            # member's errors name it in loc, which _clean_loc drops
+            loc = _clean_loc(raw, doc)
+            if err["type"] == "union_tag_invalid" and loc + ("type",) in doc.values:
+                loc = loc + ("type",)
+            message, about_key = _message(model, err, loc)
+            if err["type"] == "missing":
+                problems.add(doc.problem(loc[:-1], message))
+            else:
+                problems.add(doc.problem(loc, message, key=about_key))
+        raise InputError(problems=sorted(problems)) from None
