@@ -463,14 +463,6 @@ class Manifest(Strict):
     services: list[Service] = Field(default_factory=list)
     overrides: list[Override] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _names_unique_and_known(self) -> Manifest:
-        for what, names in (("environment", [e.name for e in self.environments]), ("service", [s.name for s in self.services])):
-            seen = {n for n in names if names.count(n) > 1}
-            if seen:
-                raise ValueError(f"{what} names must be unique; repeated: {', '.join(sorted(seen))}")
-        return self
-
     def resolved_services(self) -> list[ServiceConfig]:
         """Every service with its sections filled in; a single-service manifest gives one."""
         if not self.services:
@@ -554,6 +546,12 @@ class ServiceConfig(Strict):
 def _cross_checks(manifest: Manifest, doc: yamlfile.Document) -> list[Problem]:
     """Checks that span sections, located at the value they are about."""
     problems = []
+    for section, items in (("environments", manifest.environments), ("services", manifest.services)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.name in seen:
+                problems.append(doc.problem((section, i, "name"), f'{section[:-1]} name "{item.name}" is used twice; names must be unique'))
+            seen.add(item.name)
     names = [e.name for e in manifest.environments]
     if manifest.load_test.environment and manifest.load_test.environment not in names:
         hint = validation.did_you_mean(manifest.load_test.environment, names)

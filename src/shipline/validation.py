@@ -173,14 +173,41 @@ def _message(root: type[BaseModel], err: dict[str, Any], loc: tuple[Any, ...]) -
     return f"{dotted(loc)}: {msg}, got {_show(value)}", False
 
 
-def _clean_loc(raw: tuple[Any, ...], doc: Document) -> tuple[Any, ...]:
-    """Drop the parts pydantic adds (union tags, type names) that are not in the file."""
+def _clean_loc(raw: tuple[Any, ...], doc: Document, *, keep_last: bool) -> tuple[Any, ...]:
+    """Drop the parts pydantic adds (union tags, type names) that are not in the file.
+
+    ``keep_last`` keeps a final part that is absent from the file: the key of a
+    ``missing`` error.
+    """
     out: tuple[Any, ...] = ()
     for i, part in enumerate(raw):
         candidate = out + (part,)
-        if candidate in doc.values or i == len(raw) - 1:
+        if candidate in doc.values or (keep_last and i == len(raw) - 1):
             out = candidate
     return out
+
+
+def _alternative(err: dict[str, Any]) -> str:
+    """What one member of a union wanted, as a phrase: 'a whole number', "auto"."""
+    etype, ctx = err["type"], err.get("ctx") or {}
+    if etype == "literal_error":
+        return " or ".join(f'"{v}"' for v in _QUOTED.findall(ctx.get("expected", "")))
+    if etype in _EXPECTED:
+        return _EXPECTED[etype].removeprefix("expected ")
+    bounds = {"less_than_equal": "at most {le}", "greater_than_equal": "at least {ge}", "less_than": "below {lt}", "greater_than": "above {gt}"}
+    if etype in bounds:
+        return "a number " + bounds[etype].format(**ctx)
+    return err["msg"].replace("Input should be ", "a value ").replace("Value error, ", "")
+
+
+def _union_problem(doc: Document, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Problem:
+    alternatives = list(dict.fromkeys(_alternative(e) for e in errors))
+    return doc.problem(loc, f"{dotted(loc)}: expected {' or '.join(alternatives)}, got {kind(errors[0].get('input'))}")
+
+
+def _is_tag(root: type[BaseModel], raw: tuple[Any, ...], part: Any) -> bool:
+    """Whether ``part`` of ``raw`` names a member of a discriminated union (a model)."""
+    return isinstance(part, str) and part in _union_tags(root, raw[: raw.index(part)])
 
 
 def validate(model: type[M], doc: Document) -> M:
@@ -189,16 +216,35 @@ def validate(model: type[M], doc: Document) -> M:
         return model.model_validate(doc.data)
     except ValidationError as exc:
         problems: set[Problem] = set()
+        # A plain union (int | list, int | "auto") reports once per member, each under
+        # a made-up loc part such as 'int' or "literal['auto']": gather those into one.
+        unions: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for err in exc.errors(include_url=False):
             raw = tuple(err["loc"])
-            # a union with several members reports once per member; the literal tag
-            # member's errors name it in loc, which _clean_loc drops
-            loc = _clean_loc(raw, doc)
+            about_key = err["type"] in ("missing", "extra_forbidden")
+            loc = _clean_loc(raw, doc, keep_last=about_key)
+            kept = iter(loc)
+            nxt = next(kept, None)
+            dropped = []
+            for part in raw:
+                if part == nxt:
+                    nxt = next(kept, None)
+                elif not _is_tag(model, raw, part):
+                    dropped.append(part)
+            if dropped and loc in doc.values:
+                unions.setdefault(loc, []).append(err)
+                continue
+            message, on_key = _message(model, err, loc)
             if err["type"] == "union_tag_invalid" and loc + ("type",) in doc.values:
-                loc = loc + ("type",)
-            message, about_key = _message(model, err, loc)
-            if err["type"] == "missing":
+                problems.add(doc.problem(loc + ("type",), message))
+            elif err["type"] == "missing":
                 problems.add(doc.problem(loc[:-1], message))
             else:
-                problems.add(doc.problem(loc, message, key=about_key))
+                problems.add(doc.problem(loc, message, key=on_key))
+        for loc, errors in unions.items():
+            if len(errors) == 1:
+                message, on_key = _message(model, errors[0], loc)
+                problems.add(doc.problem(loc, message, key=on_key))
+            else:
+                problems.add(_union_problem(doc, loc, errors))
         raise InputError(problems=sorted(problems)) from None

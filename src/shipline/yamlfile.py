@@ -66,6 +66,10 @@ def _mark_problem(file: str, err: MarkedYAMLError) -> Problem:
     mark = err.problem_mark or err.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     what = (err.problem or err.context or "invalid YAML").strip()
+    opened = err.context_mark
+    if err.problem and err.context and opened and opened is not mark:
+        # e.g. an unclosed quote: say where the thing that never ended began
+        what = f"{what} ({err.context.strip()} that starts at line {opened.line + 1}, column {opened.column + 1})"
     if "found character '\\t'" in what:
         what = "a tab character cannot indent YAML; use spaces"
     elif "expected a single document" in str(err.context or "") + what:
