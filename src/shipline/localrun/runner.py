@@ -1,0 +1,225 @@
+"""Run act once, offline and on this machine, and read its results.
+
+`prepare()` reads the workflows and maps every remote action to a local folder
+(reporting what cannot run before anything starts); `run()` executes act with
+``--json`` in a new process session, feeds each line to `jsonlog.Log` and, when act
+ends (or is interrupted), stops whatever it left behind in that session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipline.errors import InputError, Problem, ToolError
+from shipline.localrun import event as events
+from shipline.localrun import jsonlog, standins, workflows
+from shipline.localrun.binary import find_act
+from shipline.localrun.command import ActOptions, command
+
+STOP_GRACE = 5.0
+
+
+@dataclass
+class Plan:
+    """What a run will do, known before act starts."""
+
+    root: Path
+    files: list[Path]
+    found: workflows.Workflows
+    mapping: standins.Mapping
+    kit_dir: Path | None
+
+    @property
+    def unsupported(self) -> list[Problem]:
+        """``services:`` and ``container:`` jobs: act cannot run them here."""
+        return self.found.unsupported
+
+
+@dataclass
+class Result:
+    """What one act run did."""
+
+    returncode: int
+    log: jsonlog.Log
+    not_run: list[workflows.Job] = field(default_factory=list)  # jobs act never started
+    stderr: str = ""
+    store: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Every job that ran succeeded and act said so."""
+        return self.returncode == 0 and all(j.result == "success" for j in self.log.jobs.values())
+
+    @property
+    def jobs(self) -> list[jsonlog.Job]:
+        """The jobs act ran, in the order they started."""
+        return list(self.log.jobs.values())
+
+
+def prepare(
+    root: Path,
+    workflow: Path | None = None,
+    kit_repository: str = "shipline/shipline",
+    kit_dir: Path | None = None,
+    display: Callable[[Path], str] = str,
+) -> Plan:
+    """Read the workflows under ``root`` and map their actions; an `InputError` lists any that cannot run offline."""
+    files = workflows.workflow_files(root, workflow)
+    found = workflows.scan(files, display)
+    kit_dir = kit_dir or standins.kit_source_dir()
+    # The kit's composite actions use third-party actions of their own: map those too.
+    if kit_dir is not None and any(r.repository.lower() == kit_repository.lower() for r in found.uses):
+        for action in sorted((kit_dir / "actions").glob("*/action.yml")):
+            workflows.read_action(workflows.yamlfile.load(action, display(action)), found)
+    mapping = standins.map_actions(found.uses, kit_repository, kit_dir)
+    if mapping.unmapped:
+        raise InputError(problems=mapping.unmapped)
+    return Plan(root, files, found, mapping, kit_dir)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _slim_kit(kit_dir: Path, into: Path) -> Path:
+    """A copy of the kit's actions and version file: act copies the folder it is given for every job."""
+    into.mkdir(parents=True)
+    shutil.copytree(kit_dir / "actions", into / "actions")
+    if (kit_dir / "pyproject.toml").is_file():
+        shutil.copy2(kit_dir / "pyproject.toml", into / "pyproject.toml")
+    return into
+
+
+def default_store(root: Path) -> Path:
+    """Where the stand-ins keep artifacts, caches and SARIF files for ``root``'s runs."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "shipline" / "act" / root.resolve().name
+
+
+def stop_session(pgid: int) -> None:
+    """Stop every process left in act's session: SIGTERM, a grace period, then SIGKILL."""
+    import time
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + STOP_GRACE
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _workspace() -> Iterator[Path]:
+    tmp = Path(tempfile.mkdtemp(prefix="shipline-act-"))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(
+    plan: Plan,
+    *,
+    event: str = "push",
+    job: str | None = None,
+    inputs: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    store: Path | None = None,
+    default_branch: str = "main",
+    timeout: float | None = None,
+    on_line: Callable[[str], None] | None = None,
+    on_job: Callable[[jsonlog.Job], None] | None = None,
+) -> Result:
+    """Run act for ``plan`` and return its jobs and steps.
+
+    ``store`` keeps what the stand-ins save (artifacts, caches, SARIF); it is emptied
+    of the previous run's artifacts first. ``on_line`` sees every raw line, ``on_job``
+    every job as its result is known. Processes act leaves in its session are stopped.
+    """
+    inputs, secrets = dict(inputs or {}), dict(secrets or {})
+    store = store or default_store(plan.root)
+    shutil.rmtree(store / "artifacts", ignore_errors=True)
+    store.mkdir(parents=True, exist_ok=True)
+    with _workspace() as tmp:
+        kit = _slim_kit(plan.kit_dir, tmp / "kit") if plan.mapping.kit else None
+        repos = {key: (kit if kit is not None and folder == plan.kit_dir else folder) for key, folder in plan.mapping.repositories.items()}
+        run_env = {
+            "SHIPLINE_ACT_PYTHON": sys.executable,
+            "SHIPLINE_ACT_STORE": str(store),
+            # setup.sh uses this venv as is: nothing to install, nothing to download.
+            "SHIPLINE_VENV": sys.prefix,
+            **(env or {}),
+        }
+        opts = ActOptions(
+            act=find_act(),
+            event=event,
+            workflows=plan.files[0] if len(plan.files) == 1 else plan.files[0].parent,
+            job=job,
+            event_path=events.write_event(tmp / "event.json", event, plan.root, default_branch, inputs),
+            labels=plan.found.labels or {"ubuntu-latest"},
+            local_repositories=repos,
+            inputs=inputs,
+            secrets=secrets,
+            env=run_env,
+            action_cache=tmp / "act",
+            artifact_dir=tmp / "artifact-server",
+            artifact_port=_free_port(),
+            default_branch=default_branch,
+        )
+        result = _execute(command(opts), plan.root, secrets, timeout, on_line, on_job)
+    result.store = store
+    started = {j.id for j in result.jobs}
+    result.not_run = [j for j in plan.found.jobs if j.id not in started and (job is None or j.id == job)]
+    return result
+
+
+def _execute(argv, cwd, secrets, timeout, on_line, on_job) -> Result:
+    log = jsonlog.Log()
+    environ = {**os.environ, **secrets}
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err:
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
+        except OSError as exc:
+            raise ToolError("act", f"cannot start {argv[0]}: {exc.strerror}") from None
+        timer = None
+        if timeout is not None:
+            import threading
+
+            timer = threading.Timer(timeout, stop_session, (proc.pid,))
+            timer.start()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if on_line:
+                    on_line(line)
+                done = log.feed(line)
+                if done is not None and on_job:
+                    on_job(done)
+            code = proc.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
+            stop_session(proc.pid)
+            proc.wait()
+        err.seek(0)
+        stderr = err.read()
+    return Result(code, log, stderr=stderr)

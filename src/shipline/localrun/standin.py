@@ -1,0 +1,318 @@
+"""The offline stand-ins' one script: ``python -m shipline.localrun.standin NAME``.
+
+Each stand-in action (``standins/OWNER/REPO/.../action.yml``) is one step that passes
+its inputs through ``env:`` and runs this module. It does what a local run needs of
+the real action and says that it is a stand-in:
+
+- ``setup-python|setup-node|setup-go``: check the requested runtime is installed here
+  and put it first on PATH (a stand-in cannot download one);
+- ``upload-artifact`` / ``download-artifact``: keep artifacts in
+  ``$SHIPLINE_ACT_STORE/artifacts/NAME`` so a later job of the run can download them;
+- ``cache-restore`` / ``cache-save``: keep caches in ``$SHIPLINE_ACT_STORE/cache``;
+- ``upload-sarif``: keep the SARIF file in ``$SHIPLINE_ACT_STORE/sarif``.
+
+It runs inside act's job (not through the shipline CLI), so it speaks the runner's
+file protocol itself: ``$GITHUB_OUTPUT``, ``$GITHUB_PATH`` and ``::error::`` lines.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+RUNTIMES = {
+    # action -> (executable names to try for VERSION, argv printing the version, input name)
+    "setup-python": (("python{v}", "python3", "python"), ("-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"), "PYTHON_VERSION"),
+    "setup-node": (("node",), ("--version",), "NODE_VERSION"),
+    "setup-go": (("go",), ("version",), "GO_VERSION"),
+}
+
+
+class StandinError(Exception):
+    """The stand-in cannot do what the workflow asked; the message names the fix."""
+
+
+def _say(message: str) -> None:
+    print(f"shipline stand-in: {message}", flush=True)
+
+
+def _output(env: Mapping[str, str], name: str, value: str) -> None:
+    path = env.get("GITHUB_OUTPUT")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{name}={value}\n")
+
+
+def _store(env: Mapping[str, str], part: str) -> Path:
+    base = env.get("SHIPLINE_ACT_STORE") or os.path.join(tempfile.gettempdir(), "shipline-act-store")
+    path = Path(base) / part
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def _workspace(env: Mapping[str, str]) -> Path:
+    return Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
+
+
+# -- runtimes -------------------------------------------------------------------------
+
+
+def _matches(wanted: str, found: str) -> bool:
+    """``3.12`` matches 3.12.x, ``3.x`` any 3, ``20`` any 20.y.z."""
+    wanted = wanted.strip().lstrip("v").removesuffix(".x")
+    return found == wanted or found.startswith(wanted + ".")
+
+
+def _version_of(exe: str, argv: tuple[str, ...]) -> str | None:
+    try:
+        out = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=30, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"(\d+\.\d+(?:\.\d+)?)", out)
+    return m.group(1) if m else None
+
+
+def setup_runtime(action: str, env: Mapping[str, str]) -> None:
+    """Find the requested runtime on this machine and put it first on PATH."""
+    names, argv, var = RUNTIMES[action]
+    wanted = env.get(var, "").strip()
+    language = action.removeprefix("setup-")
+    seen: dict[str, str] = {}
+    for name in names:
+        exe = shutil.which(name.format(v=wanted.removesuffix(".x")))
+        if not exe or exe in seen:
+            continue
+        version = _version_of(exe, argv)
+        if version is None:
+            continue
+        seen[exe] = version
+        if not wanted or _matches(wanted, version):
+            bin_dir = Path(_store(env, "runtimes")) / f"{language}-{version}"
+            bin_dir.mkdir(parents=True, exist_ok=True)
+            link = bin_dir / language
+            if not link.exists():
+                link.symlink_to(exe)
+            if language == "python" and not (bin_dir / "python3").exists():
+                (bin_dir / "python3").symlink_to(exe)
+            if env.get("GITHUB_PATH"):
+                with open(env["GITHUB_PATH"], "a", encoding="utf-8") as f:
+                    f.write(f"{bin_dir}\n")
+            _output(env, f"{language}-version", version)
+            if language == "python":
+                _output(env, "python-path", exe)
+            _say(f"{action}: using {language} {version} already installed at {exe} (nothing is downloaded)")
+            return
+    have = ", ".join(f"{v} ({exe})" for exe, v in seen.items()) or "none"
+    raise StandinError(f"{action}: {language} {wanted} is not installed on this machine (found: {have}); install it, or ask for a version that is")
+
+
+# -- artifacts ------------------------------------------------------------------------
+
+
+def _expand(patterns: list[str], root: Path) -> tuple[list[Path], list[str]]:
+    """Files matched by upload-artifact style patterns (``!`` excludes); also the patterns that matched nothing."""
+    files: dict[Path, None] = {}
+    empty = []
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            excluded = pattern[1:]
+            files = {f: None for f in files if not fnmatch.fnmatch(str(f), str(root / os.path.expanduser(excluded)))}
+            continue
+        hits = [Path(p) for p in glob.glob(str(root / os.path.expanduser(pattern)), recursive=True)]
+        if not hits:
+            empty.append(pattern)
+        for hit in hits:
+            if hit.is_dir():
+                files.update({f: None for f in sorted(hit.rglob("*")) if f.is_file()})
+            elif hit.is_file():
+                files[hit] = None
+    return list(files), empty
+
+
+def _common_root(files: list[Path]) -> Path:
+    return Path(os.path.commonpath([str(f.parent) for f in files]))
+
+
+def upload_artifact(env: Mapping[str, str]) -> None:
+    """Copy the matched files to the store under the artifact's name."""
+    name = env.get("ARTIFACT_NAME") or "artifact"
+    if "/" in name or name in (".", ".."):
+        raise StandinError(f'upload-artifact: artifact name "{name}" cannot contain "/"')
+    files, empty = _expand(_lines(env.get("ARTIFACT_PATH", "")), _workspace(env))
+    if not files:
+        how = env.get("IF_NO_FILES_FOUND") or "warn"
+        message = f"upload-artifact: no files found for {', '.join(empty) or 'the path'}"
+        if how == "error":
+            raise StandinError(message)
+        if how == "warn":
+            print(f"::warning::{message}", flush=True)
+        return
+    target = _store(env, "artifacts") / name
+    if target.exists():
+        if (env.get("OVERWRITE") or "false") != "true":
+            raise StandinError(f'upload-artifact: an artifact named "{name}" was already uploaded in this run; set overwrite: true or pick another name')
+        shutil.rmtree(target)
+    root = _common_root(files)
+    digest = hashlib.sha256()
+    for f in sorted(files):
+        rel = f.relative_to(root)
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, target / rel)
+        digest.update(str(rel).encode() + b"\0" + f.read_bytes())
+    _output(env, "artifact-id", name)
+    _output(env, "artifact-url", target.as_uri())
+    _output(env, "artifact-digest", digest.hexdigest())
+    _say(f"upload-artifact: kept {len(files)} file(s) as {name!r} in {target}")
+
+
+def download_artifact(env: Mapping[str, str]) -> None:
+    """Copy one artifact (or every one matching ``pattern``) from the store into the workspace."""
+    store = _store(env, "artifacts")
+    dest = _workspace(env) / os.path.expanduser(env.get("ARTIFACT_PATH") or ".")
+    name = env.get("ARTIFACT_NAME") or ""
+    if name:
+        if not (store / name).is_dir():
+            have = ", ".join(sorted(p.name for p in store.iterdir())) or "none"
+            raise StandinError(f'download-artifact: no artifact named "{name}" in this run (uploaded so far: {have}); is the job that uploads it in needs:?')
+        shutil.copytree(store / name, dest, dirs_exist_ok=True)
+        _say(f"download-artifact: copied {name!r} from {store / name} to {dest}")
+    else:
+        pattern = env.get("ARTIFACT_PATTERN") or "*"
+        merge = (env.get("MERGE_MULTIPLE") or "false") == "true"
+        names = sorted(p.name for p in store.iterdir() if fnmatch.fnmatch(p.name, pattern))
+        for n in names:
+            shutil.copytree(store / n, dest if merge else dest / n, dirs_exist_ok=True)
+        _say(f"download-artifact: copied {len(names)} artifact(s) from {store} to {dest}")
+    _output(env, "download-path", str(dest))
+
+
+# -- cache ----------------------------------------------------------------------------
+
+
+def _cache_dir(env: Mapping[str, str], key: str) -> Path:
+    return _store(env, "cache") / hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def cache_restore(env: Mapping[str, str]) -> None:
+    """Restore the entry saved under ``key``, else the newest whose key starts with a restore key."""
+    key = env.get("CACHE_KEY", "")
+    entries = []
+    for meta in _store(env, "cache").glob("*/meta.json"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        entries.append((meta.stat().st_mtime, data["key"], meta.parent, data["paths"]))
+    entries.sort(reverse=True)
+    hit = next((e for e in entries if e[1] == key), None)
+    exact = hit is not None
+    for prefix in _lines(env.get("RESTORE_KEYS", "")):
+        hit = hit or next((e for e in entries if e[1].startswith(prefix)), None)
+    _output(env, "cache-primary-key", key)
+    _output(env, "cache-hit", "true" if exact else "false")
+    if hit is None:
+        if (env.get("FAIL_ON_CACHE_MISS") or "false") == "true":
+            raise StandinError(f'cache: no cache saved for key "{key}"')
+        _say(f"cache: no entry for {key!r} (kept in {_store(env, 'cache')})")
+        return
+    _, matched, folder, paths = hit
+    if (env.get("LOOKUP_ONLY") or "false") != "true":
+        for n, original in enumerate(paths):
+            src = folder / str(n)
+            target = Path(original)
+            if src.is_dir():
+                shutil.copytree(src, target, dirs_exist_ok=True)
+            elif src.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, target)
+    _output(env, "cache-matched-key", matched)
+    _say(f"cache: restored {matched!r} from {folder}")
+
+
+def cache_save(env: Mapping[str, str]) -> None:
+    """Save the cached paths under ``key`` (an existing key is left as it is, as on GitHub)."""
+    key = env.get("CACHE_KEY", "")
+    if not key:
+        raise StandinError("cache: a key is required")
+    folder = _cache_dir(env, key)
+    if (folder / "meta.json").exists():
+        _say(f"cache: {key!r} is already saved; not saving again")
+        return
+    root = _workspace(env)
+    paths = [str((root / os.path.expanduser(p)).resolve()) for p in _lines(env.get("CACHE_PATH", ""))]
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, original in enumerate(paths):
+        src = Path(original)
+        if src.is_dir():
+            shutil.copytree(src, folder / str(n), symlinks=True)
+        elif src.is_file():
+            shutil.copy2(src, folder / str(n))
+    (folder / "meta.json").write_text(json.dumps({"key": key, "paths": paths}), encoding="utf-8")
+    _say(f"cache: saved {key!r} in {folder}")
+
+
+def cache(env: Mapping[str, str]) -> None:
+    """``actions/cache``'s main step: restore now (the save happens in the post step)."""
+    cache_restore(env)
+
+
+# -- SARIF ----------------------------------------------------------------------------
+
+
+def upload_sarif(env: Mapping[str, str]) -> None:
+    """Keep the SARIF file (or every ``*.sarif`` of a folder) in the store."""
+    src = _workspace(env) / (env.get("SARIF_FILE") or "../results")
+    files = sorted(src.glob("*.sarif")) if src.is_dir() else [src]
+    missing = [f for f in files if not f.is_file()]
+    if not files or missing:
+        raise StandinError(f"upload-sarif: {src} does not exist; did the scan step write it?")
+    target = _store(env, "sarif")
+    category = re.sub(r"[^A-Za-z0-9._-]+", "-", env.get("SARIF_CATEGORY") or "").strip("-")
+    for f in files:
+        kept = target / (f"{category}-{f.name}" if category else f.name)
+        shutil.copy2(f, kept)
+        _say(f"upload-sarif: kept {f.name} in {kept} (GitHub code scanning is not reached from a local run)")
+    _output(env, "sarif-id", "local")
+
+
+ACTIONS: dict[str, Callable[[Mapping[str, str]], None]] = {
+    "setup-python": lambda env: setup_runtime("setup-python", env),
+    "setup-node": lambda env: setup_runtime("setup-node", env),
+    "setup-go": lambda env: setup_runtime("setup-go", env),
+    "upload-artifact": upload_artifact,
+    "download-artifact": download_artifact,
+    "cache": cache,
+    "cache-restore": cache_restore,
+    "cache-save": cache_save,
+    "upload-sarif": upload_sarif,
+}
+
+
+def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run stand-in ``argv[0]``; 0 when it did its part, 1 with an ``::error::`` when it could not."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    env = dict(os.environ if environ is None else environ)
+    if len(argv) != 1 or argv[0] not in ACTIONS:
+        print(f"::error title=shipline stand-in::usage: python -m shipline.localrun.standin {{{','.join(ACTIONS)}}}", flush=True)
+        return 2
+    try:
+        ACTIONS[argv[0]](env)
+    except StandinError as err:
+        print(f"::error title=shipline stand-in::{err}", flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Which local folder act uses for each remote action, so that nothing is fetched.
+
+act fetches every remote ``uses:`` from github.com before a job starts, even for a
+step that would be skipped. ``--local-repository owner/repo@REF=DIR`` replaces one
+repository at one exact ref with a folder. Three kinds of reference are mapped:
+
+- the kit's own actions (``<kit.repository>/actions/NAME@<kit.ref>``) to the installed
+  kit's source tree;
+- the third-party actions the generated workflows pin, to the stand-ins shipped in
+  ``standins/`` (one folder per repository, laid out like the real one);
+- ``actions/checkout``, which act special-cases itself: it copies the local tree.
+
+Anything else cannot run offline and is reported before act starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipline.errors import Problem
+from shipline.localrun.workflows import ActionRef
+
+STANDINS_DIR = Path(__file__).parent / "standins"
+
+# owner/repo -> its stand-in folder; the one registry of stand-ins.
+STANDINS = {
+    "actions/setup-python": STANDINS_DIR / "actions" / "setup-python",
+    "actions/setup-node": STANDINS_DIR / "actions" / "setup-node",
+    "actions/setup-go": STANDINS_DIR / "actions" / "setup-go",
+    "actions/upload-artifact": STANDINS_DIR / "actions" / "upload-artifact",
+    "actions/download-artifact": STANDINS_DIR / "actions" / "download-artifact",
+    "actions/cache": STANDINS_DIR / "actions" / "cache",
+    "github/codeql-action": STANDINS_DIR / "github" / "codeql-action",
+}
+
+# act copies the local tree for these itself (no fetch, no mapping needed).
+BUILT_IN = {"actions/checkout"}
+
+
+def kit_source_dir() -> Path | None:
+    """The installed kit's source tree (the folder holding ``actions/``), when there is one."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "actions").is_dir() else None
+
+
+@dataclass
+class Mapping:
+    """The ``--local-repository`` entries for one run, and what could not be mapped."""
+
+    repositories: dict[str, Path] = field(default_factory=dict)  # "owner/repo@ref" -> folder
+    standins: list[ActionRef] = field(default_factory=list)
+    kit: list[ActionRef] = field(default_factory=list)
+    unmapped: list[Problem] = field(default_factory=list)
+
+
+def map_actions(uses: dict[ActionRef, Problem], kit_repository: str, kit_dir: Path | None) -> Mapping:
+    """Map every remote action in ``uses`` (ref -> where it is used) to a local folder."""
+    out = Mapping()
+    for ref, where in sorted(uses.items()):
+        if ref.repository in BUILT_IN:
+            continue
+        if ref.repository.lower() == kit_repository.lower():
+            if kit_dir is None:
+                out.unmapped.append(_problem(where, f"{ref}: the installed shipline has no actions/ folder to run the kit's actions from"))
+                continue
+            out.repositories[ref.key] = kit_dir
+            out.kit.append(ref)
+        elif ref.repository in STANDINS and (STANDINS[ref.repository] / ref.path / "action.yml").is_file():
+            out.repositories[ref.key] = STANDINS[ref.repository]
+            out.standins.append(ref)
+        else:
+            known = ", ".join(sorted(STANDINS) + sorted(BUILT_IN) + [f"{kit_repository}/actions/*"])
+            out.unmapped.append(_problem(where, f"{ref}: act would fetch it from github.com and there is no offline stand-in for it; offline runs support: {known}"))
+    return out
+
+
+def _problem(where: Problem, message: str) -> Problem:
+    return Problem(where.file, where.line, where.col, message)
