@@ -1,19 +1,90 @@
-"""`shipline smoke`: not built yet."""
+"""`shipline smoke`: HTTP checks against a running service, retried until a deadline."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from shipline.context import Context
-from shipline.errors import InputError
+from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 
-HELP = "smoke (not built yet)"
+HELP = "run the smoke checks against a running service"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """--base-url, --env, --checks, --junit, --deadline."""
+    parser.add_argument("--base-url", metavar="URL", help="where the service answers (default: the --env environment's url)")
+    parser.add_argument("--env", metavar="NAME", help="the environment whose url to check")
+    parser.add_argument("--checks", metavar="FILE", help="a YAML list of checks instead of the manifest's smoke.checks")
+    parser.add_argument("--junit", metavar="FILE", help="write the results as JUnit XML here")
+    parser.add_argument("--deadline", metavar="SECONDS", help="give up retrying after this long (default: smoke.deadline)")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Say plainly that this command is not built yet."""
-    raise InputError("`shipline smoke` is not built yet")
+    """Run the checks, report each, fail (exit 1) naming every check that did not pass."""
+    from shipline import manifest as schema
+    from shipline import smoke
+    from shipline.report import markdown_table
+
+    manifest_path = ctx.path(args.manifest)
+    service = None
+    # with --checks the manifest is optional, so a laptop can smoke-test any URL
+    if args.checks is None or manifest_path.exists():
+        service = ctx.load_manifest(args.manifest).service(args.service)
+    settings = service.smoke if service else schema.Smoke()
+    base_url = args.base_url
+    if not base_url and args.env:
+        if service is None:
+            raise InputError(f"--env {args.env} needs the manifest, and {ctx.display(manifest_path)} does not exist")
+        base_url = service.environment(args.env).url
+    if not base_url:
+        raise InputError("say where the service is: --base-url URL, or --env NAME for an environment's url")
+    if not base_url.startswith(("http://", "https://")):
+        raise InputError(f'--base-url "{base_url}" must start with http:// or https://')
+    deadline = settings.deadline
+    if args.deadline is not None:
+        try:
+            deadline = schema.parse_duration(args.deadline)
+        except ValueError as err:
+            raise InputError(f"--deadline: {err}") from None
+    checks = smoke.load_checks(ctx.path(args.checks), args.checks) if args.checks else list(settings.checks)
+    if not checks:
+        raise InputError("there are no smoke checks: add smoke.checks to the manifest or pass --checks FILE")
+
+    checks, secrets = smoke.expand_env(checks, ctx.environ)
+    reporter = ctx.reporter
+    for secret in secrets:
+        reporter.mask(secret)
+    with reporter.group(f"Smoke checks against {base_url}"):
+        report = smoke.run_checks(base_url, checks, deadline=deadline, retry_interval=settings.retry_interval)
+        rows = [
+            (r.name, "pass" if r.passed else "FAIL", r.expected, r.got, "-" if r.latency_ms is None else f"{r.latency_ms:.0f} ms", r.attempts)
+            for r in report.results
+        ]
+        headers = ("check", "result", "expected", "got", "latency", "attempts")
+        reporter.table(headers, rows)
+    junit = ""
+    if args.junit:
+        junit_path = ctx.path(args.junit)
+        smoke.write_junit(report, junit_path)
+        junit = ctx.display(junit_path)
+    for r in report.failed:
+        reporter.error(f"{r.method} {r.url}: expected {r.expected}, got {r.got}", title=f"smoke check {r.name} failed")
+    verdict = "passed" if report.ok else "failed"
+    reporter.info(f"{len(report.passed)} of {len(report.results)} smoke checks passed against {base_url} in {report.duration:.1f}s")
+    reporter.summary(
+        f"### Smoke checks {verdict}: {len(report.passed)} of {len(report.results)} against {base_url}\n\n"
+        + markdown_table(headers, rows)
+    )
+    reporter.output("passed", str(len(report.passed)))
+    reporter.output("failed", str(len(report.failed)))
+    reporter.output("junit-file", junit)
+    reporter.result(
+        base_url=base_url,
+        passed=len(report.passed),
+        failed=len(report.failed),
+        junit_file=junit or None,
+        checks=[dataclasses.asdict(r) for r in report.results],
+    )
+    return EXIT_OK if report.ok else EXIT_GATE_FAILED
+
