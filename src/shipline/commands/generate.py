@@ -1,19 +1,68 @@
-"""`shipline generate`: not built yet."""
+"""`shipline generate [--check]`: write the workflows the manifest gives, or show the drift."""
 
 from __future__ import annotations
 
 import argparse
 
 from shipline.context import Context
-from shipline.errors import InputError
+from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
 
-HELP = "generate (not built yet)"
+HELP = "write .github/workflows/shipline-*.yml from the manifest (--check: exit 1 with a diff when they differ)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """``--check``: compare only, write nothing."""
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 with a unified diff when the files differ")
+
+
+def load(args: argparse.Namespace, ctx: Context):
+    """The manifest, its directory (the repository root) and the files it gives."""
+    from shipline import manifest as schema
+    from shipline import yamlfile
+    from shipline.generate import files
+
+    path = ctx.path(args.manifest)
+    doc = yamlfile.load(path, ctx.display(path))
+    manifest = schema.parse(doc)
+    rendered = files.render(manifest, path.name, doc)
+    return path.parent, rendered
+
+
+def drift(args: argparse.Namespace, ctx: Context) -> int:
+    """Report how the files on disk differ from the manifest's; 1 when they do."""
+    from shipline.generate import files
+
+    root, rendered = load(args, ctx)
+    found = files.changes(root, rendered)
+    if not found:
+        ctx.reporter.info(f"generated files match {args.manifest}")
+        ctx.reporter.result(drift=False, files=[])
+        return EXIT_OK
+    ctx.reporter.info(found.diff().rstrip("\n"))
+    paths = sorted([*found.write, *found.remove])
+    for rel in paths:
+        what = "is stale: the manifest no longer produces it" if rel in found.remove else "differs from what the manifest gives"
+        ctx.reporter.error(f'{rel} {what}; run "shipline generate"', file=ctx.display(root / rel), title="shipline drift")
+    ctx.reporter.result(drift=True, files=paths)
+    return EXIT_GATE_FAILED
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Say plainly that this command is not built yet."""
-    raise InputError("`shipline generate` is not built yet")
+    """Generate, or with ``--check`` compare; nothing is written when the manifest is bad."""
+    from shipline.generate import files
+
+    if args.check:
+        return drift(args, ctx)
+    root, rendered = load(args, ctx)
+    for note in rendered.notes:
+        ctx.reporter.warning(note, file=args.manifest)
+    found = files.changes(root, rendered)
+    files.apply(root, found)
+    for rel in sorted(found.write):
+        ctx.reporter.info(f"wrote {ctx.display(root / rel)}")
+    for rel in found.remove:
+        ctx.reporter.info(f"removed {ctx.display(root / rel)} (stale)")
+    if not found:
+        ctx.reporter.info("generated files are up to date")
+    ctx.reporter.result(written=sorted(found.write), removed=found.remove)
+    return EXIT_OK
