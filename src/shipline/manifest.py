@@ -438,6 +438,20 @@ class Override(Strict):
     after: Step | None = None
     remove: bool = False
 
+    @model_validator(mode="after")
+    def _fits_its_target(self) -> Override:
+        step_only = [k for k, v in (("with", self.with_), ("before", self.before), ("after", self.after), ("remove", self.remove)) if v]
+        if step_only and self.step is None:
+            raise ValueError(f"{', '.join(step_only)} change a step: name it with step: ID")
+        job_only = [k for k, v in (("runs_on", self.runs_on), ("timeout_minutes", self.timeout_minutes)) if v is not None]
+        if job_only and self.step is not None:
+            raise ValueError(f"{', '.join(job_only)} change a whole job: leave out step: {self.step}")
+        if self.remove and (self.with_ or self.env or self.before or self.after):
+            raise ValueError("remove: true drops the step; it cannot be combined with other changes")
+        if not (step_only or job_only or self.env):
+            raise ValueError("this override changes nothing; give env, with, runs_on, timeout_minutes, before, after or remove")
+        return self
+
 
 class Pipeline(Strict):
     """Workflow-wide settings."""
