@@ -1,19 +1,27 @@
-"""`shipline rollback`: not built yet."""
+"""`shipline rollback --env NAME [--reason TEXT]`: put the previous version back.
+
+Undoes an interrupted deploy if there is one, else switches traffic to the previous
+slot (restarting the previous version there if it was stopped) and runs the
+on_rollback hooks. Outputs: active-color, version (and result, reason).
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from shipline.commands.deploy import engine, report_result
 from shipline.context import Context
-from shipline.errors import InputError
 
-HELP = "rollback (not built yet)"
+HELP = "roll an environment back to its previous version"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """--env and --reason."""
+    parser.add_argument("--env", required=True, metavar="NAME", help="the environment from the manifest")
+    parser.add_argument("--reason", default="manual rollback", metavar="TEXT", help="why, for the history and the hooks")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Say plainly that this command is not built yet."""
-    raise InputError("`shipline rollback` is not built yet")
+    """Roll back and report."""
+    deployer = engine(ctx, args)
+    return report_result(ctx, deployer.run_rollback(args.reason), deployer.analysis)

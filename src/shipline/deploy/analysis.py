@@ -1,0 +1,122 @@
+"""Promote or roll back from measurements, with Argo Rollouts' semantics.
+
+``count`` measurements, ``interval`` apart (the first at once). Each is successful,
+failed, inconclusive, or an error (the provider could not measure). The run stops as
+failed as soon as failed measurements exceed ``failure_limit``, and as an error as
+soon as consecutive errors exceed ``consecutive_error_limit``. After ``count``
+measurements it is inconclusive if any measurement was, else successful. Failed and
+error roll back; inconclusive rolls back unless ``analysis.inconclusive`` is promote.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipline.deploy.events import Timeline
+from shipline.deploy.providers import MeasurementError, MetricProvider, Sample
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One round of figures and what it meant."""
+
+    phase: str
+    index: int
+    at: float
+    status: str  # successful | failed | inconclusive | error
+    reason: str
+    samples: dict[str, Sample] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for the state, the summary and JSON output."""
+        return {
+            "phase": self.phase,
+            "index": self.index,
+            "at": self.at,
+            "status": self.status,
+            "reason": self.reason,
+            "samples": {k: s.to_json() for k, s in self.samples.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict of one analysis run, with the reason and the figures behind it."""
+
+    promote: bool
+    outcome: str  # successful | failed | error | inconclusive
+    reason: str
+    measurements: list[Measurement]
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def judge(samples: dict[str, Sample], analysis, judged: str, baseline: str | None) -> tuple[str, str]:
+    """Status and reason of one measurement of target ``judged`` (against ``baseline``, for canaries)."""
+    sample = samples[judged]
+    if sample.requests == 0:
+        return "inconclusive", f"{judged}: no requests were measured"
+    failures = []
+    if sample.error_rate > analysis.max_error_rate:
+        failures.append(f"{judged} error rate {_pct(sample.error_rate)} over {_pct(analysis.max_error_rate)}")
+    if sample.p95_ms is not None and sample.p95_ms > analysis.max_p95_ms:
+        failures.append(f"{judged} p95 {sample.p95_ms:.0f} ms over {analysis.max_p95_ms:g} ms")
+    if baseline and analysis.relative_p95_factor and sample.p95_ms is not None:
+        stable = samples[baseline]
+        if stable.p95_ms is None:
+            if not failures:
+                return "inconclusive", f"{baseline} answered no request successfully, so {judged} cannot be compared with it"
+        elif sample.p95_ms > stable.p95_ms * analysis.relative_p95_factor:
+            failures.append(f"{judged} p95 {sample.p95_ms:.0f} ms over {baseline} p95 {stable.p95_ms:.0f} ms x {analysis.relative_p95_factor:g}")
+    if failures:
+        return "failed", "; ".join(failures)
+    p95 = f", p95 {sample.p95_ms:.0f} ms" if sample.p95_ms is not None else ""
+    return "successful", f"{judged} error rate {_pct(sample.error_rate)}{p95}"
+
+
+def analyze(
+    provider: MetricProvider,
+    analysis,
+    targets: dict[str, str],
+    judged: str,
+    timeline: Timeline,
+    phase: str,
+    baseline: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Decision:
+    """Measure ``targets`` ``analysis.count`` times and decide; every measurement goes on the timeline."""
+    measurements: list[Measurement] = []
+    failed = inconclusive = consecutive_errors = 0
+    start = time.monotonic()
+    for index in range(analysis.count):
+        wait = start + index * analysis.interval - time.monotonic()
+        if wait > 0:
+            sleep(wait)
+        try:
+            samples = provider.measure(targets)
+        except MeasurementError as err:
+            consecutive_errors += 1
+            m = Measurement(phase, index + 1, time.time(), "error", str(err))
+        else:
+            consecutive_errors = 0
+            status, reason = judge(samples, analysis, judged, baseline)
+            m = Measurement(phase, index + 1, time.time(), status, reason, samples)
+            failed += status == "failed"
+            inconclusive += status == "inconclusive"
+        measurements.append(m)
+        timeline.emit("measurement", f"{phase}: measurement {m.index}/{analysis.count} {m.status}: {m.reason}", **m.to_json())
+        if failed > analysis.failure_limit:
+            return Decision(False, "failed", f"{phase}: {m.reason} ({failed} failed measurement(s), failure_limit {analysis.failure_limit})", measurements)
+        if consecutive_errors > analysis.consecutive_error_limit:
+            return Decision(False, "error", f"{phase}: {consecutive_errors} consecutive measurement errors (consecutive_error_limit {analysis.consecutive_error_limit}): {m.reason}", measurements)
+    if inconclusive:
+        promote = analysis.inconclusive == "promote"
+        verb = "promoting" if promote else "rolling back"
+        return Decision(promote, "inconclusive", f"{phase}: {inconclusive} inconclusive measurement(s); {verb} (analysis.inconclusive: {analysis.inconclusive})", measurements)
+    last = measurements[-1].reason if measurements else ""
+    return Decision(True, "successful", f"{phase}: {analysis.count} measurement(s) passed ({last})", measurements)

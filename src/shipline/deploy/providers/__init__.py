@@ -1,0 +1,25 @@
+"""Metric providers: where analysis gets its figures. One Protocol, one registry."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shipline.deploy.providers.base import MeasurementError, Sample
+from shipline.deploy.providers.probe import ProbeProvider
+
+__all__ = ["PROVIDERS", "MeasurementError", "MetricProvider", "Sample", "make_provider"]
+
+
+class MetricProvider(Protocol):
+    """Measures each target (name -> base URL) once; raises `MeasurementError` when it cannot."""
+
+    def measure(self, targets: dict[str, str]) -> dict[str, Sample]:
+        """Figures per target name."""
+
+
+PROVIDERS: dict[str, type] = {"probe": ProbeProvider}
+
+
+def make_provider(analysis) -> MetricProvider:
+    """The provider the manifest's ``analysis.provider`` names, with its settings."""
+    return PROVIDERS[analysis.provider](getattr(analysis, analysis.provider))

@@ -1,0 +1,51 @@
+"""The built-in ``probe`` provider: real HTTP requests, counting errors and timing them.
+
+A request counts as an error when it cannot connect, times out, or answers 5xx.
+Each target (the live entry point, or the canary and stable backends directly) is
+probed with its own requests, so their figures never mix.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from shipline.deploy.health import get
+from shipline.deploy.providers.base import MeasurementError, Sample, percentile
+
+
+class ProbeProvider:
+    """``requests`` GETs of ``path`` per target, ``concurrency`` at a time."""
+
+    def __init__(self, probe):
+        self.probe = probe
+
+    def _one(self, url: str) -> tuple[bool, float]:
+        start = time.perf_counter()
+        try:
+            status, _, _ = get(url, timeout=self.probe.timeout)
+            ok = status < 500
+        except (OSError, http.client.HTTPException):
+            ok = False
+        return ok, (time.perf_counter() - start) * 1000
+
+    def measure(self, targets: dict[str, str]) -> dict[str, Sample]:
+        """Figures per target name, from base URLs."""
+        out = {}
+        with ThreadPoolExecutor(max_workers=self.probe.concurrency) as pool:
+            for name, base in targets.items():
+                if not base.startswith(("http://", "https://")):
+                    raise MeasurementError(f"cannot probe {base!r}: not an http(s) URL")
+                url = base.rstrip("/") + self.probe.path
+                results = list(pool.map(self._one, [url] * self.probe.requests))
+                latencies = [ms for ok, ms in results if ok]
+                out[name] = Sample(
+                    target=name,
+                    requests=len(results),
+                    errors=sum(1 for ok, _ in results if not ok),
+                    p50_ms=percentile(latencies, 0.5),
+                    p95_ms=percentile(latencies, 0.95),
+                    p99_ms=percentile(latencies, 0.99),
+                )
+        return out

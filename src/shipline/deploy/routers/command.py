@@ -1,0 +1,54 @@
+"""command: the user's own hooks move traffic, so any platform can be driven.
+
+Hooks see COLOR, PORT, VERSION and WEIGHT in their environment.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from shipline.deploy.routers.base import RouterConfigError, RouterError, raise_first
+
+TIMEOUT = 300
+
+
+class CommandRouter:
+    """``switch`` and ``set_weights`` shell hooks from the manifest."""
+
+    def __init__(self, config, slots):
+        self.config = config
+        self.slots = slots
+
+    def _run(self, hook: str, name: str, color: str, weight: int) -> None:
+        env = self.slots.env(color, self.slots.running_version(color), weight)
+        try:
+            done = subprocess.run(hook, shell=True, cwd=self.slots.cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)  # noqa: S602
+        except subprocess.TimeoutExpired:
+            raise RouterError(f"the {name} hook did not finish within {TIMEOUT}s") from None
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout).strip()[-300:]
+            raise RouterError(f"the {name} hook exited {done.returncode} (COLOR={color} WEIGHT={weight}): {detail}")
+
+    def validate(self) -> None:
+        """A canary needs the set_weights hook."""
+        if self.slots.deploy.strategy == "canary" and not self.config.set_weights:
+            raise RouterConfigError("the canary strategy needs router.set_weights (a hook that sends WEIGHT percent to COLOR)")
+
+    def current(self) -> dict[str, int] | None:
+        """Hooks cannot be asked; the state file is the truth."""
+        return None
+
+    def set_weights(self, weights: dict[str, int]) -> None:
+        """Run set_weights once per color, rising weights first; a full switch may use the switch hook."""
+        if not self.config.set_weights:
+            live = [c for c, w in weights.items() if w == 100]
+            if not live:
+                raise RouterError("router.set_weights is not set, so only full switches are possible")
+            self.switch(live[0])
+            return
+        for color, weight in raise_first(weights):
+            self._run(self.config.set_weights, "set_weights", color, weight)
+
+    def switch(self, color: str) -> None:
+        """All traffic to ``color``."""
+        self._run(self.config.switch, "switch", color, 100)

@@ -1,0 +1,88 @@
+"""haproxy: weights through the runtime API on the admin socket; no reload, no dropped request.
+
+The backend must list one server per slot (``server blue 127.0.0.1:8001 weight 100``);
+`validate` checks their ports against the manifest's slots.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to, raise_first
+
+TIMEOUT = 5.0
+
+
+class HaproxyRouter:
+    """A backend's blue and green servers, weighted through ``set server ... weight``."""
+
+    def __init__(self, config, slots):
+        self.config = config
+        self.slots = slots
+        self.socket_path = str(slots.cwd / config.admin_socket)
+
+    def _command(self, line: str) -> str:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(TIMEOUT)
+            sock.connect(self.socket_path)
+            sock.sendall(line.encode() + b"\n")
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode(errors="replace").strip()
+
+    def _servers(self) -> dict[str, dict[str, str]]:
+        """``show servers state BACKEND`` as {server name: {column: value}}."""
+        try:
+            text = self._command(f"show servers state {self.config.backend}")
+        except OSError as err:
+            raise RouterConfigError(f"cannot talk to haproxy on its admin socket {self.socket_path}: {err}") from None
+        lines = text.splitlines()
+        header = next((ln[2:].split() for ln in lines if ln.startswith("# ")), None)
+        if header is None:
+            raise RouterConfigError(f'haproxy has no backend "{self.config.backend}": {text[:200]}')
+        rows = [dict(zip(header, ln.split())) for ln in lines if ln and not ln.startswith("#") and len(ln.split()) > 3]
+        return {row["srv_name"]: row for row in rows}
+
+    def validate(self) -> None:
+        """The socket answers, the backend has both servers, and they point at the slots' ports."""
+        servers = self._servers()
+        for color, name in self.config.servers.items():
+            row = servers.get(name)
+            if row is None:
+                known = ", ".join(sorted(servers)) or "(none)"
+                raise RouterConfigError(f'haproxy backend "{self.config.backend}" has no server "{name}" for the {color} slot; it has: {known}')
+            port = self.slots.config(color).port
+            if row.get("srv_port") != str(port):
+                raise RouterConfigError(f'haproxy server {self.config.backend}/{name} listens on port {row.get("srv_port")}, but the {color} slot is on port {port}')
+
+    def current(self) -> dict[str, int] | None:
+        """The servers' weights, 0 for one in maintenance."""
+        servers = self._servers()
+        weights = {}
+        for color, name in self.config.servers.items():
+            row = servers.get(name)
+            if row is None:
+                return None
+            weights[color] = 0 if row.get("srv_admin_state", "0") != "0" else int(row.get("srv_uweight", "0"))
+        return weights
+
+    def _set(self, line: str) -> None:
+        try:
+            answer = self._command(line)
+        except OSError as err:
+            raise RouterError(f"haproxy admin socket {self.socket_path}: {err}") from None
+        if answer:  # haproxy answers a successful `set server` with an empty line
+            raise RouterError(f"haproxy refused `{line}`: {answer}")
+
+    def set_weights(self, weights: dict[str, int]) -> None:
+        """Raise the new weights first, then lower the others; each command takes effect at once."""
+        for color, weight in raise_first(weights):
+            server = f"{self.config.backend}/{self.config.servers[color]}"
+            if weight > 0:
+                self._set(f"set server {server} state ready")
+            self._set(f"set server {server} weight {weight}")
+
+    def switch(self, color: str) -> None:
+        """All traffic to ``color``."""
+        self.set_weights(all_to(color))

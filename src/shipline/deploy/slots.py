@@ -1,0 +1,187 @@
+"""Blue and green slots: start a version as a daemon, find it again, stop it.
+
+A slot's ``start`` command runs in a new session, so the app outlives the deploy
+command (and a deploy killed with SIGKILL); its pid goes into a pid file in the state
+dir together with the process start time, so a later run never signals a recycled pid.
+Stopping signals the whole process group (a shell and the app it started), or runs the
+user's ``stop`` hook instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipline import manifest
+from shipline.deploy.state import now_iso, write_atomically
+
+STOP_GRACE = 10.0
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name, or None when there is no such process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rfind(")") + 2 :].split()
+
+
+def _start_ticks(pid: int) -> int | None:
+    stat = _proc_stat(pid)
+    return int(stat[19]) if stat else None
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any live (non-zombie) process is left in process group ``pgid``."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _proc_stat(int(entry.name))
+            if stat and stat[0] != "Z" and int(stat[2]) == pgid:
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """A started slot as its pid file records it."""
+
+    pid: int
+    ticks: int | None
+    version: str | None
+    started: str
+
+    def alive(self) -> bool:
+        """The same process (pid and start time) is still there, or its group lives on."""
+        if self.ticks is not None and _start_ticks(self.pid) == self.ticks:
+            stat = _proc_stat(self.pid)
+            if stat and stat[0] != "Z":
+                return True
+        return group_alive(self.pid)
+
+
+class SlotError(Exception):
+    """A slot's start or stop command failed."""
+
+
+class Slots:
+    """Starts and stops the blue and green slots of one environment."""
+
+    def __init__(self, deploy: manifest.Deploy, state_dir: Path, environment: str, cwd: Path, environ: Mapping[str, str]):
+        self.deploy = deploy
+        self.dir = state_dir
+        self.environment = environment
+        self.cwd = cwd
+        self.environ = dict(environ)
+        self._children: dict[str, subprocess.Popen] = {}
+
+    def config(self, color: str) -> manifest.Slot:
+        """The manifest's slot for ``color``."""
+        return getattr(self.deploy.slots, color)
+
+    def url(self, color: str) -> str:
+        """The slot's own base URL, bypassing the router."""
+        slot = self.config(color)
+        return f"http://{slot.host}:{slot.port}"
+
+    def health_url(self, color: str) -> str:
+        """Where the slot reports its health."""
+        return self.config(color).health_url or self.url(color) + self.deploy.health_path
+
+    def env(self, color: str, version: str | None, weight: int | None = None) -> dict[str, str]:
+        """The environment of the slot's commands and hooks."""
+        env = dict(self.environ)
+        env.update(COLOR=color, PORT=str(self.config(color).port), VERSION=version or "", SHIPLINE_ENVIRONMENT=self.environment)
+        if weight is not None:
+            env["WEIGHT"] = str(weight)
+        return env
+
+    def pid_file(self, color: str) -> Path:
+        return self.dir / f"{self.environment}.{color}.pid"
+
+    def log_file(self, color: str) -> Path:
+        """Where the slot's output goes."""
+        return self.dir / f"{self.environment}.{color}.log"
+
+    def daemon(self, color: str) -> Daemon | None:
+        """The slot's process as recorded, or None."""
+        try:
+            return Daemon(**json.loads(self.pid_file(color).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def running_version(self, color: str) -> str | None:
+        """The version the slot runs, when shipline started it and it is still alive."""
+        daemon = self.daemon(color)
+        return daemon.version if daemon and daemon.alive() else None
+
+    def start(self, color: str, version: str | None) -> None:
+        """Stop whatever runs in the slot, then start ``version`` there as a daemon."""
+        slot = self.config(color)
+        self.stop(color)
+        if not slot.start:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file(color), "wb") as log:
+            child = subprocess.Popen(  # noqa: S602 - the user's own start command from their manifest
+                slot.start,
+                shell=True,
+                cwd=self.cwd,
+                env=self.env(color, version),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._children[color] = child
+        record = {"pid": child.pid, "ticks": _start_ticks(child.pid), "version": version, "started": now_iso()}
+        write_atomically(self.pid_file(color), json.dumps(record) + "\n")
+
+    def exited(self, color: str) -> int | None:
+        """The exit code of a slot this run started, once it has exited (a crash at start)."""
+        child = self._children.get(color)
+        return child.poll() if child else None
+
+    def stop(self, color: str) -> None:
+        """Stop the slot: the user's stop hook, or SIGTERM to its process group (SIGKILL after a grace period)."""
+        slot = self.config(color)
+        daemon = self.daemon(color)
+        if slot.stop:
+            version = daemon.version if daemon else None
+            done = subprocess.run(slot.stop, shell=True, cwd=self.cwd, env=self.env(color, version), capture_output=True, text=True)  # noqa: S602
+            if done.returncode != 0:
+                raise SlotError(f"stop hook of the {color} slot exited {done.returncode}: {done.stderr.strip()[-300:]}")
+        elif daemon and daemon.alive():
+            self._signal_group(daemon.pid)
+        child = self._children.pop(color, None)
+        if child is not None:
+            child.poll()  # reap our own child so it leaves no zombie
+        self.pid_file(color).unlink(missing_ok=True)
+
+    def _signal_group(self, pgid: int) -> None:
+        for sig, grace in ((signal.SIGTERM, STOP_GRACE), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline:
+                for child in self._children.values():
+                    child.poll()
+                if not group_alive(pgid):
+                    return
+                time.sleep(0.05)
+
+    def log_tail(self, color: str, lines: int = 10) -> str:
+        """The last lines the slot printed, to explain a crash."""
+        try:
+            text = self.log_file(color).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])

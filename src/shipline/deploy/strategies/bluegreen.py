@@ -1,0 +1,17 @@
+"""Blue-green: switch all traffic at once, then watch the live entry point."""
+
+from __future__ import annotations
+
+from shipline.deploy.analysis import Decision, analyze
+
+
+class BlueGreen:
+    """One switch, one analysis through the environment's URL."""
+
+    def shift(self, run, new: str, old: str | None) -> Decision:
+        """Switch to ``new`` and analyse what users get."""
+        run.set_phase("switching")
+        run.router.switch(new)
+        run.timeline.emit("switch", f"traffic switched to {new}", color=new, weights={new: 100})
+        run.set_phase("analysis")
+        return analyze(run.provider, run.analysis, {"live": run.live_url}, "live", run.timeline, f"after the switch to {new}")

@@ -1,0 +1,236 @@
+"""Real haproxy, nginx and app processes on 127.0.0.1 for the deploy tests and benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+APP = Path(__file__).parent / "apps" / "versioned_app.py"
+HAPROXY = "/usr/sbin/haproxy"
+NGINX = "/usr/sbin/nginx"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll ``predicate`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def live(port: int, path: str = "/") -> tuple[int, str]:
+    """Status and version of one request through the entry point on a new connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.getheader("X-App-Version", "")
+    finally:
+        conn.close()
+
+
+def live_versions(port: int, n: int = 10) -> set[str]:
+    """The versions ``n`` requests through the entry point reached (errors as "STATUS")."""
+    seen = set()
+    for _ in range(n):
+        status, version = live(port)
+        seen.add(version if status == 200 else str(status))
+    return seen
+
+
+@dataclass
+class Proxy:
+    """A running haproxy or nginx in front of the blue and green ports."""
+
+    kind: str
+    port: int
+    process: subprocess.Popen
+    router: dict
+    files: dict = field(default_factory=dict)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_haproxy(tmp: Path, blue: int, green: int) -> Proxy:
+    """haproxy with an admin socket and a backend "app" with servers blue (weight 100) and green (0)."""
+    port = free_port()
+    sock = tmp / "haproxy.sock"
+    cfg = tmp / "haproxy.cfg"
+    cfg.write_text(textwrap.dedent(f"""\
+        global
+            stats socket {sock} level admin
+        defaults
+            mode http
+            timeout connect 2s
+            timeout client 30s
+            timeout server 30s
+        frontend fe
+            bind 127.0.0.1:{port}
+            default_backend app
+        backend app
+            server blue 127.0.0.1:{blue} weight 100
+            server green 127.0.0.1:{green} weight 0
+        """))
+    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(tmp / "haproxy.log", "wb"))
+    wait_until(lambda: sock.exists() and _listening(port), what="haproxy")
+    return Proxy("haproxy", port, proc, {"type": "haproxy", "admin_socket": str(sock)}, {"config": cfg})
+
+
+def nginx_conf(tmp: Path, port: int, upstream_file: Path, upstream: str = "app") -> str:
+    """An nginx.conf that runs unprivileged-style: pid, logs and temp paths under ``tmp``."""
+    return textwrap.dedent(f"""\
+        worker_processes 1;
+        daemon off;
+        pid {tmp}/nginx.pid;
+        error_log {tmp}/nginx-error.log;
+        events {{ worker_connections 256; }}
+        http {{
+            access_log off;
+            client_body_temp_path {tmp}/body;
+            proxy_temp_path {tmp}/proxy;
+            fastcgi_temp_path {tmp}/fastcgi;
+            uwsgi_temp_path {tmp}/uwsgi;
+            scgi_temp_path {tmp}/scgi;
+            include {upstream_file};
+            server {{
+                listen 127.0.0.1:{port};
+                location / {{
+                    proxy_pass http://{upstream};
+                    proxy_http_version 1.1;
+                    proxy_set_header Connection "";
+                }}
+            }}
+        }}
+        """)
+
+
+def start_nginx(tmp: Path, blue: int, green: int) -> Proxy:
+    """nginx whose upstream "app" lives in an include file, all traffic on blue at first."""
+    port = free_port()
+    upstream = tmp / "upstream.conf"
+    upstream.write_text(f"upstream app {{\n    server 127.0.0.1:{blue};\n    server 127.0.0.1:{green} down;\n}}\n")
+    conf = tmp / "nginx.conf"
+    conf.write_text(nginx_conf(tmp, port, upstream))
+    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(tmp / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: _listening(port), what="nginx")
+    router = {"type": "nginx", "upstream_file": str(upstream), "config": str(conf), "nginx": NGINX}
+    return Proxy("nginx", port, proc, router, {"config": conf, "upstream": upstream})
+
+
+@dataclass
+class Site:
+    """A manifest directory with an environment "prod" behind a proxy."""
+
+    root: Path
+    proxy: Proxy
+    blue: int
+    green: int
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    def state(self) -> dict:
+        return json.loads((self.state_dir / "prod.json").read_text())
+
+    def faults(self, faults: dict) -> None:
+        (self.root / "faults.json").write_text(json.dumps(faults))
+
+    def manifest(self, strategy: str = "blue-green", router: dict | None = None, analysis: dict | None = None, **deploy) -> None:
+        start = f"FAULTS_FILE={self.root / 'faults.json'} exec {sys.executable} {APP}"
+        config = {
+            "version": 1,
+            "project": {"name": "demo", "language": "python"},
+            "smoke": {"checks": [{"path": "/smoke"}], "deadline": 1, "retry_interval": 0.2},
+            "environments": [
+                {
+                    "name": "prod",
+                    "url": f"http://127.0.0.1:{self.proxy.port}",
+                    "deploy": {
+                        "strategy": strategy,
+                        "router": router or self.proxy.router,
+                        "slots": {"blue": {"port": self.blue, "start": start}, "green": {"port": self.green, "start": start}},
+                        "health_timeout": 5,
+                        "lock_timeout": 1,
+                        "state_dir": "state",
+                        "canary_steps": [5, 25, 50, 100],
+                        "analysis": {
+                            "interval": 0.2,
+                            "count": 2,
+                            "max_p95_ms": 250,
+                            "probe": {"requests": 10, "concurrency": 2, "timeout": 2},
+                            **(analysis or {}),
+                        },
+                        **deploy,
+                    },
+                }
+            ],
+        }
+        (self.root / "shipline.yml").write_text(json.dumps(config, indent=2))
+
+    def cli(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "shipline", *args, "--format", "json"]
+
+    def slot_pids(self) -> list[int]:
+        pids = []
+        for f in self.state_dir.glob("*.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                pids.append(json.loads(f.read_text())["pid"])
+        return pids
+
+
+def kill_groups(pids: list[int]) -> None:
+    """Stop process groups a test left behind."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def site_with(kind: str, tmp: Path):
+    """A Site behind a fresh haproxy or nginx; every process it or its deploys start is stopped after."""
+    blue, green = free_port(), free_port()
+    proxy = (start_haproxy if kind == "haproxy" else start_nginx)(tmp, blue, green)
+    site = Site(tmp, proxy, blue, green)
+    site.faults({})
+    started = []
+    try:
+        yield site
+    finally:
+        started = site.slot_pids() if site.state_dir.exists() else []
+        proxy.stop()
+        for pid in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+        kill_groups(started)
