@@ -1,0 +1,86 @@
+# Cases for src/shipline/scan/rules/python.yml, checked with `semgrep --test`.
+import hashlib
+import os
+import pickle
+import ssl
+import subprocess
+
+import requests
+import yaml
+
+
+def shell(ref, path):
+    # ruleid: shipline.python.shell-injection
+    subprocess.run("git log " + ref, shell=True)
+    # ruleid: shipline.python.shell-injection
+    os.system(f"rm -rf {path}")
+    # ok: shipline.python.shell-injection
+    subprocess.run(["git", "log", ref])
+    # ok: shipline.python.shell-injection
+    subprocess.run("git status", shell=True)
+
+
+def load(text, f):
+    # ruleid: shipline.python.unsafe-yaml-load
+    yaml.load(text, Loader=yaml.Loader)
+    # ruleid: shipline.python.unsafe-yaml-load
+    yaml.unsafe_load(f)
+    # ok: shipline.python.unsafe-yaml-load
+    yaml.safe_load(text)
+    # ok: shipline.python.unsafe-yaml-load
+    yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def unpickle(blob, f):
+    # ruleid: shipline.python.pickle
+    pickle.loads(blob)
+    # ruleid: shipline.python.pickle
+    pickle.load(f)
+    # ok: shipline.python.pickle
+    pickle.dumps(blob)
+
+
+def evaluate(expr):
+    # ruleid: shipline.python.eval-exec
+    eval(expr)
+    # ruleid: shipline.python.eval-exec
+    exec(compile(expr, "<x>", "exec"))
+    # ok: shipline.python.eval-exec
+    eval("1 + 1")
+
+
+def fetch(url, session):
+    # ruleid: shipline.python.tls-verify-disabled
+    requests.get(url, verify=False)
+    # ruleid: shipline.python.tls-verify-disabled
+    session.verify = False
+    # ruleid: shipline.python.tls-verify-disabled
+    ctx = ssl._create_unverified_context()
+    # ok: shipline.python.tls-verify-disabled
+    requests.get(url, verify="/etc/ssl/ca.pem")
+    # ok: shipline.python.tls-verify-disabled
+    requests.get(url, timeout=10)
+
+
+def store(user, password, data):
+    # ruleid: shipline.python.weak-password-hash
+    digest = hashlib.md5(password.encode()).hexdigest()
+    # ruleid: shipline.python.weak-password-hash
+    hashlib.sha256(user.password).hexdigest()
+    # ok: shipline.python.weak-password-hash
+    hashlib.sha256(data).hexdigest()
+    # ok: shipline.python.weak-password-hash
+    hashlib.scrypt(password.encode(), salt=os.urandom(16), n=2**14, r=8, p=1)
+    return digest
+
+
+# ruleid: shipline.python.hard-coded-secret
+API_KEY = "sk_live_4f9a8b7c6d5e"
+# ruleid: shipline.python.hard-coded-secret
+client = connect(host="db", password="hunter2hunter2")
+# ok: shipline.python.hard-coded-secret
+API_KEY_ENV = os.environ["API_KEY"]
+# ok: shipline.python.hard-coded-secret
+PASSWORD = ""
+# ok: shipline.python.hard-coded-secret
+token_name = "x"
