@@ -73,6 +73,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         inputs=inputs,
         secrets=secrets,
         default_branch=branch,
+        environ=ctx.environ,
         on_job=lambda job: ctx.reporter.info(present.job_line(job)),
     )
     present.report(ctx.reporter, result)

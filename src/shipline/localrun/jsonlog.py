@@ -37,6 +37,7 @@ class Job:
     name: str
     result: str = "running"
     steps: list[Step] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # act's error lines, e.g. an action it could not load
     seconds: float | None = None  # wall time, measured as the lines arrive
     _t0: float = field(default_factory=time.monotonic, repr=False)
 
@@ -84,10 +85,13 @@ class Log:
             if rec.get("level") in ("warning", "error", "fatal"):
                 self.messages.append(msg)
             return None
-        name = str(rec["job"])
+        name = str(rec["job"]).strip()  # act pads names to align its text output
         job = self.jobs.get(name)
         if job is None:
             job = self.jobs[name] = Job(str(rec.get("jobID", name)), name)
+        if rec.get("level") == "error":
+            job.errors.append(msg.strip())
+            del job.errors[:-TAIL]
         if "jobResult" in rec:
             job.result = str(rec["jobResult"])
             job.seconds = time.monotonic() - job._t0

@@ -71,7 +71,8 @@ def report(reporter: Reporter, result: Result) -> None:
                     reporter.info(f"  {line}")
             reporter.error(f'job {job.name} failed at step "{step.name.splitlines()[0]}"')
         elif job.result != "success":
-            reporter.error(f"job {job.name}: {job.result}")
+            reason = f": {job.errors[-1].splitlines()[0]}" if job.errors else ""
+            reporter.error(f"job {job.name}: {job.result}{reason}")
     if result.not_run:
         reporter.info("not run (a job they need failed, or their if: was false): " + ", ".join(j.id for j in result.not_run))
     if result.store is not None:

@@ -16,6 +16,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,16 +104,14 @@ def _slim_kit(kit_dir: Path, into: Path) -> Path:
     return into
 
 
-def default_store(root: Path) -> Path:
+def default_store(root: Path, environ: Mapping[str, str]) -> Path:
     """Where the stand-ins keep artifacts, caches and SARIF files for ``root``'s runs."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    base = Path(environ.get("XDG_CACHE_HOME") or Path(environ.get("HOME") or Path.home()) / ".cache")
     return base / "shipline" / "act" / root.resolve().name
 
 
 def stop_session(pgid: int) -> None:
     """Stop every process left in act's session: SIGTERM, a grace period, then SIGKILL."""
-    import time
-
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(pgid, sig)
@@ -146,6 +146,7 @@ def run(
     store: Path | None = None,
     default_branch: str = "main",
     timeout: float | None = None,
+    environ: Mapping[str, str] | None = None,
     on_line: Callable[[str], None] | None = None,
     on_job: Callable[[jsonlog.Job], None] | None = None,
 ) -> Result:
@@ -154,9 +155,12 @@ def run(
     ``store`` keeps what the stand-ins save (artifacts, caches, SARIF); it is emptied
     of the previous run's artifacts first. ``on_line`` sees every raw line, ``on_job``
     every job as its result is known. Processes act leaves in its session are stopped.
+    ``environ`` is act's environment (default: this process's), less GitHub's own
+    variables: act sets those itself.
     """
     inputs, secrets = dict(inputs or {}), dict(secrets or {})
-    store = store or default_store(plan.root)
+    environ = {k: v for k, v in (os.environ if environ is None else environ).items() if not k.startswith(("GITHUB_", "ACTIONS_", "RUNNER_"))}
+    store = store or default_store(plan.root, environ)
     shutil.rmtree(store / "artifacts", ignore_errors=True)
     store.mkdir(parents=True, exist_ok=True)
     with _workspace() as tmp:
@@ -185,16 +189,15 @@ def run(
             artifact_port=_free_port(),
             default_branch=default_branch,
         )
-        result = _execute(command(opts), plan.root, secrets, timeout, on_line, on_job)
+        result = _execute(command(opts), plan.root, {**environ, **secrets}, timeout, on_line, on_job)
     result.store = store
     started = {j.id for j in result.jobs}
-    result.not_run = [j for j in plan.found.jobs if j.id not in started and (job is None or j.id == job)]
+    result.not_run = [j for j in plan.found.jobs if j.id not in started and event in j.events and (job is None or j.id == job)]
     return result
 
 
-def _execute(argv, cwd, secrets, timeout, on_line, on_job) -> Result:
+def _execute(argv, cwd, environ, timeout, on_line, on_job) -> Result:
     log = jsonlog.Log()
-    environ = {**os.environ, **secrets}
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err:
         try:
             proc = subprocess.Popen(argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
@@ -202,8 +205,6 @@ def _execute(argv, cwd, secrets, timeout, on_line, on_job) -> Result:
             raise ToolError("act", f"cannot start {argv[0]}: {exc.strerror}") from None
         timer = None
         if timeout is not None:
-            import threading
-
             timer = threading.Timer(timeout, stop_session, (proc.pid,))
             timer.start()
         try:

@@ -64,6 +64,10 @@ def map_actions(uses: dict[ActionRef, Problem], kit_repository: str, kit_dir: Pa
             if kit_dir is None:
                 out.unmapped.append(_problem(where, f"{ref}: the installed shipline has no actions/ folder to run the kit's actions from"))
                 continue
+            if not (kit_dir / ref.path / "action.yml").is_file():
+                names = ", ".join(sorted(p.parent.name for p in (kit_dir / "actions").glob("*/action.yml"))) or "none"
+                out.unmapped.append(_problem(where, f'{ref}: the kit has no action "{ref.path.removeprefix("actions/")}"; it has: {names}'))
+                continue
             out.repositories[ref.key] = kit_dir
             out.kit.append(ref)
         elif ref.repository in STANDINS and (STANDINS[ref.repository] / ref.path / "action.yml").is_file():

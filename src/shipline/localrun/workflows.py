@@ -61,6 +61,7 @@ class Job:
     id: str
     name: str
     needs: tuple[str, ...]
+    events: tuple[str, ...] = ()  # what triggers its workflow
 
 
 @dataclass
@@ -117,14 +118,15 @@ def _collect_steps(doc: yamlfile.Document, steps: Any, where: tuple, found: Work
 def read_workflow(doc: yamlfile.Document, found: Workflows) -> None:
     """Add one loaded workflow document to ``found``."""
     data = doc.data if isinstance(doc.data, dict) else {}
-    found.events.update(_events(data.get("on", data.get(True))))
+    events = tuple(_events(data.get("on", data.get(True))))
+    found.events.update(events)
     jobs = data.get("jobs")
     for job_id, job in (jobs or {}).items() if isinstance(jobs, dict) else ():
         if not isinstance(job, dict):
             continue
         needs = job.get("needs", [])
         needs = (needs,) if isinstance(needs, str) else tuple(str(n) for n in needs or ())
-        found.jobs.append(Job(doc.file, str(job_id), str(job.get("name") or job_id), needs))
+        found.jobs.append(Job(doc.file, str(job_id), str(job.get("name") or job_id), needs, events))
         found.labels.update(_labels(job.get("runs-on")))
         if "services" in job:
             found.unsupported.append(

@@ -1,0 +1,107 @@
+"""`shipline act`: --list, problems reported before act starts, a failing run named, nothing left running."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import build_file_tree, run_cli
+from tests.test_act_localrun import git
+
+PIPELINE = """
+name: pipeline
+on: [push, pull_request]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo building
+  test:
+    needs: build
+    runs-on: ubuntu-latest
+    services:
+      redis:
+        image: redis
+    steps:
+      - name: Unit tests
+        run: |
+          echo "AssertionError: 1 != 2"
+          exit 1
+  deploy:
+    needs: test
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo never
+"""
+
+
+def repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "repo"
+    build_file_tree(root, files)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root
+
+
+def test_list_shows_jobs_and_how_they_run_without_running_them(tmp_path):
+    root = repo(tmp_path, {".github/workflows/p.yml": PIPELINE})
+    result = run_cli("act", "--list", cwd=root)
+    assert result.code == 0, result.err
+    assert "deploy" in result.out and "Unit tests" not in result.out
+    assert "ubuntu-latest -> host" in result.out
+    # services: is reported up front, at its line, not silently skipped
+    assert ".github/workflows/p.yml:11:5: warning: act cannot run this here" in result.err
+
+
+def test_unknown_job_and_bad_pairs_are_bad_input(tmp_path):
+    root = repo(tmp_path, {".github/workflows/p.yml": PIPELINE})
+    result = run_cli("act", "-j", "deplyo", cwd=root)
+    assert result.code == 2 and 'no job "deplyo"' in result.err and "build, deploy, test" in result.err
+    result = run_cli("act", "--secret", "TOKEN", cwd=root)
+    assert result.code == 2 and '--secret "TOKEN": expected NAME=VALUE' in result.err
+
+
+def test_action_without_offline_stand_in_is_refused_before_act_starts(tmp_path):
+    text = PIPELINE.replace("- run: echo building", "- uses: acme/deploy-action@v3")
+    root = repo(tmp_path, {".github/workflows/p.yml": text})
+    result = run_cli("act", cwd=root)
+    assert result.code == 2
+    assert ".github/workflows/p.yml:7:15: acme/deploy-action@v3: act would fetch it from github.com" in result.err
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.act
+def test_failing_run_names_the_job_and_step_skips_what_needs_it_and_leaves_nothing_running(tmp_path):
+    marker = f"shipline-act-test-{os.getpid()}"
+    # build leaves a background process behind in act's session; shipline act must stop it
+    text = PIPELINE.replace("- run: echo building", f"- run: (exec -a {marker} sleep 300) & echo building")
+    root = repo(tmp_path, {".github/workflows/p.yml": text})
+    result = run_cli("act", "--format", "json", cwd=root, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    try:
+        assert result.code == 1, result.err
+        report = json.loads(result.out)
+        jobs = {j["id"]: j for j in report["jobs"]}
+        assert jobs["build"]["result"] == "success"
+        failed = [s["name"] for s in jobs["test"]["steps"] if s["result"] == "failure"]
+        assert jobs["test"]["result"] == "failure" and failed == ["Unit tests"]
+        assert report["not_run"] == ["deploy"]
+        assert 'job pipeline/test failed at step "Unit tests"' in result.err
+        assert _processes_with(marker) == []
+    finally:
+        for pid in _processes_with(marker):
+            os.kill(pid, 9)

@@ -1,0 +1,137 @@
+"""The offline stand-ins: runtime checks, artifacts across jobs, caches, SARIF; alone and under act."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from shipline.localrun import standin
+from tests.helpers import build_file_tree, run_cli
+from tests.test_act_localrun import git
+
+
+def job_env(tmp_path: Path, job: str, **inputs: str) -> dict[str, str]:
+    """A fresh workspace and runner files for one job, sharing one store."""
+    workspace = tmp_path / job
+    workspace.mkdir(exist_ok=True)
+    return {
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(tmp_path / f"{job}.out"),
+        "GITHUB_PATH": str(tmp_path / f"{job}.path"),
+        "SHIPLINE_ACT_STORE": str(tmp_path / "store"),
+        "PATH": str(Path(sys.executable).parent),
+        **inputs,
+    }
+
+
+def outputs(env: dict[str, str]) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines())
+
+
+def test_artifact_uploaded_in_one_job_is_downloaded_in_another(tmp_path, capsys):
+    up = job_env(tmp_path, "build", ARTIFACT_NAME="dist", ARTIFACT_PATH="dist/\n!dist/*.tmp", IF_NO_FILES_FOUND="error")
+    build_file_tree(Path(up["GITHUB_WORKSPACE"]), {"dist/app.whl": "wheel", "dist/sub/x.txt": "x", "dist/skip.tmp": "no"})
+    assert standin.main(["upload-artifact"], up) == 0
+    assert "stand-in" in capsys.readouterr().out
+
+    down = job_env(tmp_path, "deploy", ARTIFACT_NAME="dist", ARTIFACT_PATH="out")
+    assert standin.main(["download-artifact"], down) == 0
+    out = Path(down["GITHUB_WORKSPACE"]) / "out"
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == ["app.whl", "sub/x.txt"]
+    assert outputs(down)["download-path"] == str(out)
+
+    # a second upload under the same name is refused, as on GitHub
+    assert standin.main(["upload-artifact"], up) == 1
+    assert "already uploaded" in capsys.readouterr().out
+
+
+def test_missing_artifact_and_missing_files_fail_with_the_reason(tmp_path, capsys):
+    assert standin.main(["download-artifact"], job_env(tmp_path, "deploy", ARTIFACT_NAME="nope")) == 1
+    assert 'no artifact named "nope"' in capsys.readouterr().out
+    assert standin.main(["upload-artifact"], job_env(tmp_path, "build", ARTIFACT_NAME="d", ARTIFACT_PATH="none/*", IF_NO_FILES_FOUND="error")) == 1
+    assert "::error title=shipline stand-in::upload-artifact: no files found for none/*" in capsys.readouterr().out
+
+
+def test_setup_python_accepts_the_installed_version_and_refuses_a_missing_one(tmp_path, capsys):
+    here = "%d.%d" % sys.version_info[:2]
+    env = job_env(tmp_path, "test", PYTHON_VERSION=here)
+    assert standin.main(["setup-python"], env) == 0
+    assert outputs(env)["python-version"].startswith(here + ".")
+    bin_dir = Path(Path(env["GITHUB_PATH"]).read_text().strip())
+    assert (bin_dir / "python").resolve() == Path(outputs(env)["python-path"]).resolve()
+
+    assert standin.main(["setup-python"], job_env(tmp_path, "old", PYTHON_VERSION="2.7")) == 1
+    assert "python 2.7 is not installed on this machine" in capsys.readouterr().out
+
+
+def test_cache_saved_then_restored_by_exact_key_or_prefix(tmp_path):
+    save = job_env(tmp_path, "one", CACHE_PATH="base.json", CACHE_KEY="lt-1")
+    build_file_tree(Path(save["GITHUB_WORKSPACE"]), {"base.json": "{}"})
+    assert standin.main(["cache-save"], save) == 0
+    restore = job_env(tmp_path, "two", CACHE_PATH="base.json", CACHE_KEY="lt-2", RESTORE_KEYS="lt-")
+    assert standin.main(["cache-restore"], restore) == 0
+    assert outputs(restore)["cache-hit"] == "false" and outputs(restore)["cache-matched-key"] == "lt-1"
+    # restored to the path it was saved from (as actions/cache does)
+    assert (Path(save["GITHUB_WORKSPACE"]) / "base.json").read_text() == "{}"
+
+
+ACT_WORKFLOW = """
+name: standins
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@{setup_python}
+        with:
+          python-version: "{python}"
+      - run: mkdir -p dist && python -c "import sys; print(sys.version)" > dist/version.txt
+      - uses: actions/upload-artifact@{upload}
+        with:
+          name: dist
+          path: dist/
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/download-artifact@{download}
+        with:
+          name: dist
+          path: got
+      - run: grep -q "^{python}" got/version.txt
+  old-python:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/setup-python@{setup_python}
+        with:
+          python-version: "2.7"
+"""
+
+
+@pytest.mark.act
+def test_stand_ins_under_act_carry_artifacts_across_jobs_and_check_the_runtime(tmp_path):
+    from shipline.generate.pins import PINS
+
+    repo = tmp_path / "repo"
+    text = ACT_WORKFLOW.format(
+        setup_python=PINS["actions/setup-python"].sha,
+        upload=PINS["actions/upload-artifact"].sha,
+        download=PINS["actions/download-artifact"].sha,
+        python="%d.%d" % sys.version_info[:2],
+    )
+    build_file_tree(repo, {".github/workflows/standins.yml": text})
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "standins")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = run_cli("act", "--format", "json", cwd=repo, env=env)
+    import json
+
+    report = json.loads(result.out)
+    jobs = {j["id"]: j["result"] for j in report["jobs"]}
+    assert jobs == {"build": "success", "deploy": "success", "old-python": "failure"}, result.out + result.err
+    assert result.code == 1
+    assert (Path(report["store"]) / "artifacts" / "dist" / "version.txt").is_file()
