@@ -24,7 +24,7 @@ temp_root="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
 key="$(printf '%s@%s' "$kit_root" "$version" | cksum | cut -d ' ' -f 1)"
 marker="$temp_root/shipline-setup-$key"
 
-publish() {  # $1: the virtualenv's bin directory
+publish() {  # $1: the directory to put on PATH
   if [[ -n "${GITHUB_PATH:-}" ]]; then
     echo "$1" >> "$GITHUB_PATH"
   fi
@@ -46,21 +46,31 @@ if [[ -n "${SHIPLINE_VENV:-}" ]]; then
     echo "::error title=shipline setup::SHIPLINE_VENV=$SHIPLINE_VENV has no bin/shipline; unset it or install the kit there"
     exit 1
   fi
-  bin_dir="$(cd "$SHIPLINE_VENV/bin" && pwd)"
+  venv_bin="$(cd "$SHIPLINE_VENV/bin" && pwd)"
 else
   venv="$temp_root/shipline-venv-$key"
-  bin_dir="$venv/bin"
+  venv_bin="$venv/bin"
   python="${SHIPLINE_PYTHON:-python3}"
   echo "::group::Installing shipline $version"
   # start clean: a venv left by an interrupted install may be half-built
   rm -rf "$venv"
   "$python" -m venv "$venv"
   # pip's own cache (~/.cache/pip) keeps the dependencies' wheels between runs
-  "$bin_dir/python" -m pip install --quiet --disable-pip-version-check "$kit_root"
+  "$venv_bin/python" -m pip install --quiet --disable-pip-version-check "$kit_root"
   echo "::endgroup::"
 fi
+
+# PATH gets only shipline and the tools it drives, never the virtualenv's python or
+# pip: the project's own `python -m pytest` must still find the project's Python
+bin_dir="$temp_root/shipline-bin-$key"
+mkdir -p "$bin_dir"
+for tool in shipline semgrep pysemgrep bandit locust; do
+  if [[ -x "$venv_bin/$tool" ]]; then
+    ln -sfn "$venv_bin/$tool" "$bin_dir/$tool"
+  fi
+done
 
 echo "$bin_dir" > "$marker.tmp.$$"
 mv -f "$marker.tmp.$$" "$marker"
 publish "$bin_dir"
-echo "shipline $version ready ($bin_dir)"
+echo "shipline $version ready ($venv_bin)"
