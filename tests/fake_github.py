@@ -89,7 +89,7 @@ class FakeGitHub:
         self.token = TOKEN
         self.html = f"{self.url}/{OWNER}/{NAME}"
         self.api = f"{self.url}/repos/{OWNER}/{NAME}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -124,6 +124,11 @@ class FakeGitHub:
         issue = self._issue(number, title, "", [])
         issue["pull_request"] = {"url": f"{self.api}/pulls/{number}", "html_url": f"{self.html}/pull/{number}"}
         self.state.issues.append(issue)
+
+    def add_comment(self, number: int, body: str) -> None:
+        """A comment someone else wrote on issue or pull request ``number``."""
+        comment, _ = Api(self).create_comment({}, {"body": body}, str(number))
+        comment["user"] = {**self.user(), "login": "octocat", "type": "User"}
 
     def fail(self, method: str, path: str, status: int, times: int = 1, message: str | None = None, headers: dict[str, str] | None = None) -> None:
         """Answer the next ``times`` ``METHOD`` requests whose path matches regex ``path`` with ``status``."""

@@ -54,7 +54,7 @@ def record(path: Path, display: str, stage: str, result: StageResult) -> dict[st
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(document, f, indent=2, sort_keys=True)
+        json.dump(document, f, indent=2)  # figures keep the order they were given in
     os.replace(tmp, path)
     return stages
 

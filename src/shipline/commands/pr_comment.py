@@ -1,0 +1,78 @@
+"""`shipline pr-comment record|post`: the pull request's one summary comment.
+
+Each stage records its result into a small JSON file (``record``); the last job posts
+them all as one comment on the pull request, updated in place on every push (``post``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from shipline.context import Context
+from shipline.errors import InputError
+
+HELP = "record a stage's results, or post them all as the pull request's summary comment"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """record STAGE --status ... | post [--pr N]."""
+    parser.add_argument("action", choices=("record", "post"), help="record one stage's result, or post the summary")
+    parser.add_argument("stage", nargs="?", help="with record: the stage (build, test, scan, loadtest, deploy, smoke...)")
+    parser.add_argument("--results", default="shipline-results.json", metavar="FILE", help="the results file (default: shipline-results.json)")
+    parser.add_argument("--status", choices=("passed", "failed", "skipped"), help="with record: how the stage ended")
+    parser.add_argument("--summary", default="", help="with record: one line about the stage")
+    parser.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="with record: a figure (repeatable)")
+    parser.add_argument("--link", action="append", default=[], metavar="LABEL=URL", help="with record: a link to a report (repeatable)")
+    parser.add_argument("--pr", type=int, metavar="NUMBER", help="with post: the pull request (default: the one of the event)")
+
+
+def _event_pull_request(ctx: Context) -> int | None:
+    """The pull request number in the workflow's event payload, if it is a pull request event."""
+    path = ctx.environ.get("GITHUB_EVENT_PATH")
+    if not path:
+        return None
+    try:
+        event = json.loads(ctx.path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    number = (event.get("pull_request") or {}).get("number") if isinstance(event, dict) else None
+    return number if isinstance(number, int) else None
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Record into the results file, or post it."""
+    from shipline.github import results
+
+    path = ctx.path(args.results)
+    display = ctx.display(path)
+    if args.action == "record":
+        if not args.stage or not args.status:
+            raise InputError("`shipline pr-comment record` needs a STAGE and --status (passed, failed or skipped)")
+        entry = results.StageResult(args.status, args.summary, results.parse_pairs(args.field, "--field"), results.parse_pairs(args.link, "--link"))
+        stages = results.record(path, display, args.stage, entry)
+        ctx.reporter.info(f"recorded {args.stage}: {args.status} in {display} ({len(stages)} stages)")
+        ctx.reporter.result(recorded=args.stage, stages=sorted(stages))
+        return 0
+    return _post(args, ctx, results.load(path, display))
+
+
+def _post(args: argparse.Namespace, ctx: Context, stages) -> int:
+    from shipline.github import client, comment
+
+    number = args.pr or _event_pull_request(ctx)
+    if number is None:
+        ctx.reporter.info("pull request summary: not a pull request event and no --pr; nothing to post")
+        ctx.reporter.result(posted=False)
+        return 0
+    gh = client.connect(ctx.environ, ctx.reporter)
+    if gh is None:
+        ctx.reporter.info("pull request summary: not posted (set GITHUB_TOKEN and GITHUB_REPOSITORY to post it)")
+        ctx.reporter.result(posted=False)
+        return 0
+    body = comment.render(stages, gh.settings.run_url, ctx.environ.get("GITHUB_SHA", ""))
+    done, note = comment.upsert(gh, number, body)
+    ctx.reporter.info(f"pull request #{number}: summary comment {done}: {note.html_url}")
+    ctx.reporter.output("comment-url", note.html_url)
+    ctx.reporter.result(posted=True, action=done, pull_request=number, url=note.html_url)
+    return 0

@@ -1,0 +1,81 @@
+"""The pull request summary: one comment, updated in place, never one per push."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shipline.commands import COMMANDS
+from shipline.github.comment import MARKER
+from tests.fake_github import fake_github  # noqa: F401  (the fixture)
+from tests.helpers import run_cli
+
+
+@pytest.fixture(autouse=True)
+def pr_comment_command(monkeypatch):
+    """`pr-comment` as the registry lists it (a no-op once registered)."""
+    monkeypatch.setitem(COMMANDS, "pr-comment", "shipline.commands.pr_comment")
+
+
+def record(tmp_path, *argv):
+    result = run_cli("pr-comment", "record", *argv, cwd=tmp_path)
+    assert result.code == 0, result.err
+
+
+def test_two_pushes_update_one_comment(fake_github, tmp_path):
+    fake_github.add_pull(7)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"action": "synchronize", "pull_request": {"number": 7}}))
+    env = fake_github.env(GITHUB_EVENT_PATH=str(event), GITHUB_RUN_ID="42", GITHUB_SHA="a" * 40)
+
+    record(tmp_path, "build", "--status", "passed", "--field", "artifacts=2")
+    record(tmp_path, "scan", "--status", "failed", "--summary", "1 new high finding", "--link", "SARIF=https://example.com/s.sarif")
+    first = run_cli("pr-comment", "post", cwd=tmp_path, env=env)
+    assert first.code == 0, first.err
+    assert "summary comment created" in first.out
+
+    record(tmp_path, "scan", "--status", "passed", "--summary", "no new findings")
+    record(tmp_path, "test", "--status", "passed", "--field", "passed=41", "--field", "coverage=93%")
+    second = run_cli("pr-comment", "post", cwd=tmp_path, env=env)
+    assert second.code == 0, second.err
+    assert "summary comment updated" in second.out
+
+    comments = fake_github.state.comments
+    assert len(comments) == 1 and len(fake_github.calls("POST", r"/repos/acme/shop/issues/7/comments")) == 1
+    body = comments[0]["body"]
+    assert body.startswith(MARKER)
+    assert "| ✅ test | passed |  | passed: 41, coverage: 93% |  |" in body
+    assert "1 new high finding" not in body and "no new findings" in body
+    assert body.index("build") < body.index("test") < body.index("scan")
+    assert f"[workflow run]({fake_github.url}/acme/shop/actions/runs/42)" in body
+
+    third = run_cli("pr-comment", "post", "--pr", "7", cwd=tmp_path, env=env)
+    assert "summary comment unchanged" in third.out
+    assert not fake_github.calls("PATCH", r".*")[1:], "an unchanged summary was written again"
+
+
+def test_other_comments_are_left_alone(fake_github, tmp_path):
+    fake_github.add_pull(3)
+    fake_github.add_comment(3, "LGTM")
+    record(tmp_path, "build", "--status", "passed")
+    result = run_cli("pr-comment", "post", "--pr", "3", cwd=tmp_path, env=fake_github.env())
+    assert result.code == 0, result.err
+    assert [c["body"] for c in fake_github.state.comments][0] == "LGTM"
+    assert len(fake_github.state.comments) == 2
+
+
+def test_outside_a_pull_request_or_without_token_nothing_is_posted(fake_github, tmp_path):
+    record(tmp_path, "build", "--status", "passed")
+    assert "not a pull request event" in run_cli("pr-comment", "post", cwd=tmp_path, env=fake_github.env()).out
+    assert "not posted (set GITHUB_TOKEN" in run_cli("pr-comment", "post", "--pr", "1", cwd=tmp_path).out
+    assert not fake_github.requests
+
+
+def test_bad_records_are_input_errors(tmp_path):
+    assert run_cli("pr-comment", "record", "build", cwd=tmp_path).code == 2
+    bad = run_cli("pr-comment", "record", "build", "--status", "passed", "--field", "oops", cwd=tmp_path)
+    assert bad.code == 2 and '--field "oops" is not NAME=VALUE' in bad.err
+    (tmp_path / "shipline-results.json").write_text("[1, 2]")
+    broken = run_cli("pr-comment", "record", "build", "--status", "passed", cwd=tmp_path)
+    assert broken.code == 2 and "shipline-results.json: not a shipline results file" in broken.err
