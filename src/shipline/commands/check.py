@@ -1,19 +1,42 @@
-"""`shipline check`: not built yet."""
+"""`shipline check`: validate the manifest, check for drift, lint what it generates."""
 
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
 from shipline.context import Context
-from shipline.errors import InputError
+from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
 
-HELP = "check (not built yet)"
+HELP = "validate the manifest, run generate --check, and lint the generated workflows with actionlint and zizmor"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """No options of its own."""
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Say plainly that this command is not built yet."""
-    raise InputError("`shipline check` is not built yet")
+    """Exit 1 on drift or any linter finding; 2 when the manifest is bad."""
+    from shipline.commands import generate
+    from shipline.generate import files, lint
+
+    root, rendered = generate.load(args, ctx)
+    ctx.reporter.info(f"{args.manifest}: valid")
+    drifted = generate.drift(root, rendered, args, ctx) != EXIT_OK
+    # lint what the manifest gives, whether or not it is on disk yet
+    with tempfile.TemporaryDirectory(prefix="shipline-check-") as tmp:
+        for rel, text in rendered.files.items():
+            files.write_atomic(Path(tmp) / rel, text)
+        config = next((root / c for c in lint.ZIZMOR_CONFIGS if (root / c).is_file()), None)
+        result = lint.lint(Path(tmp), sorted(rendered.files), ctx.environ, config)
+    for name in result.skipped:
+        ctx.reporter.warning(f"{name} is not installed; its checks were skipped (pip install shipline[dev])")
+    for p in result.problems:
+        ctx.reporter.error(f"{p.message} [{p.rule}]", file=ctx.display(root / p.file), line=p.line, col=p.col)
+    if not result.problems:
+        ran = [n for n in ("actionlint", "zizmor") if n not in result.skipped]
+        if ran:
+            ctx.reporter.info(f"{' and '.join(ran)}: no findings")
+    ctx.reporter.result(drift=drifted, findings=[str(p) for p in result.problems], skipped=result.skipped)
+    return EXIT_GATE_FAILED if drifted or result.problems else EXIT_OK

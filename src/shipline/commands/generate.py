@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
@@ -28,11 +29,10 @@ def load(args: argparse.Namespace, ctx: Context):
     return path.parent, rendered
 
 
-def drift(args: argparse.Namespace, ctx: Context) -> int:
-    """Report how the files on disk differ from the manifest's; 1 when they do."""
+def drift(root: Path, rendered, args: argparse.Namespace, ctx: Context) -> int:
+    """Report how the files under ``root`` differ from ``rendered``; 1 when they do."""
     from shipline.generate import files
 
-    root, rendered = load(args, ctx)
     found = files.changes(root, rendered)
     if not found:
         ctx.reporter.info(f"generated files match {args.manifest}")
@@ -41,7 +41,10 @@ def drift(args: argparse.Namespace, ctx: Context) -> int:
     ctx.reporter.info(found.diff().rstrip("\n"))
     paths = sorted([*found.write, *found.remove])
     for rel in paths:
-        what = "is stale: the manifest no longer produces it" if rel in found.remove else "differs from what the manifest gives"
+        if rel in found.remove:
+            what = "is stale: the manifest no longer produces it"
+        else:
+            what = "differs from what the manifest gives" if rel in found.old else "is missing"
         ctx.reporter.error(f'{rel} {what}; run "shipline generate"', file=ctx.display(root / rel), title="shipline drift")
     ctx.reporter.result(drift=True, files=paths)
     return EXIT_GATE_FAILED
@@ -51,9 +54,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Generate, or with ``--check`` compare; nothing is written when the manifest is bad."""
     from shipline.generate import files
 
-    if args.check:
-        return drift(args, ctx)
     root, rendered = load(args, ctx)
+    if args.check:
+        return drift(root, rendered, args, ctx)
     for note in rendered.notes:
         ctx.reporter.warning(note, file=args.manifest)
     found = files.changes(root, rendered)

@@ -59,6 +59,12 @@ def path_filter(svc: ServiceConfig, manifest_name: str) -> list[str]:
     return [own, manifest_name, f".github/workflows/{PIPELINE_FILE}"] if own else [""]
 
 
+def matches(filter_: list[str], path: str) -> bool:
+    """Whether a changed ``path`` falls under a service's `path_filter`."""
+    path = path.removeprefix("./")
+    return any(path.startswith(p) if p.endswith("/") or not p else path == p for p in filter_)
+
+
 def _ere(text: str) -> str:
     """``text`` as a literal in a POSIX extended regular expression."""
     return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
@@ -174,6 +180,10 @@ def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml") -> 
     targets = _targets(manifest, manifest_name)
     monorepo = bool(manifest.services)
     out = Build(workflows=[])
+    if not manifest.kit.pinned:
+        out.notes.append(
+            f'kit.ref "{manifest.kit.ref}" is a tag, which can move: zizmor flags every kit step (unpinned-uses); pin a release\'s full commit SHA'
+        )
     pipeline_jobs: list[Job] = []
     required: list[str] = []
     if monorepo:
