@@ -52,13 +52,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.reporter.mask(value)
     kit_repository, branch = _kit(ctx, args.manifest)
     workflow = ctx.path(args.workflow) if args.workflow else None
-    plan = localrun.prepare(ctx.cwd, workflow, kit_repository=kit_repository, display=ctx.display)
+    selected = {"event": args.event, "job": args.job} if not args.list else {}
+    plan = localrun.prepare(ctx.cwd, workflow, kit_repository=kit_repository, display=ctx.display, **selected)
     if args.job and args.job not in {j.id for j in plan.found.jobs}:
         names = ", ".join(sorted({j.id for j in plan.found.jobs}))
         raise InputError(f'no job "{args.job}" in the workflows; expected one of: {names}')
     for problem in plan.unsupported:
         ctx.reporter.warning(problem.message, file=problem.file, line=problem.line, col=problem.col, title="act cannot run this here")
     if args.list:
+        for problem in plan.mapping.unmapped:
+            ctx.reporter.warning(problem.message, file=problem.file, line=problem.line, col=problem.col, title="cannot run offline")
         ctx.reporter.table(*present.jobs_table(plan))
         ctx.reporter.info(present.mapping_line(plan))
         ctx.reporter.result(jobs=[{"workflow": j.workflow, "id": j.id, "name": j.name, "needs": list(j.needs)} for j in plan.found.jobs])

@@ -96,6 +96,9 @@ def report(reporter: Reporter, result: Result) -> None:
 
 
 def _markdown(result: Result) -> str:
+    """Jobs only: the steps are in the log."""
     from shipline.report import markdown_table
 
-    return markdown_table(["job", "step", "result", "time"], steps_rows(result))
+    rows = [[j.name, MARK.get(j.result, j.result), _seconds(j.seconds)] for j in result.jobs]
+    rows += [[j.name, "not run", "-"] for j in result.not_run]
+    return markdown_table(["job", "result", "time"], rows)

@@ -9,6 +9,7 @@ ends (or is interrupted), stops whatever it left behind in that session.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -74,18 +75,25 @@ def prepare(
     kit_repository: str = "shipline/shipline",
     kit_dir: Path | None = None,
     display: Callable[[Path], str] = str,
+    event: str | None = None,
+    job: str | None = None,
 ) -> Plan:
-    """Read the workflows under ``root`` and map their actions; an `InputError` lists any that cannot run offline."""
+    """Read the workflows under ``root`` and map their actions to local folders.
+
+    With ``event`` (and ``job``), only the actions of the jobs act would run are
+    mapped. Those that cannot run offline are in ``plan.mapping.unmapped``; `run`
+    refuses to start while there are any.
+    """
     files = workflows.workflow_files(root, workflow)
     found = workflows.scan(files, display)
+    selected = [j for j in found.jobs if (event is None or event in j.events) and (job is None or j.id == job)]
+    wanted = {ref for j in selected for ref in j.uses}
     kit_dir = kit_dir or standins.kit_source_dir()
     # The kit's composite actions use third-party actions of their own: map those too.
-    if kit_dir is not None and any(r.repository.lower() == kit_repository.lower() for r in found.uses):
+    if kit_dir is not None and any(r.repository.lower() == kit_repository.lower() for r in wanted):
         for action in sorted((kit_dir / "actions").glob("*/action.yml")):
-            workflows.read_action(workflows.yamlfile.load(action, display(action)), found)
-    mapping = standins.map_actions(found.uses, kit_repository, kit_dir)
-    if mapping.unmapped:
-        raise InputError(problems=mapping.unmapped)
+            wanted.update(workflows.read_action(workflows.yamlfile.load(action, display(action)), found))
+    mapping = standins.map_actions({r: p for r, p in found.uses.items() if r in wanted}, kit_repository, kit_dir)
     return Plan(root, files, found, mapping, kit_dir)
 
 
@@ -107,7 +115,9 @@ def _slim_kit(kit_dir: Path, into: Path) -> Path:
 def default_store(root: Path, environ: Mapping[str, str]) -> Path:
     """Where the stand-ins keep artifacts, caches and SARIF files for ``root``'s runs."""
     base = Path(environ.get("XDG_CACHE_HOME") or Path(environ.get("HOME") or Path.home()) / ".cache")
-    return base / "shipline" / "act" / root.resolve().name
+    resolved = root.resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    return base / "shipline" / "act" / f"{resolved.name}-{digest}"
 
 
 def stop_session(pgid: int) -> None:
@@ -158,6 +168,8 @@ def run(
     ``environ`` is act's environment (default: this process's), less GitHub's own
     variables: act sets those itself.
     """
+    if plan.mapping.unmapped:
+        raise InputError(problems=plan.mapping.unmapped)
     inputs, secrets = dict(inputs or {}), dict(secrets or {})
     environ = {k: v for k, v in (os.environ if environ is None else environ).items() if not k.startswith(("GITHUB_", "ACTIONS_", "RUNNER_"))}
     store = store or default_store(plan.root, environ)

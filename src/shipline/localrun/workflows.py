@@ -62,6 +62,7 @@ class Job:
     name: str
     needs: tuple[str, ...]
     events: tuple[str, ...] = ()  # what triggers its workflow
+    uses: tuple[ActionRef, ...] = ()  # the remote actions (or reusable workflow) it uses
 
 
 @dataclass
@@ -107,12 +108,15 @@ def _events(on: Any) -> list[str]:
     return []
 
 
-def _collect_steps(doc: yamlfile.Document, steps: Any, where: tuple, found: Workflows) -> None:
+def _collect_steps(doc: yamlfile.Document, steps: Any, where: tuple, found: Workflows) -> list[ActionRef]:
+    refs = []
     for n, step in enumerate(steps if isinstance(steps, list) else []):
         if isinstance(step, dict) and isinstance(step.get("uses"), str):
             ref = parse_uses(step["uses"])
-            if ref is not None and ref not in found.uses:
-                found.uses[ref] = doc.problem(where + (n, "uses"), f"uses {ref}")
+            if ref is not None:
+                refs.append(ref)
+                found.uses.setdefault(ref, doc.problem(where + (n, "uses"), f"uses {ref}"))
+    return refs
 
 
 def read_workflow(doc: yamlfile.Document, found: Workflows) -> None:
@@ -126,7 +130,7 @@ def read_workflow(doc: yamlfile.Document, found: Workflows) -> None:
             continue
         needs = job.get("needs", [])
         needs = (needs,) if isinstance(needs, str) else tuple(str(n) for n in needs or ())
-        found.jobs.append(Job(doc.file, str(job_id), str(job.get("name") or job_id), needs, events))
+        refs = _collect_steps(doc, job.get("steps"), ("jobs", job_id, "steps"), found)
         found.labels.update(_labels(job.get("runs-on")))
         if "services" in job:
             found.unsupported.append(
@@ -136,16 +140,16 @@ def read_workflow(doc: yamlfile.Document, found: Workflows) -> None:
             found.unsupported.append(doc.problem(("jobs", job_id, "container"), f'job "{job_id}" runs in a container: act cannot run it without Docker', key=True))
         if isinstance(job.get("uses"), str):  # a reusable workflow
             ref = parse_uses(job["uses"])  # owner/repo/.github/workflows/x.yml@ref; ./local ones give None
-            if ref is not None and ref not in found.uses:
-                found.uses[ref] = doc.problem(("jobs", job_id, "uses"), f"uses {job['uses']}")
-        _collect_steps(doc, job.get("steps"), ("jobs", job_id, "steps"), found)
+            if ref is not None:
+                refs.append(ref)
+                found.uses.setdefault(ref, doc.problem(("jobs", job_id, "uses"), f"uses {job['uses']}"))
+        found.jobs.append(Job(doc.file, str(job_id), str(job.get("name") or job_id), needs, events, tuple(refs)))
 
 
-def read_action(doc: yamlfile.Document, found: Workflows) -> None:
-    """Add the remote actions a composite ``action.yml`` uses to ``found``."""
+def read_action(doc: yamlfile.Document, found: Workflows) -> list[ActionRef]:
+    """Add the remote actions a composite ``action.yml`` uses to ``found``, and return them."""
     runs = doc.data.get("runs") if isinstance(doc.data, dict) else None
-    if isinstance(runs, dict):
-        _collect_steps(doc, runs.get("steps"), ("runs", "steps"), found)
+    return _collect_steps(doc, runs.get("steps"), ("runs", "steps"), found) if isinstance(runs, dict) else []
 
 
 def scan(files: list[Path], display=str) -> Workflows:
