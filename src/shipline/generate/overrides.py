@@ -18,8 +18,8 @@ from shipline.validation import did_you_mean
 Locate = Callable[[tuple[Any, ...], str], Problem]
 
 
-def _unknown(what: str, value: str, known: Sequence[str]) -> str:
-    return f'unknown {what} "{value}"{did_you_mean(value, known)}; expected one of: {", ".join(known)}'
+def _unknown(what: str, value: str, known: Sequence[str], where: str = "") -> str:
+    return f'unknown {what} "{value}"{where}{did_you_mean(value, known)}; expected one of: {", ".join(known)}'
 
 
 def _step(added: schema.Step) -> Step:
@@ -39,7 +39,7 @@ def _apply_to_step(job: Job, o: schema.Override, at: Callable[[str, str], Proble
     assert o.step is not None
     index = next((i for i, s in enumerate(job.steps) if s.id == o.step), None)
     if index is None:
-        return [at("step", _unknown(f"step in job {job.id}", o.step, [s.id for s in job.steps]))]
+        return [at("step", _unknown("step", o.step, [s.id for s in job.steps], f" in job {job.id}"))]
     step = job.steps[index]
     problems = []
     if o.remove:
