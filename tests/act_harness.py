@@ -64,7 +64,16 @@ REPOSITORY = "acme/app"
 ACT_TIMEOUT = 300
 
 _SUMMARY_MARK = "Summary - "
-_SNAPSHOT_IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", ".hypothesis", "build", "dist", ".benchmarks")
+_SNAPSHOT_IGNORE_ANYWHERE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", ".hypothesis", ".benchmarks")
+# build/ and dist/ only at the top: actions/build and src/shipline/build are the kit's own
+_SNAPSHOT_IGNORE_TOP = {"build", "dist"}
+
+
+def _snapshot_ignore(folder: str, names: list[str]) -> set[str]:
+    ignored = set(_SNAPSHOT_IGNORE_ANYWHERE(folder, names))
+    if Path(folder) == ROOT:
+        ignored |= _SNAPSHOT_IGNORE_TOP & set(names)
+    return ignored
 
 
 def uses(action: str) -> str:
@@ -76,7 +85,7 @@ def uses(action: str) -> str:
 def kit_snapshot() -> Path:
     """A copy of this working tree without the virtualenv and caches, made once per session."""
     target = Path(tempfile.mkdtemp(prefix="shipline-kit-")) / "kit"
-    shutil.copytree(ROOT, target, ignore=_SNAPSHOT_IGNORE, symlinks=True)
+    shutil.copytree(ROOT, target, ignore=_snapshot_ignore, symlinks=True)
     return target
 
 
