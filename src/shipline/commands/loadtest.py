@@ -1,19 +1,131 @@
-"""`shipline loadtest`: not built yet."""
+"""`shipline loadtest`: locust, headless, gated on SLOs and a baseline.
+
+    shipline loadtest --host http://127.0.0.1:8000 --users 20 --run-time 30s --p95-ms 300
+
+Defaults come from the manifest's ``load_test`` section; without a manifest, a
+loopback ``--host`` runs with the built-in defaults and any other host needs
+``--allow-host``. The host is an environment's URL only when that environment says
+``allow_load_test: true``. Exit 1 names each breached SLO or regression; exit 2 for an
+unreachable host, a broken locustfile, zero users; 130 when interrupted, after
+writing what was measured.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from shipline.context import Context
-from shipline.errors import InputError
 
-HELP = "loadtest (not built yet)"
+HELP = "load-test a running service with locust; gate on SLOs and a baseline"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """The flags of issue 5; every one defaults to the manifest's load_test section."""
+    parser.add_argument("--host", metavar="URL", help="base URL to load (default: the URL of --env or load_test.environment)")
+    parser.add_argument("-f", "--locustfile", metavar="FILE", help="locustfile (default: load_test.locustfile, else the generic one driven by load_test.endpoints)")
+    parser.add_argument("-u", "--users", type=int, metavar="N", help="concurrent users")
+    parser.add_argument("-r", "--spawn-rate", type=float, metavar="R", help="users started per second")
+    parser.add_argument("-t", "--run-time", metavar="DURATION", help="how long to run: 30s, 5m (capped by load_test.max_duration)")
+    parser.add_argument("--processes", metavar="N|auto", help="locust processes on this machine (auto: one per core)")
+    slo = parser.add_argument_group("SLO gates (override load_test.slo)")
+    slo.add_argument("--p95-ms", type=float, metavar="X", help="maximum p95 response time in ms")
+    slo.add_argument("--p99-ms", type=float, metavar="X", help="maximum p99 response time in ms")
+    slo.add_argument("--max-error-rate", metavar="R", help="maximum share of failed requests: 0.01 or 1%%")
+    slo.add_argument("--min-rps", type=float, metavar="X", help="minimum requests per second")
+    base = parser.add_argument_group("baseline regression (limits: load_test.regression)")
+    base.add_argument("--baseline", metavar="FILE", help="JSON summary of an earlier run to compare with; skipped with a warning when missing")
+    base.add_argument("--update-baseline", action="store_true", help="write this run to --baseline when its SLOs pass (the comparison is then informational)")
+    parser.add_argument("--report-dir", default="shipline-loadtest", metavar="DIR", help="where locust's HTML and CSVs and summary.json go (default: shipline-loadtest)")
+    parser.add_argument("--env", metavar="NAME", help="environment whose URL to load (it must allow load tests)")
+    parser.add_argument("--allow-host", action="store_true", help="allow a host that is none of the manifest's environment URLs")
+    dist = parser.add_argument_group("runs across machines")
+    dist.add_argument("--master", action="store_true", help="coordinate --worker processes and gate on their combined results")
+    dist.add_argument("--worker", action="store_true", help="generate load for a --master (no gates, no reports)")
+    dist.add_argument("--master-host", default="127.0.0.1", metavar="HOST", help="where the master listens (for --worker)")
+    dist.add_argument("--master-port", type=int, default=5557, metavar="PORT", help="the master's port (default: 5557)")
+    dist.add_argument("--expect-workers", type=int, metavar="N", help="workers the master waits for before starting (default: 1)")
+
+
+def _manifest_section(args: argparse.Namespace, ctx: Context):
+    """The load_test section, the environments, and the chosen environment.
+
+    Without a manifest file a run needs --host and uses the built-in defaults.
+    """
+    from shipline.errors import InputError
+    from shipline.manifest import LoadTest
+
+    if not ctx.path(args.manifest).is_file() and args.manifest == "shipline.yml":
+        if args.env:
+            raise InputError(f"--env {args.env} needs a manifest, and there is no {args.manifest} here")
+        return LoadTest(), [], None
+    service = ctx.load_manifest(args.manifest).service(args.service)
+    if args.env:
+        environment = service.environment(args.env)
+    elif args.host:
+        environment = None
+    else:
+        environment = service.load_test_environment
+    if environment is not None and not environment.allow_load_test:
+        raise InputError(f'environment "{environment.name}" does not allow load tests; set allow_load_test: true on it in the manifest if that is really meant')
+    return service.load_test, service.environments, environment
+
+
+def _report(verdict, ctx: Context) -> int:
+    from shipline.errors import EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK
+    from shipline.loadtest.gates import fmt_ms, fmt_rps, fmt_share
+    from shipline.loadtest.summary import ENDPOINT_HEADERS, endpoint_rows, markdown
+
+    r, stats, report_dir = ctx.reporter, verdict.stats, ctx.display(verdict.files.dir)
+    r.table(ENDPOINT_HEADERS, [[str(c).strip("*") for c in row] for row in endpoint_rows(stats)])
+    for check in verdict.checks:
+        if check in verdict.breaches:
+            r.error(check.describe(), title="Regression" if check.kind == "regression" else "SLO breached")
+        else:
+            r.info(f"{'pass' if check.passed else 'info'}: {check.describe()}")
+    for warning in verdict.warnings:
+        r.warning(warning)
+    for count, message in stats.exceptions[:5]:
+        r.warning(f"the locustfile raised {count}x: {message}")
+    if verdict.baseline_written:
+        r.info(f"baseline written to {ctx.display(verdict.plan.baseline)}")
+    r.info(
+        f"load test {verdict.result}: {stats.total.requests} requests, {fmt_rps(stats.total.rps)}, "
+        f"p95 {fmt_ms(stats.total.p95_ms)}, errors {fmt_share(stats.total.error_rate)}; reports in {report_dir}/"
+    )
+    r.summary(markdown(verdict.plan, stats, verdict.checks, verdict.result, report_dir))
+    for name, value in (
+        ("result", verdict.result),
+        ("rps", f"{stats.total.rps:.2f}"),
+        ("p95-ms", f"{stats.total.p95_ms:g}"),
+        ("error-rate", f"{stats.total.error_rate:.6g}"),
+        ("report-dir", report_dir),
+    ):
+        r.output(name, value)
+    r.result(**verdict.summary, report_dir=report_dir)
+    return {"passed": EXIT_OK, "failed": EXIT_GATE_FAILED}.get(verdict.result, EXIT_INTERRUPTED)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Say plainly that this command is not built yet."""
-    raise InputError("`shipline loadtest` is not built yet")
+    """Resolve the plan, check the target, run locust, gate, report."""
+    from shipline.loadtest import runner, session
+    from shipline.loadtest.plan import Options, resolve
+    from shipline.loadtest.progress import ProgressBar
+
+    opts = Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__})
+    load_test, environments, environment = _manifest_section(args, ctx)
+    plan = resolve(opts, load_test, environment, ctx.cwd)
+    if plan.role != "worker":
+        plan = session.check_target(plan, environments, opts.allow_host)
+    r = ctx.reporter
+    what = "the generic locustfile" if plan.generic else ctx.display(plan.locustfile)
+    if plan.role == "worker":
+        r.info(f"locust worker of {plan.master_host}:{plan.master_port} with {what}")
+    else:
+        r.info(f"load-testing {plan.host} with {what}: {plan.users} users for {plan.run_time:.0f}s")
+    bar = ProgressBar(r.stdout) if r.format == "text" and r.stdout.isatty() else None
+    try:
+        verdict = session.execute(plan, runner.time_bound(plan, load_test.max_duration), ctx.display, bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    return 0 if verdict is None else _report(verdict, ctx)

@@ -1,0 +1,59 @@
+"""Baseline regression: this run against the last accepted one.
+
+A baseline is the JSON summary of an earlier run (``summary.json`` in the report
+directory has the same shape), so the pipeline can keep the default branch's last
+report as an artifact and compare every later run with it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipline.errors import InputError
+from shipline.loadtest.gates import OVERALL, Check
+from shipline.loadtest.results import RunStats
+
+SUMMARY_KIND = "shipline-loadtest-summary"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The figures a run is compared with."""
+
+    p95_ms: float
+    rps: float
+    users: int | None
+
+
+def load(path: Path, display: str) -> Baseline:
+    """Read a baseline written by ``--update-baseline`` (or a run's ``summary.json``)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        total = data["total"]
+        return Baseline(p95_ms=float(total["p95_ms"]), rps=float(total["rps"]), users=data.get("users"))
+    except OSError as err:
+        raise InputError(f"{display}: cannot read the baseline: {err.strerror}") from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{display}: not a shipline load-test baseline ({type(err).__name__}: {err}); write one with --update-baseline") from None
+
+
+def save(path: Path, summary: dict) -> None:
+    """Write ``summary`` as the new baseline, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def compare(run: RunStats, baseline: Baseline, max_p95_increase: float, max_rps_decrease: float) -> list[Check]:
+    """p95 may grow, and rps fall, by at most the given shares of the baseline's."""
+    checks = []
+    if baseline.p95_ms > 0:
+        growth = run.total.p95_ms / baseline.p95_ms - 1
+        checks.append(Check(OVERALL, f"p95 growth over the baseline's {baseline.p95_ms:g} ms", growth, max_p95_increase, growth <= max_p95_increase, "share", "regression"))
+    if baseline.rps > 0:
+        drop = 1 - run.total.rps / baseline.rps
+        checks.append(Check(OVERALL, f"rps drop from the baseline's {baseline.rps:.1f} req/s", drop, max_rps_decrease, drop <= max_rps_decrease, "share", "regression"))
+    return checks

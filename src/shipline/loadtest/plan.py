@@ -1,0 +1,204 @@
+"""Command-line flags and the manifest's ``load_test`` section, resolved into one `Plan`.
+
+Flags win over the manifest; the manifest's defaults fill the rest. Every run gets a
+time bound, and ``load_test.max_duration`` caps it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from shipline.errors import InputError
+from shipline.loadtest.gates import Limits
+from shipline.manifest import Environment, LoadTest, parse_duration, parse_fraction
+
+GENERIC_LOCUSTFILE = Path(__file__).with_name("generic_locustfile.py")
+
+Role = Literal["local", "master", "worker"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """The flags of `shipline loadtest`, as typed on the command line (None: not given)."""
+
+    host: str | None = None
+    locustfile: str | None = None
+    users: int | None = None
+    spawn_rate: float | None = None
+    run_time: str | None = None
+    processes: str | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_error_rate: str | None = None
+    min_rps: float | None = None
+    baseline: str | None = None
+    update_baseline: bool = False
+    report_dir: str = "shipline-loadtest"
+    env: str | None = None
+    allow_host: bool = False
+    master: bool = False
+    worker: bool = False
+    master_host: str = "127.0.0.1"
+    master_port: int = 5557
+    expect_workers: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one run needs, checked."""
+
+    host: str
+    locustfile: Path
+    generic: bool  # the generic locustfile, driven by ``endpoints``
+    endpoints: list[dict]
+    users: int
+    spawn_rate: float
+    run_time: float
+    processes: int
+    report_dir: Path
+    limits: Limits
+    endpoint_limits: dict[tuple[str, str], Limits]
+    max_p95_increase: float
+    max_rps_decrease: float
+    baseline: Path | None
+    update_baseline: bool
+    environment: str | None = None
+    role: Role = "local"
+    master_host: str = "127.0.0.1"
+    master_port: int = 5557
+    expect_workers: int = 1
+
+
+def _duration(flag: str, value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as err:
+        raise InputError(f"{flag} {value}: {err}") from None
+
+
+def _processes(value: str | int) -> int:
+    if value == "auto":
+        return os.cpu_count() or 1
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise InputError(f'--processes "{value}": expected a number of processes from 1 up, or auto')
+    return count
+
+
+def _limits(load_test: LoadTest, opts: Options) -> Limits:
+    slo = load_test.slo
+    error_rate = slo.error_rate
+    if opts.max_error_rate is not None:
+        try:
+            error_rate = parse_fraction(opts.max_error_rate)
+        except ValueError as err:
+            raise InputError(f"--max-error-rate {opts.max_error_rate}: {err}") from None
+    for flag, value in (("--p95-ms", opts.p95_ms), ("--p99-ms", opts.p99_ms), ("--min-rps", opts.min_rps)):
+        if value is not None and value < 0:
+            raise InputError(f"{flag} {value:g}: expected a number of 0 or more")
+    return Limits(
+        p95_ms=opts.p95_ms if opts.p95_ms is not None else slo.p95_ms,
+        p99_ms=opts.p99_ms if opts.p99_ms is not None else slo.p99_ms,
+        error_rate=error_rate,
+        min_rps=opts.min_rps if opts.min_rps is not None else slo.min_rps,
+    )
+
+
+def endpoint_records(load_test: LoadTest) -> list[dict]:
+    """The endpoints as the generic locustfile reads them (JSON-ready)."""
+    out = []
+    for e in load_test.endpoints:
+        statuses = e.expect_status if isinstance(e.expect_status, list) else [e.expect_status]
+        out.append(
+            {
+                "name": e.name or e.path,
+                "path": e.path,
+                "method": e.method,
+                "weight": e.weight,
+                "headers": dict(e.headers),
+                "body": e.body,
+                "expect_status": statuses,
+            }
+        )
+    return out
+
+
+def _endpoint_limits(load_test: LoadTest) -> dict[tuple[str, str], Limits]:
+    """Per-endpoint SLOs, keyed like locust's stats: (method, request name)."""
+    return {
+        (e.method, e.name or e.path): Limits.from_slo(e.slo, only_given=True)
+        for e in load_test.endpoints
+        if e.slo is not None
+    }
+
+
+def resolve(opts: Options, load_test: LoadTest, environment: Environment | None, cwd: Path) -> Plan:
+    """Turn flags and the manifest into a `Plan`, or raise `InputError` naming the bad value."""
+    if opts.master and opts.worker:
+        raise InputError("--master and --worker exclude each other: a process is one or the other")
+    role: Role = "master" if opts.master else "worker" if opts.worker else "local"
+    host = opts.host or (environment.url if environment else None)
+    if host is None and role != "worker":
+        raise InputError("no host to load-test: pass --host URL, or --env NAME of an environment in the manifest")
+
+    users = opts.users if opts.users is not None else load_test.users
+    if users < 1:
+        raise InputError(f"--users {users}: a load test needs at least 1 user")
+    spawn_rate = opts.spawn_rate if opts.spawn_rate is not None else load_test.spawn_rate
+    if spawn_rate <= 0:
+        raise InputError(f"--spawn-rate {spawn_rate:g}: expected users per second above 0")
+
+    run_time = _duration("--run-time", opts.run_time) if opts.run_time is not None else load_test.duration
+    cap = load_test.max_duration
+    if run_time <= 0:
+        raise InputError(f"--run-time {opts.run_time}: a load test needs a time bound above 0s")
+    if run_time > cap:
+        raise InputError(f"--run-time {opts.run_time}: {run_time:g}s is over load_test.max_duration {cap:g}s")
+    run_time = float(max(1, math.ceil(run_time)))  # locust counts whole seconds
+
+    processes = _processes(opts.processes if opts.processes is not None else load_test.processes)
+    if processes > 1 and role == "master":
+        raise InputError("--processes forks workers on this machine; a --master waits for --worker processes instead")
+    if opts.expect_workers is not None and (role != "master" or opts.expect_workers < 1):
+        raise InputError(f"--expect-workers {opts.expect_workers}: only with --master, and at least 1")
+
+    locustfile_name = opts.locustfile or load_test.locustfile
+    if locustfile_name:
+        locustfile = cwd / locustfile_name
+        if not locustfile.is_file():
+            raise InputError(f'locustfile "{locustfile_name}" not found (relative to {cwd})')
+    else:
+        locustfile = GENERIC_LOCUSTFILE
+
+    if opts.update_baseline and not opts.baseline:
+        raise InputError("--update-baseline needs --baseline FILE: the file to write")
+
+    return Plan(
+        host=host or "",
+        locustfile=locustfile,
+        generic=not locustfile_name,
+        endpoints=endpoint_records(load_test),
+        users=users,
+        spawn_rate=spawn_rate,
+        run_time=run_time,
+        processes=processes,
+        report_dir=cwd / opts.report_dir,
+        limits=_limits(load_test, opts),
+        endpoint_limits=_endpoint_limits(load_test),
+        max_p95_increase=load_test.regression.max_p95_increase,
+        max_rps_decrease=load_test.regression.max_rps_decrease,
+        baseline=cwd / opts.baseline if opts.baseline else None,
+        update_baseline=opts.update_baseline,
+        environment=environment.name if environment else None,
+        role=role,
+        master_host=opts.master_host,
+        master_port=opts.master_port,
+        expect_workers=opts.expect_workers or 1,
+    )

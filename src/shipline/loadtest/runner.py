@@ -1,0 +1,191 @@
+"""Locust in a subprocess: headless, bounded in time, stopped cleanly on Ctrl-C.
+
+A subprocess rather than locust as a library: locust patches the standard library
+with gevent on import, and its ``--processes`` forking and its shutdown (which
+writes the reports) are built around its own main. Locust runs in a session of its
+own so that a terminal's Ctrl-C reaches shipline only; shipline then sends it one
+SIGINT, which makes locust stop its users and still write every report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipline.errors import ToolError
+from shipline.loadtest import ENDPOINTS_ENV
+from shipline.loadtest.plan import Plan
+from shipline.loadtest.results import ReportFiles
+
+POLL_S = 0.5
+START_ALLOWANCE_S = 60  # start-up, spawning and writing reports, beyond --run-time
+WORKERS_WAIT_S = 120  # how long a master waits for its --expect-workers
+STOP_GRACE_S = 20  # after SIGINT, before SIGKILL
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a run is, for a progress bar."""
+
+    elapsed_s: float
+    run_time_s: float
+    requests: int
+    rps: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the locust process ended."""
+
+    returncode: int
+    interrupted: bool
+    elapsed_s: float
+
+
+def locust_argv(plan: Plan, files: ReportFiles) -> list[str]:
+    """The locust command line for ``plan``."""
+    argv = [sys.executable, "-m", "locust", "-f", str(plan.locustfile), "--only-summary"]
+    if plan.role == "worker":
+        argv += ["--worker", "--master-host", plan.master_host, "--master-port", str(plan.master_port)]
+        return argv + (["--processes", str(plan.processes)] if plan.processes > 1 else [])
+    argv += [
+        "--headless",
+        "--host", plan.host,
+        "--users", str(plan.users),
+        "--spawn-rate", f"{plan.spawn_rate:g}",
+        "--run-time", f"{plan.run_time:.0f}s",
+        "--stop-timeout", "1",
+        "--csv", str(files.csv_prefix),
+        "--csv-full-history",
+        "--html", str(files.html),
+        "--json-file", str(files.json_prefix),
+    ]  # fmt: skip
+    if plan.role == "master":
+        argv += [
+            "--master",
+            "--master-bind-port", str(plan.master_port),
+            "--expect-workers", str(plan.expect_workers),
+            "--expect-workers-max-wait", str(WORKERS_WAIT_S),
+        ]  # fmt: skip
+    elif plan.processes > 1:
+        argv += ["--processes", str(plan.processes)]
+    return argv
+
+
+class _HistoryTail:
+    """Reads the rows locust appends to its stats history, for live progress."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset = path, 0
+        self.requests, self.rps = 0, 0.0
+        self._last: tuple[int, int] | None = None
+
+    def poll(self) -> None:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except OSError:
+            return
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        for line in complete.decode("utf-8", "replace").splitlines():
+            cells = line.split(",")
+            if len(cells) < 18 or cells[3] != "Aggregated" or not cells[0].isdigit():
+                continue
+            t, n = int(cells[0]), int(cells[17])
+            if self._last and t > self._last[0]:
+                self.rps = (n - self._last[1]) / (t - self._last[0])
+            self._last, self.requests = (t, n), n
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _stop(proc: subprocess.Popen) -> int:
+    """SIGINT (locust writes its reports), then SIGKILL after a grace period or a second Ctrl-C."""
+    _signal_group(proc, signal.SIGINT)
+    try:
+        return proc.wait(STOP_GRACE_S)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        _signal_group(proc, signal.SIGKILL)
+        return proc.wait()
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While locust runs, SIGTERM (a cancelled CI job) stops it as cleanly as Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def time_bound(plan: Plan, max_duration: float) -> float:
+    """Seconds after which shipline stops locust whatever it is doing."""
+    if plan.role == "worker":
+        return max_duration + WORKERS_WAIT_S + START_ALLOWANCE_S
+    wait = WORKERS_WAIT_S if plan.role == "master" else 0
+    return plan.run_time + wait + START_ALLOWANCE_S
+
+
+def run(plan: Plan, files: ReportFiles, bound_s: float, on_progress: Callable[[Progress], None] | None = None) -> Outcome:
+    """Run locust for ``plan``; its output goes to the log in the report directory."""
+    files.dir.mkdir(parents=True, exist_ok=True)
+    for stale in files.locust_outputs():
+        stale.unlink(missing_ok=True)
+    env = dict(os.environ)
+    if plan.generic:
+        files.endpoints.write_text(json.dumps(plan.endpoints, indent=2) + "\n", encoding="utf-8")
+        env[ENDPOINTS_ENV] = str(files.endpoints)
+    tail = _HistoryTail(files.history)
+    start = time.monotonic()
+    interrupted = False
+    with files.log.open("wb") as log, _sigterm_as_interrupt():
+        try:
+            proc = subprocess.Popen(locust_argv(plan, files), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        except OSError as err:
+            raise ToolError("locust", f"could not start: {err}") from None
+        try:
+            while True:
+                try:
+                    code = proc.wait(POLL_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                elapsed = time.monotonic() - start
+                if elapsed > bound_s:
+                    _stop(proc)
+                    raise ToolError("locust", f"still running {elapsed:.0f}s after start, past its time bound; stopped it (log: {files.log})")
+                if on_progress is not None:
+                    tail.poll()
+                    on_progress(Progress(elapsed, plan.run_time, tail.requests, tail.rps))
+        except KeyboardInterrupt:
+            interrupted = True
+            code = _stop(proc)
+        finally:
+            if proc.poll() is None:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait()
+    return Outcome(returncode=code, interrupted=interrupted, elapsed_s=time.monotonic() - start)
