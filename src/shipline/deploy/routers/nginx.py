@@ -144,8 +144,13 @@ class NginxRouter:
         if done.returncode != 0:
             self._restore(previous)
             raise RouterError(f"nginx -s reload failed (previous upstream file restored): {(done.stderr or done.stdout).strip()[-300:]}")
+        # Old workers keep accepting for a moment after the new ones start: wait until
+        # they are gone, so that what is measured next is the new upstream only.
         deadline = time.monotonic() + RELOAD_WAIT
-        while master and time.monotonic() < deadline and not (_children(master) - before):
+        while master and time.monotonic() < deadline:
+            children = _children(master)
+            if children - before and not children & before:
+                break
             time.sleep(0.02)
 
     def switch(self, color: str) -> None:

@@ -1,0 +1,105 @@
+"""A deploy killed with SIGKILL mid-switch, then a re-run; two deploys at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+
+from tests.deploy_support import NGINX, live, live_versions, site_with, wait_until
+from tests.helpers import run_cli
+from tests.test_deploy_release import deploy, released
+
+
+def _spawn(site, version: str) -> subprocess.Popen:
+    """A deploy in its own process group, as a CI runner would start (and cancel) it."""
+    return subprocess.Popen(site.cli("deploy", "--env", "prod", "--version", version), cwd=site.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _phase(site) -> str | None:
+    try:
+        return (site.state().get("pending") or {}).get("phase")
+    except (OSError, ValueError):
+        return None
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=10)
+
+
+def test_sigkill_during_analysis_then_rerun_haproxy(tmp_path):
+    with site_with("haproxy", tmp_path) as site:
+        released(site)
+        site.manifest(analysis={"interval": 1, "count": 30})
+        proc = _spawn(site, "v2")
+        try:
+            wait_until(lambda: _phase(site) == "analysis", timeout=30, what="the switch")
+        finally:
+            _kill(proc)
+        # The deploy is dead mid-way: traffic is on the new, healthy slot and the state says so.
+        assert live_versions(site.proxy.port) == {"v2"}
+        assert site.state()["pending"]["version"] == "v2"
+        site.manifest()
+        code, out, err = deploy(site, "v3")
+        assert code == 0, err
+        assert live_versions(site.proxy.port) == {"v3"}
+        state = site.state()
+        assert (state["active"], state["version"], state["pending"]) == ("green", "v3", None)
+        assert [h["result"] for h in state["history"]] == ["promoted", "interrupted", "promoted"]
+        assert out["timeline"][0]["kind"] == "recover"
+        assert not (site.state_dir / "prod.blue.pid").exists()
+
+
+def test_sigkill_during_nginx_reload_then_rollback_and_rerun(tmp_path):
+    with site_with("nginx", tmp_path) as site:
+        marker = tmp_path / "reloading"
+        slow = tmp_path / "slow-nginx"
+        # Holds the reload back until the test has killed the deploy mid-switch.
+        slow.write_text(f'#!/bin/sh\ncase " $* " in *" reload "*) touch {marker}; sleep 30;; esac\nexec {NGINX} "$@"\n')
+        slow.chmod(slow.stat().st_mode | stat.S_IXUSR)
+        released(site)
+        site.manifest(router={**site.proxy.router, "nginx": str(slow)})
+        proc = _spawn(site, "v2")
+        try:
+            wait_until(marker.exists, timeout=30, what="the reload")
+        finally:
+            _kill(proc)
+        # The new include was checked but never loaded: traffic is still on v1.
+        assert live_versions(site.proxy.port) == {"v1"}
+        assert site.state()["pending"]["phase"] == "switching"
+        site.manifest()
+        result = run_cli("rollback", "--env", "prod", "--format", "json", cwd=site.root)
+        assert result.code == 0, result.err
+        assert "interrupted" in json.loads(result.out)["reason"]
+        assert live_versions(site.proxy.port) == {"v1"}
+        state = site.state()
+        assert (state["active"], state["version"], state["pending"]) == ("blue", "v1", None)
+        assert '"blue": 100' in site.proxy.files["upstream"].read_text()
+        assert not (site.state_dir / "prod.green.pid").exists()
+        code, out, err = deploy(site, "v3")
+        assert code == 0, err
+        assert live_versions(site.proxy.port) == {"v3"}
+
+
+def test_second_deploy_waits_then_exits_2_naming_the_holder(tmp_path):
+    with site_with("haproxy", tmp_path) as site:
+        released(site)
+        site.manifest(analysis={"interval": 0.5, "count": 8})
+        first = _spawn(site, "v2")
+        try:
+            wait_until(lambda: _phase(site) == "analysis", timeout=30, what="the first deploy")
+            code, out, err = deploy(site, "v3")
+            assert code == 2
+            assert f"locked by pid {first.pid}" in err and "deploy v2" in err
+            _, first_err = first.communicate(timeout=60)
+            assert first.returncode == 0, first_err
+        finally:
+            if first.poll() is None:
+                _kill(first)
+        assert live_versions(site.proxy.port) == {"v2"}
+        assert [h["version"] for h in site.state()["history"]] == ["v1", "v2"]
+        status, version = live(site.proxy.port)
+        assert (status, version) == (200, "v2")

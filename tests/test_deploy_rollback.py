@@ -1,0 +1,101 @@
+"""Automatic rollback after traffic moved, invalid router configs, and `shipline rollback`."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.deploy_support import live_versions, site_with
+from tests.test_deploy_release import deploy, released
+from tests.helpers import run_cli
+
+
+@pytest.fixture(params=["haproxy", "nginx"])
+def site(request, tmp_path):
+    with site_with(request.param, tmp_path) as s:
+        yield s
+
+
+def assert_back_on_v1(site, out, words):
+    assert out["result"] == "rolled-back"
+    assert words in out["reason"], out["reason"]
+    assert live_versions(site.proxy.port) == {"v1"}
+    state = site.state()
+    assert (state["active"], state["version"], state["pending"]) == ("blue", "v1", None)
+    assert state["history"][-1]["result"] == "rolled-back"
+    assert not (site.state_dir / "prod.green.pid").exists(), "the new slot is stopped"
+
+
+@pytest.mark.parametrize("strategy", ["blue-green", "canary"])
+def test_error_spike_after_the_switch_rolls_back(site, strategy):
+    released(site, strategy, on_rollback=["echo \"$FAILED_VERSION -> $VERSION on $COLOR: $REASON\" > rolled-back.txt"])
+    site.faults({"v2": {"error_share": 0.5}})
+    code, out, err = deploy(site, "v2")
+    assert code == 1
+    assert_back_on_v1(site, out, "error rate 50.0% over 5.0%")
+    measured = [e for e in out["timeline"] if e["kind"] == "measurement"]
+    assert measured and measured[-1]["data"]["status"] == "failed"
+    assert (site.root / "rolled-back.txt").read_text().startswith("v2 -> v1 on blue: ")
+    if strategy == "canary":
+        assert "canary at 5%" in out["reason"]
+
+
+@pytest.mark.parametrize("strategy", ["blue-green", "canary"])
+def test_latency_breach_rolls_back(site, strategy):
+    released(site, strategy)
+    site.faults({"v2": {"latency_ms": 600}})
+    code, out, err = deploy(site, "v2")
+    assert code == 1
+    assert_back_on_v1(site, out, "ms over 250 ms")
+
+
+def test_canary_aborted_at_25_percent(site):
+    released(site, "canary")
+    # 2 measurements x 10 probe requests pass at 5%; every later request to / fails.
+    site.faults({"v2": {"errors_after": 20}})
+    code, out, err = deploy(site, "v2")
+    assert code == 1
+    assert_back_on_v1(site, out, "canary at 25%")
+    steps = [e["data"]["step"] for e in out["timeline"] if e["kind"] == "weights"]
+    assert steps == [5, 25]
+    back = [e for e in out["timeline"] if e["kind"] == "switch"][-1]
+    assert back["data"]["weights"] == {"blue": 100}
+
+
+def test_invalid_router_config_changes_nothing(site):
+    released(site)
+    bad = dict(site.proxy.router)
+    if site.proxy.kind == "haproxy":
+        bad["servers"] = {"blue": "blue", "green": "gren"}
+        words = 'no server "gren"'
+    else:
+        bad["upstream"] = "backend"  # nginx.conf proxies to "app", which the include would no longer define
+        words = "nginx -t rejected"
+    before = site.proxy.files.get("upstream") and site.proxy.files["upstream"].read_text()
+    site.manifest(router=bad)
+    code, out, err = deploy(site, "v2")
+    assert code == 2
+    assert words in err and "deploy.router" in err
+    assert live_versions(site.proxy.port) == {"v1"}
+    state = site.state()
+    assert (state["active"], state["version"], state["pending"]) == ("blue", "v1", None)
+    assert len(state["history"]) == 1
+    assert not (site.state_dir / "prod.green.pid").exists(), "nothing was started"
+    if before:
+        assert site.proxy.files["upstream"].read_text() == before
+
+
+def test_rollback_command_restarts_the_previous_version(site):
+    released(site, on_rollback=["echo \"$VERSION $REASON\" > hook.txt"])
+    assert deploy(site, "v2")[0] == 0
+    result = run_cli("rollback", "--env", "prod", "--reason", "bad numbers", cwd=site.root)
+    assert result.code == 0, result.err
+    assert live_versions(site.proxy.port) == {"v1"}
+    state = site.state()
+    assert (state["active"], state["version"], state["previous"], state["pending"]) == ("blue", "v1", None, None)
+    assert state["history"][-1]["result"] == "rolled-back"
+    assert (site.root / "hook.txt").read_text().strip() == "v1 bad numbers"
+    assert not (site.state_dir / "prod.green.pid").exists()
+    again = run_cli("rollback", "--env", "prod", cwd=site.root)
+    assert again.code == 2 and "no previous version" in again.err
+    status = run_cli("status", "--env", "prod", cwd=site.root)
+    assert status.code == 0 and "live slot blue, version v1" in status.out

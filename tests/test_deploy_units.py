@@ -1,0 +1,96 @@
+"""Registries against the manifest, analysis semantics, state and lock, without processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import typing
+
+import pytest
+
+from shipline import manifest
+from shipline.deploy.analysis import analyze
+from shipline.deploy.events import Timeline
+from shipline.deploy.providers import PROVIDERS, MeasurementError, Sample
+from shipline.deploy.routers import ROUTERS
+from shipline.deploy.state import State, StateStore
+from shipline.deploy.strategies import STRATEGIES
+from shipline.errors import LockTimeout
+
+
+def test_router_registry_matches_the_manifest():
+    union = typing.get_args(typing.get_args(manifest.Router)[0])
+    types = {typing.get_args(m.model_fields["type"].annotation)[0] for m in union}
+    assert set(ROUTERS) == set(manifest.ROUTER_TYPES) == types
+
+
+def test_strategy_and_provider_registries_match_the_manifest():
+    assert set(STRATEGIES) == set(typing.get_args(manifest.Deploy.model_fields["strategy"].annotation))
+    assert set(PROVIDERS) == set(typing.get_args(manifest.Analysis.model_fields["provider"].annotation))
+
+
+class Scripted:
+    """A provider replaying outcomes: an error rate, or an exception for a measurement error."""
+
+    def __init__(self, *outcomes):
+        self.outcomes = list(outcomes)
+        self.calls = 0
+
+    def measure(self, targets):
+        self.calls += 1
+        outcome = self.outcomes.pop(0)
+        if outcome == "error":
+            raise MeasurementError("no data")
+        if outcome == "empty":
+            return {"live": Sample("live", 0, 0, None, None, None)}
+        return {"live": Sample("live", 100, int(outcome * 100), 5.0, 10.0, 12.0)}
+
+
+def run(provider, **settings):
+    analysis = manifest.Analysis(interval=0, **settings)
+    return analyze(provider, analysis, {"live": "http://127.0.0.1:1"}, "live", Timeline(), "test", sleep=lambda s: None)
+
+
+def test_failure_limit_allows_that_many_failures_then_stops_at_once():
+    ok = run(Scripted(0.5, 0.0, 0.0), count=3, failure_limit=1)
+    assert (ok.promote, ok.outcome) == (True, "successful")
+    provider = Scripted(0.5, 0.5, 0.0, 0.0)
+    bad = run(provider, count=4, failure_limit=1)
+    assert (bad.promote, bad.outcome, provider.calls) == (False, "failed", 2)
+    assert "error rate 50.0% over 5.0%" in bad.reason
+
+
+def test_consecutive_errors_over_the_limit_end_in_error_but_a_success_resets_them():
+    assert run(Scripted("error", "error", 0.0, "error", 0.0), count=5, consecutive_error_limit=2).outcome == "successful"
+    provider = Scripted("error", "error", "error", 0.0)
+    decision = run(provider, count=4, consecutive_error_limit=2)
+    assert (decision.promote, decision.outcome, provider.calls) == (False, "error", 3)
+
+
+@pytest.mark.parametrize("setting, promote", [("rollback", False), ("promote", True)])
+def test_inconclusive_follows_the_manifest(setting, promote):
+    decision = run(Scripted(0.0, "empty"), count=2, inconclusive=setting)
+    assert (decision.outcome, decision.promote) == ("inconclusive", promote)
+
+
+def test_state_is_replaced_atomically_and_round_trips(tmp_path):
+    store = StateStore(tmp_path, "prod")
+    assert store.load() == State("prod")
+    state = State("prod", active="blue", version="v1")
+    state.record(version="v1", result="promoted", reason="ok")
+    store.save(state)
+    assert store.load() == state
+    assert [p.name for p in tmp_path.iterdir()] == ["prod.json"], "no temp file left behind"
+
+
+def test_lock_names_its_holder_and_times_out(tmp_path):
+    store = StateStore(tmp_path, "prod")
+    with store.lock(1, "deploy v9"):
+        info = json.loads(store.lock_path.read_text())
+        assert info["pid"] == os.getpid() and info["operation"] == "deploy v9"
+        other = StateStore(tmp_path, "prod")
+        with pytest.raises(LockTimeout, match=f"locked by pid {os.getpid()} on .*deploy v9"):
+            with other.lock(0.3, "deploy v10"):
+                pass
+    with store.lock(0.1, "again"):
+        pass
