@@ -1,19 +1,171 @@
-"""`shipline scan`: not built yet."""
+"""`shipline scan`: semgrep and bandit, one SARIF file, a gate on new findings only.
+
+Settings come from the manifest's ``security`` section when there is a manifest;
+without one, the scan runs with the defaults. A finding is new unless it is in the
+committed baseline (``--update-baseline`` writes it) or, with ``--baseline-ref``, was
+already there at the merge base. Only new findings at or above ``--fail-on`` fail.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+from pathlib import Path
 
 from shipline.context import Context
-from shipline.errors import InputError
+from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 
-HELP = "scan (not built yet)"
+HELP = "security scan: semgrep and bandit, one SARIF file, a gate on new findings only"
+
+_SEVERITIES = ("critical", "high", "medium", "low")
+_FAIL_ON = (*_SEVERITIES, "none")
+_ANNOTATION = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
+
+
+def _fail_on(value: str) -> str | None:
+    if value == "":
+        return None  # the action's default: take the manifest's
+    if value not in _FAIL_ON:
+        raise argparse.ArgumentTypeError(f'unknown severity "{value}"; expected one of: {", ".join(_FAIL_ON)}')
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """PATH, --fail-on, --sarif, --baseline-ref, --update-baseline."""
+    parser.add_argument("path", nargs="?", default=None, metavar="PATH", help="file or directory to scan (default: the manifest's security.paths, else .)")
+    parser.add_argument("--fail-on", type=_fail_on, default=None, metavar="SEVERITY", help="fail on a new finding at or above: critical, high, medium, low or none (default: security.fail_on, high)")
+    parser.add_argument("--sarif", default="shipline.sarif", metavar="FILE", help="where to write the SARIF log (default: shipline.sarif)")
+    parser.add_argument("--baseline-ref", default=None, metavar="REF", help="scan only what changed since the merge base with REF; findings there are old")
+    parser.add_argument("--update-baseline", action="store_true", help="accept every current finding: write the baseline file and pass")
+
+
+def _security(args: argparse.Namespace, ctx: Context):
+    """The service's security section and its directory; defaults without a manifest."""
+    from shipline.manifest import Security
+
+    path = ctx.path(args.manifest)
+    if not path.exists():
+        if args.manifest != "shipline.yml":
+            raise InputError(f"{args.manifest}: no such file")
+        return Security(), ctx.cwd, None
+    service = ctx.load_manifest(args.manifest).service(args.service)
+    return service.security, ctx.path(service.path), service.project.language
+
+
+def _settings(security, language: str | None, ctx: Context):
+    from shipline.scan.tool import Settings
+
+    def config(rule: str) -> str:
+        local = ctx.path(rule)
+        return str(local) if local.exists() or rule.endswith((".yml", ".yaml")) or rule.startswith(".") else rule
+
+    bandit = security.bandit if security.bandit is not None else language in (None, "python")
+    return Settings(semgrep=security.semgrep, bandit=bandit, rules=tuple(config(r) for r in security.rules), exclude=tuple(security.exclude))
+
+
+def _targets(paths: list[Path], root: Path, ctx: Context) -> list[str]:
+    targets = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{ctx.display(path)}: no such file or directory to scan")
+        try:
+            targets.append(path.resolve().relative_to(root.resolve()).as_posix() or ".")
+        except ValueError:
+            raise InputError(f"{ctx.display(path)}: outside the repository being scanned ({root})") from None
+    return targets
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Say plainly that this command is not built yet."""
-    raise InputError("`shipline scan` is not built yet")
+    """Scan, write the SARIF log, report new findings, and apply the gate."""
+    from shipline.scan import baseline, engine, gate, gitdiff, sarif, suppressions
+
+    security, base_dir, language = _security(args, ctx)
+    fail_on = args.fail_on or security.fail_on
+    baseline_ref = args.baseline_ref or None
+    if args.update_baseline and baseline_ref:
+        raise InputError("--update-baseline records the whole tree; it cannot be combined with --baseline-ref")
+    if not security.enabled:
+        ctx.reporter.info("security scan: disabled in the manifest (security.enabled: false)")
+        _outputs(ctx, {s: 0 for s in _SEVERITIES}, 0, "")
+        return EXIT_OK
+    paths = [ctx.path(args.path)] if args.path else [base_dir / p for p in security.paths]
+    root = gitdiff.toplevel(ctx.cwd) or ctx.cwd
+    targets = _targets(paths, root, ctx)
+    settings = _settings(security, language, ctx)
+    baseline_path = ctx.path(security.baseline)
+
+    if baseline_ref:
+        diff = engine.scan_change(root, targets, settings, baseline_ref)
+        result, old = diff.head, diff.base_fingerprints
+        ctx.reporter.info(f"diff-aware scan: {len(diff.changed)} changed file(s) since {diff.merge_base[:12]} (merge base with {baseline_ref})")
+    else:
+        result, old = engine.scan(root, targets, settings), set()
+    for warning in result.warnings:
+        ctx.reporter.warning(warning, title="scanner could not read a file")
+
+    if args.update_baseline:
+        baseline.write(baseline_path, result.findings)
+        ctx.reporter.info(f"wrote {ctx.display(baseline_path)}: {len(result.findings)} finding(s) accepted as the baseline")
+    old |= baseline.read(baseline_path, ctx.display(baseline_path))
+    today = dt.datetime.now(dt.timezone.utc).date()
+    suppressed = suppressions.load(ctx.path(security.suppressions), ctx.display(ctx.path(security.suppressions)), today)
+    verdict = gate.decide(result.findings, old, suppressed, fail_on)
+
+    sarif_path = ctx.path(args.sarif)
+    log = sarif.build(result.findings, {f.fingerprint for f in verdict.new}, suppressed.active, result.tools)
+    sarif_path.parent.mkdir(parents=True, exist_ok=True)
+    sarif_path.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+
+    _report(ctx, verdict, result.tools, ctx.display(sarif_path))
+    return EXIT_OK if verdict.passed else EXIT_GATE_FAILED
+
+
+def _outputs(ctx: Context, counts: dict[str, int], new: int, sarif_file: str) -> None:
+    for severity in _SEVERITIES:
+        ctx.reporter.output(severity, counts[severity])
+    ctx.reporter.output("new-findings", new)
+    ctx.reporter.output("sarif-file", sarif_file)
+
+
+def _report(ctx: Context, verdict, tools: list[str], sarif_file: str) -> None:
+    from shipline.report import markdown_table
+
+    r = ctx.reporter
+    counts = {s: sum(1 for f in verdict.findings if f.severity == s) for s in _SEVERITIES}
+    headers = ("severity", "rule", "file:line", "message")
+    rows = [(f.severity, f.rule.id, f.where, f.message.split(". ")[0]) for f in verdict.new]
+    for f in verdict.new:
+        r.annotate(_ANNOTATION[f.severity], f"{f.message} (fingerprint {f.fingerprint})", file=f.path, line=f.line, col=f.col, end_line=f.end_line if f.end_line > f.line else None, title=f"{f.severity}: {f.rule.id}")
+    for problem in verdict.expired:
+        r.error(problem.message, file=problem.file, line=problem.line or None, col=problem.col or None, title="expired suppression")
+    totals = ", ".join(f"{counts[s]} {s}" for s in _SEVERITIES)
+    scanners = " and ".join(tools) or "no scanner"
+    r.info(f"{scanners}: {len(verdict.findings)} finding(s) ({totals}); {len(verdict.new)} new, {len(verdict.suppressed)} suppressed")
+    if rows:
+        r.table(headers, rows)
+    failing = len(verdict.failing)
+    if verdict.passed:
+        status = f"passed: no new finding at or above {verdict.fail_on}" if verdict.fail_on != "none" else "passed (--fail-on none)"
+    else:
+        why = [f"{failing} new finding(s) at or above {verdict.fail_on}"] if failing else []
+        why += [f"{len(verdict.expired)} expired suppression(s)"] if verdict.expired and verdict.fail_on != "none" else []
+        status = "failed: " + " and ".join(why)
+    r.info(f"security scan {status}; SARIF: {sarif_file}")
+    summary = f"### Security scan {'✅' if verdict.passed else '❌'}\n\n{scanners}: {len(verdict.findings)} finding(s) ({totals}); **{len(verdict.new)} new**, {len(verdict.suppressed)} suppressed. Gate {status}.\n"
+    if rows:
+        summary += "\n" + markdown_table(headers, [(s, f"`{rule}`", f"`{where}`", m) for s, rule, where, m in rows])
+    if verdict.expired:
+        summary += "\n" + "\n".join(f"- `{p}`" for p in verdict.expired) + "\n"
+    r.summary(summary)
+    _outputs(ctx, counts, len(verdict.new), sarif_file)
+    r.result(
+        passed=verdict.passed,
+        fail_on=verdict.fail_on,
+        counts=counts,
+        new=[{"severity": f.severity, "rule": f.rule.id, "path": f.path, "line": f.line, "message": f.message, "fingerprint": f.fingerprint} for f in verdict.new],
+        failing=len(verdict.failing),
+        suppressed=len(verdict.suppressed),
+        expired_suppressions=[str(p) for p in verdict.expired],
+        sarif_file=sarif_file,
+    )

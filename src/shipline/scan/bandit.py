@@ -1,0 +1,64 @@
+"""bandit on Python code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from shipline.errors import ToolError
+from shipline.scan import tool
+from shipline.scan.model import Finding, Rule
+from shipline.scan.tool import Output, Settings
+
+_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_HELP = "See the linked bandit documentation for safer alternatives."
+
+
+def _finding(result: dict[str, Any]) -> Finding:
+    cwe = result.get("issue_cwe") or {}
+    test_id = result["test_id"]
+    rule = Rule(
+        id=f"bandit.{test_id}",
+        tool="bandit",
+        name=result.get("test_name", test_id),
+        message=f"{result['issue_text']} {_HELP}",
+        severity=_SEVERITY.get(result.get("issue_severity", ""), "medium"),
+        cwes=(f"CWE-{cwe['id']}",) if cwe.get("id") else (),
+        help_uri=result.get("more_info", ""),
+    )
+    path = Path(result["filename"]).as_posix()
+    line = int(result["line_number"])
+    end_line = max(result.get("line_range") or [line])
+    col = int(result.get("col_offset", 0)) + 1
+    end_col = int(result.get("end_col_offset", col - 1)) + 1
+    return Finding(rule, path.removeprefix("./"), line, col, end_line, end_col, result["issue_text"])
+
+
+class Bandit:
+    """Runs ``bandit -f json`` and reads its results."""
+
+    name = "bandit"
+
+    def enabled(self, settings: Settings) -> bool:
+        """On unless the manifest turns it off (the default for non-Python projects)."""
+        return settings.bandit
+
+    def scan(self, root: Path, targets: Sequence[str], settings: Settings) -> Output:
+        """Scan the Python files among ``targets`` (directories recursively)."""
+        targets = [t for t in targets if t.endswith(".py") or (root / t).is_dir()]
+        if not targets:
+            return Output()
+        argv = ["-f", "json", "-q", "-r"]
+        if settings.exclude:
+            argv += ["-x", ",".join(settings.exclude)]
+        proc = tool.run("bandit", [*argv, "--", *targets], cwd=root)
+        try:
+            report = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            raise ToolError("bandit", f"exit {proc.returncode}: {tool.last_lines(proc.stderr or proc.stdout)}") from None
+        if proc.returncode not in (0, 1):
+            raise ToolError("bandit", f"exit {proc.returncode}: {tool.last_lines(proc.stderr)}")
+        warnings = [f"bandit: {e.get('filename', '').removeprefix('./')}: {e.get('reason', '')}" for e in report.get("errors", [])]
+        return Output([_finding(r) for r in report.get("results", [])], warnings)

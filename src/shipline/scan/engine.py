@@ -1,0 +1,88 @@
+"""Run the scanners on a tree, or on what a change touched, and merge their findings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path, PurePosixPath
+
+from shipline.scan import fingerprint, gitdiff
+from shipline.scan.merge import merge
+from shipline.scan.model import Finding
+from shipline.scan.tool import Settings
+from shipline.scan.tools import SCANNERS
+
+
+@dataclass
+class Scan:
+    """Merged, fingerprinted findings; the scanners that ran; what they could not read."""
+
+    findings: list[Finding] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: int | None = None  # files handed to the scanners, when known (diff-aware scans)
+
+
+def _reader(root: Path, rename: dict[str, str]):
+    original = {new: old for old, new in rename.items()}
+
+    @cache
+    def read(path: str) -> list[str]:
+        try:
+            return (root / original.get(path, path)).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return []
+
+    return read
+
+
+def scan(root: Path, targets: Sequence[str], settings: Settings, *, rename: dict[str, str] | None = None) -> Scan:
+    """Scan ``targets`` (relative to ``root``) with every enabled scanner.
+
+    ``rename`` maps paths under ``root`` to the names findings should carry (the
+    base side of a change, where a file had another name).
+    """
+    rename = rename or {}
+    result = Scan()
+    per_tool = []
+    for name, scanner in SCANNERS.items():
+        if not scanner.enabled(settings) or not targets:
+            continue
+        output = scanner.scan(root, targets, settings)
+        for finding in output.findings:
+            finding.path = rename.get(finding.path, finding.path)
+        per_tool.append(output.findings)
+        result.tools.append(name)
+        result.warnings += output.warnings
+    result.findings = merge(per_tool)
+    fingerprint.assign(result.findings, _reader(root, rename))
+    return result
+
+
+def _under(path: str, targets: Sequence[str]) -> bool:
+    p = PurePosixPath(path)
+    return any(t in (".", "") or p == PurePosixPath(t) or PurePosixPath(t) in p.parents for t in targets)
+
+
+@dataclass
+class DiffScan:
+    """A diff-aware scan: the change's files now, and the fingerprints they had at the base."""
+
+    head: Scan
+    base_fingerprints: set[str]
+    merge_base: str
+    changed: list[str]
+
+
+def scan_change(root: Path, targets: Sequence[str], settings: Settings, baseline_ref: str) -> DiffScan:
+    """Scan only the files changed since the merge base with ``baseline_ref``, on both sides."""
+    base = gitdiff.merge_base(root, baseline_ref)
+    change = gitdiff.changes(root, base)
+    head_files = sorted(p for p in change.head if _under(p, targets) and (root / p).is_file())
+    base_files = sorted(p for p in change.base if _under(change.renamed.get(p, p), targets))
+    head = scan(root, head_files, settings)
+    head.files = len(head_files)
+    with gitdiff.worktree(root, base, base_files) as tree:
+        before = scan(tree, base_files, settings, rename=change.renamed)
+    return DiffScan(head, {f.fingerprint for f in before.findings}, base, head_files)
