@@ -14,9 +14,9 @@ deploy. The model, with Argo Rollouts' analysis semantics:
 
 Worst time to promote: the new version is healthy at the last moment and every
 measurement of every step takes its full time. Worst time to roll back: the version
-turns bad at the last step, after every earlier step passed in full, and then fails
-``failure_limit + 1`` measurements in a row (or never gets healthy, whichever is
-later).
+becomes healthy at the last moment, passes every step but the last in full, then
+fails ``failure_limit + 1`` measurements in a row there. (A version that never gets
+healthy rolls back sooner, at ``health_timeout``.)
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def budget(deploy: Deploy) -> TimeBudget:
     failing = min(a.failure_limit + 1, a.count)
     detect = failing * m + (failing - 1) * a.interval
     promote = deploy.health_timeout + steps * analysis
-    rollback = max(deploy.health_timeout, deploy.health_timeout + (steps - 1) * analysis + detect)
+    rollback = deploy.health_timeout + (steps - 1) * analysis + detect
     return TimeBudget(steps=steps, measurement=m, analysis=analysis, promote=promote, rollback=rollback)
 
 
