@@ -220,6 +220,7 @@ def kill_groups(pids: list[int]) -> None:
 @contextlib.contextmanager
 def site_with(kind: str, tmp: Path):
     """A Site behind a fresh haproxy or nginx; every process it or its deploys start is stopped after."""
+    tmp.mkdir(parents=True, exist_ok=True)
     blue, green = free_port(), free_port()
     proxy = (start_haproxy if kind == "haproxy" else start_nginx)(tmp, blue, green)
     site = Site(tmp, proxy, blue, green)

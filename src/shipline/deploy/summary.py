@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from shipline.deploy.result import DeployResult
 from shipline.report import markdown_table
 
@@ -27,6 +29,16 @@ def _series(result: DeployResult, field: str, scale: float) -> dict[str, list[fl
     return series
 
 
+def _labels(result: DeployResult) -> list[str]:
+    """One x-axis label per measurement: the canary step and number, or just the number."""
+    labels = []
+    for m in result.measurements:
+        if m.get("samples"):
+            step = re.search(r"(\d+%)", m["phase"])
+            labels.append(f"{step.group(1)} #{m['index']}" if step else f"#{m['index']}")
+    return labels
+
+
 def mermaid_chart(result: DeployResult, field: str, title: str, scale: float = 1.0, limit: float | None = None) -> str:
     """An ``xychart-beta`` line chart of one figure per measurement; the limit as a bar."""
     series = _series(result, field, scale)
@@ -36,7 +48,7 @@ def mermaid_chart(result: DeployResult, field: str, title: str, scale: float = 1
     top = max([v for values in series.values() for v in values] + [(limit or 0) * scale]) * 1.1 or 1
     names = ", ".join(series)
     lines = ["```mermaid", "xychart-beta", f'    title "{title} ({names}{"; bars: limit" if limit is not None else ""})"']
-    lines.append("    x-axis [" + ", ".join(str(i + 1) for i in range(n)) + "]")
+    lines.append("    x-axis [" + ", ".join(f'"{label}"' for label in _labels(result)) + "]")
     lines.append(f'    y-axis "{title}" 0 --> {top:.1f}')
     if limit is not None:
         lines.append("    bar [" + ", ".join(f"{limit * scale:.1f}" for _ in range(n)) + "]")
@@ -71,9 +83,12 @@ def markdown(result: DeployResult, analysis=None) -> str:
         out.append(mermaid_chart(result, "p95_ms", "p95 ms", 1, p95_limit))
         rows = []
         for m in result.measurements:
+            first = True
             for target, s in m.get("samples", {}).items():
-                rows.append([m["phase"], m["index"], target, s["requests"], f"{s['error_rate'] * 100:.1f}%", s["p95_ms"], m["status"]])
-            if not m.get("samples"):
-                rows.append([m["phase"], m["index"], "", "", "", "", m["status"]])
+                p95 = "–" if s["p95_ms"] is None else s["p95_ms"]
+                rows.append([m["phase"] if first else "", m["index"] if first else "", target, s["requests"], f"{s['error_rate'] * 100:.1f}%", p95, m["status"] if first else ""])
+                first = False
+            if first:
+                rows.append([m["phase"], m["index"], "", "", "", "", f"{m['status']}: {m['reason']}"])
         out += ["", markdown_table(["phase", "#", "target", "requests", "errors", "p95 ms", "status"], rows)]
     return "\n".join(out)
