@@ -55,7 +55,7 @@ def serve() -> Iterator[str]:
     """Run the server on a free loopback port; yield its base URL; stop it after."""
     handler = type("Handler", (_Handler,), {"flaky_calls": 0})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

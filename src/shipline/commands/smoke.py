@@ -44,7 +44,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     deadline = settings.deadline
     if args.deadline is not None:
         try:
-            deadline = schema.parse_duration(args.deadline)
+            # a bare number on the command line means seconds, as it does in the manifest
+            value = float(args.deadline) if args.deadline.replace(".", "", 1).isdigit() else args.deadline
+            deadline = schema.parse_duration(value)
         except ValueError as err:
             raise InputError(f"--deadline: {err}") from None
     checks = smoke.load_checks(ctx.path(args.checks), args.checks) if args.checks else list(settings.checks)
