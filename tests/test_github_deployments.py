@@ -21,10 +21,10 @@ def test_deploys_replace_each_other(fake_github):
     one = fake_github.add_commit("1" * 40, "2026-11-01T08:00:00Z")
     two = fake_github.add_commit("2" * 40, "2026-11-01T09:00:00Z")
     first = new_recorder(fake_github)
-    first.start("production", "1.0.0", one, URL, production=True)
+    first.start("production", "1.0.0", one, URL)
     first.finish(True)
     second = new_recorder(fake_github)
-    second.start("production", "1.1.0", "main", URL, production=True)
+    second.start("production", "1.1.0", "main", URL)
     second.finish(True)
 
     d1, d2 = fake_github.state.deployments

@@ -33,7 +33,7 @@ def deploy(fake, gh, commit: str, created: str, done: str, outcome: str = "succe
     """One deploy: created at ``created``; at ``done`` it succeeds, fails or is rolled back."""
     recorder = GitHubDeployments(gh, Reporter(stdout=io.StringIO()))
     fake.at(created)
-    recorder.start("production", commit[:7], commit, "https://shop.example.com", production=True)
+    recorder.start("production", commit[:7], commit, "https://shop.example.com")
     fake.at(done)
     if outcome == "rolled-back":
         recorder.rolled_back("production", "error rate 12% over 5%")
@@ -63,7 +63,7 @@ def history_in_fake(fake_github):
     deploy(f, gh, sha(2), "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z")
     rolled = GitHubDeployments(gh, Reporter(stdout=io.StringIO()))
     f.at("2026-11-04T09:00:00Z")
-    rolled.start("production", "c3", sha(3), "https://shop.example.com", production=True)
+    rolled.start("production", "c3", sha(3), "https://shop.example.com")
     f.at("2026-11-04T09:30:00Z")
     rolled._status(rolled.current, "failure", "rolled back: error rate 12% over 5%")
     f.at("2026-11-04T09:40:00Z")

@@ -41,9 +41,11 @@ class LogListener:
             self.reporter.info(f"[+{event.at - self.start:5.1f}s] {event.kind}: {event.message}")
 
 
-def listeners(ctx: Context, args: argparse.Namespace) -> list:
+def listeners(ctx: Context, args: argparse.Namespace, environment) -> list:
     """Everyone who follows this run's events."""
-    return [LogListener(ctx.reporter)]
+    from shipline.github.listener import for_deploy
+
+    return [LogListener(ctx.reporter), for_deploy(ctx.environ, ctx.reporter, environment)]
 
 
 def _default_version(ctx: Context) -> str:
@@ -65,7 +67,7 @@ def engine(ctx: Context, args: argparse.Namespace):
 
     service = ctx.load_manifest(args.manifest).service(args.service)
     environment = service.environment(args.env)
-    return Engine(environment, service.smoke, ctx.path(service.path), ctx.environ, listeners(ctx, args))
+    return Engine(environment, service.smoke, ctx.path(service.path), ctx.environ, listeners(ctx, args, environment))
 
 
 def report_result(ctx: Context, result, analysis) -> int:

@@ -23,7 +23,7 @@ DESCRIPTION_MAX = 140  # GitHub refuses longer status descriptions
 class DeploymentRecorder(Protocol):
     """What a deploy tells the outside world about its progress."""
 
-    def start(self, environment: str, version: str, ref: str, url: str | None, production: bool = False) -> None:
+    def start(self, environment: str, version: str, ref: str, url: str | None) -> None:
         """A deploy of ``version`` (commit ``ref``) to ``environment`` (served at ``url``) begins."""
 
     def finish(self, succeeded: bool, reason: str = "") -> None:
@@ -49,7 +49,7 @@ class SkipRecording:
             self.said = True
             self.reporter.info("GitHub deployments: not recorded (set GITHUB_TOKEN and GITHUB_REPOSITORY to record them)")
 
-    def start(self, environment: str, version: str, ref: str, url: str | None, production: bool = False) -> None:
+    def start(self, environment: str, version: str, ref: str, url: str | None) -> None:
         self._say()
 
     def finish(self, succeeded: bool, reason: str = "") -> None:
@@ -89,7 +89,7 @@ class GitHubDeployments:
                     return deployment
         return None
 
-    def start(self, environment: str, version: str, ref: str, url: str | None, production: bool = False) -> None:
+    def start(self, environment: str, version: str, ref: str, url: str | None) -> None:
         self.url = url
         self.previous = self.active(environment)
         with self.gh.errors(f"creating a deployment of {ref} to {environment}", PERMISSION):
@@ -101,8 +101,7 @@ class GitHubDeployments:
                 payload={"version": version, "tool": "shipline"},
                 environment=environment,
                 description=_short(f"shipline deploy of {version}"),
-                transient_environment=False,
-                production_environment=production,
+                transient_environment=False,  # production_environment: GitHub's default (true for "production")
             )
         self._status(self.current, "in_progress", f"deploying {version}")
         self.reporter.info(f"GitHub deployment {self.current.id} of {version} to {environment}: in progress")

@@ -1,0 +1,121 @@
+"""Follow a deploy's timeline on GitHub: deployment statuses as it goes, an incident on rollback.
+
+Hooked onto `shipline.deploy.events.Timeline` by `shipline deploy` and `shipline
+rollback`. A GitHub failure never changes the course of a deploy: it becomes one
+warning (naming the permission to add) and the listener stops talking to GitHub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from shipline.errors import ShiplineError
+from shipline.github import incidents
+from shipline.github.client import GitHub, connect
+from shipline.github.deployments import DeploymentRecorder, recorder
+from shipline.report import Reporter
+
+FAILED_MEASUREMENTS = ("failed", "error", "inconclusive")
+
+
+class GitHubListener:
+    """Deployments and statuses for each deploy or rollback, and the incident of an automatic rollback."""
+
+    def __init__(self, gh: GitHub | None, reporter: Reporter, environment: Any, ref: str):
+        self.gh = gh
+        self.reporter = reporter
+        self.environment = environment  # shipline.manifest.Environment
+        self.ref = ref
+        self.recorder: DeploymentRecorder = recorder(gh, reporter)
+        self.operation = ""
+        self.events: list[Any] = []
+        self.broken = False
+
+    def on_event(self, event: Any) -> None:
+        """Move the GitHub deployment along with the deploy's events."""
+        self.events.append(event)
+        if self.broken:
+            return
+        try:
+            self._handle(event)
+        except ShiplineError as err:
+            self.broken = True
+            self.reporter.warning(f"{err}; the deploy goes on without recording to GitHub", title="GitHub")
+
+    def _handle(self, event: Any) -> None:
+        name = self.environment.name
+        if event.kind == "start":
+            # a deploy's start names the slot it replaces; a rollback's does not
+            self.operation = event.data.get("operation") or ("deploy" if "previous_color" in event.data else "rollback")
+            if self.operation == "deploy":
+                version = event.data.get("version") or self.ref
+                self.recorder.start(name, version, self.ref or version, self.environment.url)
+        elif self.operation == "deploy" and event.kind == "promoted":
+            self.recorder.finish(True, event.message)
+        elif self.operation == "deploy" and event.kind in ("failed", "interrupted"):
+            self.recorder.finish(False, event.message)
+        elif event.kind == "rolled-back":
+            self.recorder.rolled_back(name, event.message)
+            if self.operation == "deploy" and self.environment.incidents.enabled:
+                self._incident(event)
+
+    def _incident(self, event: Any) -> None:
+        if self.gh is None:
+            return  # the recorder already said GitHub is not configured
+        settings = self.environment.incidents
+        analysis = self.environment.deploy.analysis
+        error_rate, p95 = worst(self.events)
+        level, why = incidents.severity(settings.rules, settings.default_severity, error_rate, p95)
+        incident = incidents.Incident(
+            environment=self.environment.name,
+            severity=level,
+            reason=event.message,
+            version=str(event.data.get("version") or ""),
+            measurements=measurements(self.events, analysis.max_error_rate, analysis.max_p95_ms),
+            timeline=[incidents.Event(datetime.fromtimestamp(e.at, timezone.utc), f"{e.kind}: {e.message}") for e in self.events],
+            run_url=self.gh.settings.run_url,
+            rule=why,
+            labels=settings.labels,
+        )
+        done, issue = incidents.open_or_comment(self.gh, incident)
+        self.reporter.info(f"incident {done}: #{issue.number} ({level}) {issue.html_url}")
+        self.reporter.output("incident-url", issue.html_url)
+
+
+def _samples(events: list[Any]) -> list[tuple[Any, Mapping[str, Any]]]:
+    return [(e, sample) for e in events if e.kind == "measurement" for sample in e.data.get("samples", {}).values()]
+
+
+def worst(events: list[Any]) -> tuple[float | None, float | None]:
+    """The highest error rate and p95 of the measurements that did not pass."""
+    rates, p95s = [], []
+    for e, sample in _samples(events):
+        if e.data.get("status") in FAILED_MEASUREMENTS:
+            rates.append(sample.get("error_rate"))
+            p95s.append(sample.get("p95_ms"))
+    rates = [r for r in rates if r is not None]
+    p95s = [p for p in p95s if p is not None]
+    return (max(rates) if rates else None, max(p95s) if p95s else None)
+
+
+def measurements(events: list[Any], max_error_rate: float, max_p95_ms: float) -> list[incidents.Measurement]:
+    """One row per target per analysis measurement, next to the analysis limits."""
+    rows = []
+    limit = f"error rate ≤ {max_error_rate:.1%}, p95 ≤ {max_p95_ms:g} ms"
+    for e, sample in _samples(events):
+        p95 = sample.get("p95_ms")
+        value = f"error rate {sample.get('error_rate', 0):.1%}, p95 {'n/a' if p95 is None else f'{p95:g} ms'} ({sample.get('requests')} requests)"
+        name = f"#{e.data.get('index')} {sample.get('target', '')} ({e.data.get('phase', '')}): {e.data.get('status')}"
+        rows.append(incidents.Measurement(name, value, limit))
+    return rows
+
+
+def for_deploy(environ: Mapping[str, str], reporter: Reporter, environment: Any) -> GitHubListener:
+    """The listener `shipline deploy` and `shipline rollback` register: connected when GitHub is configured.
+
+    The deployment is of ``$GITHUB_SHA`` when set (always, in a workflow), else of
+    the version being deployed, which must then be a ref GitHub knows (a tag).
+    """
+    return GitHubListener(connect(environ, reporter), reporter, environment, environ.get("GITHUB_SHA", ""))
