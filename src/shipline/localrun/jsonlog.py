@@ -107,7 +107,8 @@ class Log:
         elif rec.get("raw_output"):
             step.output.extend(msg.splitlines())
             del step.output[:-TAIL]
-        elif rec.get("level") == "error" or "stepResult" in rec and rec["stepResult"] == "failure":
+        elif (rec.get("level") == "error" or rec.get("stepResult") == "failure") and msg.strip() not in step.output[-1:]:
+            # a composite action's failing inner step and the action itself both say it: keep one
             step.output.append(msg.strip())
             del step.output[:-TAIL]
         return None

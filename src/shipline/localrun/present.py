@@ -33,6 +33,13 @@ def job_line(job: jsonlog.Job) -> str:
     return f"job {job.name}: {MARK.get(job.result, job.result)} ({_seconds(job.seconds)})"
 
 
+def _unescape(line: str) -> str:
+    """A workflow command as people read it (``%25`` is ``%``, as the runner would show it)."""
+    if "::" not in line:
+        return line
+    return line.replace("%0D", "").replace("%0A", " ").replace("%3A", ":").replace("%2C", ",").replace("%25", "%")
+
+
 def _shown(step: jsonlog.Step) -> bool:
     # act's bookkeeping steps and successful pre/post stages are noise in the table.
     if step.id in ("--setup-job", "--complete-job"):
@@ -68,7 +75,7 @@ def report(reporter: Reporter, result: Result) -> None:
         if step is not None:
             with reporter.group(f"{job.name}: {step.name.splitlines()[0]} failed; its last output"):
                 for line in step.output:
-                    reporter.info(f"  {line}")
+                    reporter.info(f"  {_unescape(line)}")
             reporter.error(f'job {job.name} failed at step "{step.name.splitlines()[0]}"')
         elif job.result != "success":
             reason = f": {job.errors[-1].splitlines()[0]}" if job.errors else ""
@@ -96,9 +103,10 @@ def report(reporter: Reporter, result: Result) -> None:
 
 
 def _markdown(result: Result) -> str:
-    """Jobs only: the steps are in the log."""
+    """Jobs only (the steps are in the log), each with its share of the jobs' summed time."""
     from shipline.report import markdown_table
 
-    rows = [[j.name, MARK.get(j.result, j.result), _seconds(j.seconds)] for j in result.jobs]
-    rows += [[j.name, "not run", "-"] for j in result.not_run]
-    return markdown_table(["job", "result", "time"], rows)
+    total = sum(j.seconds or 0 for j in result.jobs) or 1.0
+    rows = [[j.name, MARK.get(j.result, j.result), _seconds(j.seconds), f"{100 * (j.seconds or 0) / total:.0f}%"] for j in result.jobs]
+    rows += [[j.name, "not run", "-", "-"] for j in result.not_run]
+    return markdown_table(["job", "result", "time", "share"], rows)

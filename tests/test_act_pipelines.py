@@ -1,0 +1,139 @@
+"""Generated pipelines run end to end through `shipline act`: real act, haproxy, slots, locust.
+
+The example app passes every stage, then a release with a production-only fault is
+rolled back by the canary analysis; a release whose unit tests fail stops at Test
+and deploys nothing. These are the slowest tests of the suite: keep them few.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+from tests.test_act_localrun import git
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "pipelines" / "example"
+RUN_DIR = Path("/tmp/shipline-example")  # the example's manifest and haproxy.cfg name it
+PORTS = (38100, 38101, 38102, 38110, 38111, 38112)
+PIPELINE_JOBS = {"build", "test", "scan", "deploy-staging", "load-test-staging", "deploy-production"}
+
+pytestmark = [pytest.mark.act, pytest.mark.slow]
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def healthz(port: int) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def example_repo(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
+    """The example in a fresh git repository, generated for the Python this machine has."""
+    repo = tmp_path / "example"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".github", "__pycache__"))
+    here = "%d.%d" % sys.version_info[:2]
+    manifest = repo / "shipline.yml"
+    manifest.write_text(manifest.read_text().replace('runtime: "3.11"', f'runtime: "{here}"'))
+    for rel, text in (extra or {}).items():
+        (repo / rel).write_text(text)
+    assert run_cli("generate", cwd=repo).code == 0
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "example")
+    return repo
+
+
+def stop_deployed_slots() -> None:
+    """Stop the slots the deploys started (each in its own session, as a daemon)."""
+    for pid_file in RUN_DIR.glob("state/*.pid"):
+        try:
+            os.killpg(json.loads(pid_file.read_text())["pid"], signal.SIGKILL)
+        except (OSError, ValueError, KeyError):
+            pass
+
+
+@pytest.fixture
+def haproxy(tmp_path):
+    """haproxy in front of staging and production, as the example's haproxy.cfg says."""
+    busy = [p for p in PORTS if listening(p)]
+    if busy:
+        pytest.fail(f"ports {busy} on 127.0.0.1 are in use; the example needs {PORTS}")
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+    RUN_DIR.mkdir(parents=True)
+    binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    proc = subprocess.Popen([binary, "-db", "-f", str(EXAMPLE / "haproxy.cfg")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not (RUN_DIR / "haproxy.sock").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "haproxy did not start"
+            time.sleep(0.05)
+        yield proc
+    finally:
+        stop_deployed_slots()
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
+        assert [p for p in PORTS if listening(p)] == [], "something is still listening on the example's ports"
+
+
+def act(repo: Path, tmp_path: Path) -> tuple[int, dict]:
+    result = run_cli("act", "--format", "json", cwd=repo, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.out.strip(), result.err
+    return result.code, json.loads(result.out)
+
+
+def results(report: dict) -> dict[str, str]:
+    return {j["id"]: j["result"] for j in report["jobs"]} | {name: "not run" for name in report["not_run"]}
+
+
+def test_example_passes_every_stage_then_the_canary_rolls_back_a_faulty_release(tmp_path, haproxy):
+    repo = example_repo(tmp_path)
+    code, report = act(repo, tmp_path)
+    assert (code, results(report)) == (0, dict.fromkeys(PIPELINE_JOBS, "success")), report
+    first = healthz(38110)["version"]
+    assert first and healthz(38100)["version"] == first
+
+    (repo / "fault.json").write_text('{"error_rate": 0.5, "environment": "production"}')
+    git(repo, "add", "fault.json")
+    git(repo, "commit", "-qm", "a config that breaks production")
+    code, report = act(repo, tmp_path)
+    assert code == 1
+    assert results(report) == dict.fromkeys(PIPELINE_JOBS - {"deploy-production"}, "success") | {"deploy-production": "failure"}, report
+    production = next(j for j in report["jobs"] if j["id"] == "deploy-production")
+    assert [s["name"] for s in production["steps"] if s["result"] == "failure"] == ["Deploy to production"]
+    assert healthz(38110)["version"] == first  # rolled back by itself
+    assert healthz(38100)["version"] != first  # staging took the release: the fault is production-only
+
+
+def test_failing_unit_test_stops_the_pipeline_at_test_and_deploys_nothing(tmp_path):
+    broken = "import unittest\n\n\nclass Broken(unittest.TestCase):\n    def test_fails(self):\n        self.assertEqual(1, 2)\n"
+    repo = example_repo(tmp_path, {"tests/test_broken.py": broken})
+    code, report = act(repo, tmp_path)
+    assert code == 1
+    assert results(report) == {
+        "build": "success",
+        "test": "failure",
+        "scan": "success",
+        "deploy-staging": "not run",
+        "load-test-staging": "not run",
+        "deploy-production": "not run",
+    }, report
+    test_job = next(j for j in report["jobs"] if j["id"] == "test")
+    assert [s["name"] for s in test_job["steps"] if s["result"] == "failure"] == ["Test"]
