@@ -122,3 +122,10 @@ def test_incident_command_input_errors(fake_github, tmp_path):
     assert severity.code == 2 and "P9" in severity.err
     no_token = run_cli("incident", "open", "--env", "production", cwd=tmp_path)
     assert no_token.code == 2 and "needs GitHub: set GITHUB_TOKEN and GITHUB_REPOSITORY" in no_token.err
+
+
+def test_the_command_offers_the_manifests_severities():
+    from shipline.commands import incident
+    from shipline.manifest import INCIDENT_SEVERITIES
+
+    assert incident.SEVERITIES == INCIDENT_SEVERITIES == tuple(incidents.MEANING)

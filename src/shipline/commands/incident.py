@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 
 from shipline.context import Context
-from shipline.manifest import INCIDENT_SEVERITIES
 
 HELP = "open or close the incident issue of an environment on GitHub"
+
+SEVERITIES = ("P0", "P1", "P2", "P3", "P4")  # as the manifest's incidents rules; kept here so --help stays light
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """open|close, --env, --severity, --title, --reason."""
     parser.add_argument("action", choices=("open", "close"), help="open an incident (or comment on the open one), or close it")
     parser.add_argument("--env", required=True, metavar="NAME", help="the environment of the manifest")
-    parser.add_argument("--severity", choices=INCIDENT_SEVERITIES, help="P0 outage ... P4 informational (default: the environment's default_severity)")
+    parser.add_argument("--severity", choices=SEVERITIES, help="P0 outage ... P4 informational (default: the environment's default_severity)")
     parser.add_argument("--title", default="", help="what happened, in a few words")
     parser.add_argument("--reason", default="", help="why: the first line of the issue, or the closing note")
 
