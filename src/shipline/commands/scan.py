@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise InputError("--update-baseline records the whole tree; it cannot be combined with --baseline-ref")
     if not security.enabled:
         ctx.reporter.info("security scan: disabled in the manifest (security.enabled: false)")
-        _outputs(ctx, {s: 0 for s in _SEVERITIES}, 0, "")
+        _outputs(ctx, {s: 0 for s in _SEVERITIES}, 0)
         return EXIT_OK
     paths = [ctx.path(args.path)] if args.path else [base_dir / p for p in security.paths]
     root = gitdiff.toplevel(ctx.cwd) or ctx.cwd
@@ -118,14 +118,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     sarif_path.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
 
     _report(ctx, verdict, result.tools, ctx.display(sarif_path))
+    ctx.reporter.output("sarif-file", str(sarif_path.resolve()))  # absolute: later steps may run elsewhere
     return EXIT_OK if verdict.passed else EXIT_GATE_FAILED
 
 
-def _outputs(ctx: Context, counts: dict[str, int], new: int, sarif_file: str) -> None:
+def _outputs(ctx: Context, counts: dict[str, int], new: int) -> None:
     for severity in _SEVERITIES:
         ctx.reporter.output(severity, counts[severity])
     ctx.reporter.output("new-findings", new)
-    ctx.reporter.output("sarif-file", sarif_file)
 
 
 def _report(ctx: Context, verdict, tools: list[str], sarif_file: str) -> None:
@@ -158,7 +158,7 @@ def _report(ctx: Context, verdict, tools: list[str], sarif_file: str) -> None:
     if verdict.expired:
         summary += "\n" + "\n".join(f"- `{p}`" for p in verdict.expired) + "\n"
     r.summary(summary)
-    _outputs(ctx, counts, len(verdict.new), sarif_file)
+    _outputs(ctx, counts, len(verdict.new))
     r.result(
         passed=verdict.passed,
         fail_on=verdict.fail_on,
