@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     slo.add_argument("--min-rps", type=float, metavar="X", help="minimum requests per second")
     base = parser.add_argument_group("baseline regression (limits: load_test.regression)")
     base.add_argument("--baseline", metavar="FILE", help="JSON summary of an earlier run to compare with; skipped with a warning when missing")
-    base.add_argument("--update-baseline", action="store_true", help="write this run to --baseline when its SLOs pass (the comparison is then informational)")
+    base.add_argument("--update-baseline", action="store_true", help="write this run to --baseline when every gate passes (a regression is not taken as the new normal)")
     parser.add_argument("--report-dir", default="shipline-loadtest", metavar="DIR", help="where locust's HTML and CSVs and summary.json go (default: shipline-loadtest)")
     parser.add_argument("--env", metavar="NAME", help="environment whose URL to load (it must allow load tests)")
     parser.add_argument("--allow-host", action="store_true", help="allow a host that is none of the manifest's environment URLs")
@@ -78,10 +78,10 @@ def _report(verdict, ctx: Context) -> int:
     r, stats, report_dir = ctx.reporter, verdict.stats, ctx.display(verdict.files.dir)
     r.table(ENDPOINT_HEADERS, [[str(c).strip("*") for c in row] for row in endpoint_rows(stats)])
     for check in verdict.checks:
-        if check in verdict.breaches:
-            r.error(check.describe(), title="Regression" if check.kind == "regression" else "SLO breached")
+        if check.passed:
+            r.info(f"pass: {check.describe()}")
         else:
-            r.info(f"{'pass' if check.passed else 'info'}: {check.describe()}")
+            r.error(check.describe(), title="Regression" if check.kind == "regression" else "SLO breached")
     for warning in verdict.warnings:
         r.warning(warning)
     for count, message in stats.exceptions[:5]:

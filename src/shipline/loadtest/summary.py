@@ -88,7 +88,7 @@ def markdown(plan: Plan, run: RunStats, checks: Sequence[Check], result: str, re
     lines = [
         f"### Load test{where}: {VERDICT[result]}",
         "",
-        f"`{plan.host}` · {plan.users} users · {run.duration_s:.0f} s of {plan.run_time:.0f} s · "
+        f"`{plan.host}` · {plan.users} users · {run.duration_s:.1f} s of {plan.run_time:.0f} s · "
         f"{run.total.requests} requests · {fmt_rps(run.total.rps)} · p95 {fmt_ms(run.total.p95_ms)} · "
         f"errors {fmt_share(run.total.error_rate)}",
         "",
