@@ -12,7 +12,7 @@ from tests.act_harness import run_workflow, uses
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
 
-TINY_BACKEND = (Path(__file__).parent / "projects" / "tinybackend.py").read_text(encoding="utf-8")
+PYDEMO = {f"py/{p.name}": p.read_text(encoding="utf-8") for p in (Path(__file__).parent / "projects" / "pydemo").iterdir() if p.is_file()}
 
 FAKE_DOCKER = """\
 #!/usr/bin/env bash
@@ -64,17 +64,7 @@ jobs:
 
 FILES = {
     "py/shipline.yml": "version: 1\nproject: {name: demo, language: python}\n",
-    "py/pyproject.toml": """\
-        [build-system]
-        requires = []
-        build-backend = "tinybackend"
-        backend-path = ["."]
-
-        [project]
-        name = "demo"
-        version = "1.2.3"
-        """,
-    "py/tinybackend.py": TINY_BACKEND,
+    **PYDEMO,
     "img/shipline.yml": "version: 1\nproject: {name: web, language: container}\nbuild: {image: ghcr.io/acme/web}\n",
     "img/Dockerfile": "FROM scratch\n",
     "fake-docker": FAKE_DOCKER,

@@ -82,17 +82,20 @@ class TestRun:
         return sorted(self.cases, key=lambda c: c.seconds, reverse=True)[:n]
 
 
-def has_pytest_cov(python: str, cwd: Path) -> bool:
+def has_pytest_cov(python: str, cwd: Path, env: Mapping[str, str]) -> bool:
     """Whether the project's Python can load pytest-cov (coverage is measured only then)."""
     try:
-        probe = subprocess.run([python, "-c", "import pytest_cov"], cwd=cwd, capture_output=True, timeout=60)
+        probe = subprocess.run([python, "-c", "import pytest_cov"], cwd=cwd, env=dict(env), capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
 
 
-def plan(project: Project, test: Test, cwd: Path, *, python: str = "python") -> Plan:
-    """The command for ``test`` in ``cwd``: the manifest's own, or the language's default."""
+def plan(project: Project, test: Test, cwd: Path, *, env: Mapping[str, str], python: str = "python") -> Plan:
+    """The command for ``test`` in ``cwd``: the manifest's own, or the language's default.
+
+    ``python`` is the project's interpreter as found on ``env``'s PATH.
+    """
     results = cwd / RESULTS_DIR
     if test.command:
         junit = cwd / test.junit if test.junit else None
@@ -103,7 +106,7 @@ def plan(project: Project, test: Test, cwd: Path, *, python: str = "python") -> 
         # xunit1 adds file and line attributes to each test case
         argv = [python, "-m", "pytest", f"--junitxml={RESULTS_DIR}/junit.xml", "-o", "junit_family=xunit1"]
         coverage = None
-        if has_pytest_cov(python, cwd):
+        if has_pytest_cov(python, cwd, env):
             coverage = results / "coverage.xml"
             argv += ["--cov", f"--cov-report=xml:{RESULTS_DIR}/coverage.xml", "--cov-report=term"]
         return Plan(argv, cwd, junit, coverage, shlex.join(argv))

@@ -33,6 +33,7 @@ class Spec:
     cwd: Path
     version: str
     sha: str
+    python: str = "python"  # the project's interpreter (python builds)
 
 
 @dataclass

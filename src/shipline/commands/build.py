@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+
+# the child writes straight to our stderr (a file descriptor, whatever sys.stderr is)
+STDERR_FD = 2
 
 HELP = "build the project; output artifacts, sha256 digests and the version"
 
@@ -32,18 +34,19 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Build, then report the artifacts as outputs, a table and the job summary."""
     from shipline import build
     from shipline.report import markdown_table
+    from shipline.runtime import project_python
 
     service = ctx.load_manifest(args.manifest).service(args.service)
     cwd = ctx.path(service.project.working_directory)
     if not cwd.is_dir():
         raise InputError(f'project.working_directory "{service.project.working_directory}" is not a directory')
     version = build.resolve_version(args.version, cwd, service.project.language)
-    spec = build.Spec(service.project, service.build, cwd, version, _commit_sha(ctx))
+    spec = build.Spec(service.project, service.build, cwd, version, _commit_sha(ctx), project_python(ctx.environ))
     reporter = ctx.reporter
     try:
         with reporter.group(f"Build {service.name} {version} ({service.project.language})"):
             # in JSON mode stdout carries only the JSON document, so the build talks on stderr
-            result = build.run(spec, env=ctx.environ, stdout=sys.stderr if reporter.format == "json" else None)
+            result = build.run(spec, env=ctx.environ, stdout=STDERR_FD if reporter.format == "json" else None)
     except build.BuildFailed as failed:
         reporter.error(str(failed), title="build failed")
         reporter.summary(f"### Build failed: {service.name} {version}\n\n`{failed.command}` exited with code {failed.returncode}.")

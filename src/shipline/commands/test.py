@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
 from pathlib import Path
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+
+# the child writes straight to our stderr (a file descriptor, whatever sys.stderr is)
+STDERR_FD = 2
 
 HELP = "run the tests; annotate failures, summarise, gate on coverage"
 
@@ -25,21 +26,22 @@ def _first_line(text: str) -> str:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Run the test command, report the results, and fail on failed tests or low coverage."""
     from shipline import testing
+    from shipline.runtime import project_python
     from shipline.report import markdown_table
 
     service = ctx.load_manifest(args.manifest).service(args.service)
     cwd = ctx.path(service.project.working_directory)
     if not cwd.is_dir():
         raise InputError(f'project.working_directory "{service.project.working_directory}" is not a directory')
-    python = "python" if shutil.which("python", path=ctx.environ.get("PATH")) else "python3"
-    plan = testing.plan(service.project, service.test, cwd, python=python)
+    python = project_python(ctx.environ)
+    env = {**ctx.environ, "PYTHONUNBUFFERED": "1"}
+    plan = testing.plan(service.project, service.test, cwd, env=env, python=python)
     runtime = args.runtime_version or service.project.runtime or ""
     label = f"{service.project.language} {runtime}".strip()
     reporter = ctx.reporter
-    env = {**ctx.environ, "PYTHONUNBUFFERED": "1"}
     with reporter.group(f"Tests ({label}): {plan.display}"):
         # in JSON mode stdout carries only the JSON document, so the tests talk on stderr
-        result = testing.run(plan, env=env, stdout=sys.stderr if reporter.format == "json" else None)
+        result = testing.run(plan, env=env, stdout=STDERR_FD if reporter.format == "json" else None)
 
     workspace = Path(ctx.environ["GITHUB_WORKSPACE"]) if ctx.environ.get("GITHUB_WORKSPACE") else ctx.cwd
     passed, failed, skipped = result.count("passed"), result.count("failed", "error"), result.count("skipped")
