@@ -114,3 +114,20 @@ def test_the_summary_has_a_table_gates_and_charts(tmp_path):
 def write(path, doc):
     path.write_text(json.dumps(doc))
     return path
+
+
+def test_the_progress_bar_redraws_one_line():
+    import io
+
+    from shipline.loadtest.progress import ProgressBar
+    from shipline.loadtest.runner import Progress
+
+    out = io.StringIO()
+    bar = ProgressBar(out)
+    bar.update(Progress(elapsed_s=5, run_time_s=10, requests=1234, rps=246.8))
+    bar.update(Progress(elapsed_s=10, run_time_s=10, requests=2468, rps=246.8))
+    bar.close()
+    text = out.getvalue()
+    assert text.count("\r") == 2 and text.endswith("\n")
+    assert "[###############---------------]    5s/10s      1,234 requests     246.8 req/s" in text
+    assert "[" + "#" * 30 + "]" in text

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import build_file_tree, run_cli
-from tests.loadtest_support import LoadServer
+from tests.loadtest_support import LoadServer, closed_port
 
 pytestmark = pytest.mark.slow
 
@@ -137,3 +139,28 @@ def test_two_processes_share_the_load_and_report_together(tmp_path):
     assert summary(tmp_path)["total"]["requests"] > 0
     log = (tmp_path / "shipline-loadtest" / "locust.log").read_text()
     assert "2 workers" in log or "(index 1)" in log, log[-2000:]
+
+
+def test_a_master_gates_on_the_results_of_its_workers(tmp_path):
+    port = str(closed_port())
+    worker_dir = tmp_path / "worker"
+    worker_dir.mkdir()
+    with LoadServer() as server:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "shipline", "loadtest", "--worker", "--master-port", port],
+            cwd=worker_dir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            res = loadtest(tmp_path, server.url, "--master", "--expect-workers", "1", "--master-port", port)
+            worker_out, _ = worker.communicate(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    assert res.code == 0, res.out + res.err
+    assert summary(tmp_path)["total"]["requests"] > 0
+    assert worker.returncode == 0, worker_out
+    assert "locust worker of 127.0.0.1:" in worker_out
