@@ -69,9 +69,14 @@ class Target:
         return Condition(events=("push",), branch=self.default_branch, service=self.service.name if self.monorepo else None)
 
 
+def safe(name: str) -> str:
+    """``name`` with only the characters job ids allow (letters, digits, '-', '_')."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
 def slug(name: str) -> str:
-    """A job id or output name from a service name (letters, digits, '-', '_')."""
-    s = re.sub(r"[^A-Za-z0-9_-]", "-", name)
+    """A job id or output name from a service name: `safe`, starting with a letter."""
+    s = safe(name)
     return s if s[:1].isalpha() or s[:1] == "_" else f"s{s}"
 
 
@@ -181,7 +186,7 @@ def deploy(t: Target, env: Environment, needs: list[str]) -> Job:
         steps.append(t.kit_step("smoke", f"Smoke-test {env.name}", "smoke-test", {"base-url": env.url, "environment": env.name}))
     worst = budget.budget(env.deploy).promote + t.service.smoke.deadline
     return t.job(
-        f"deploy-{env.name}",
+        f"deploy-{safe(env.name)}",
         f"Deploy to {env.name}",
         deploy_grants(env),
         steps,
@@ -219,7 +224,7 @@ def load_test(t: Target, env: Environment, needs: list[str]) -> Job:
     ]
     lt = t.service.load_test
     return t.job(
-        f"load-test-{env.name}",
+        f"load-test-{safe(env.name)}",
         f"Load-test {env.name}",
         [READ_CODE],
         steps,
@@ -233,7 +238,7 @@ def rollback(t: Target, env: Environment, selected: str) -> Job:
     """Roll one environment back to its previous version, on demand."""
     steps = [checkout(), t.kit_step("rollback", f"Roll back {env.name}", "rollback", {"environment": env.name, "reason": "${{ inputs.reason }}"})]
     return t.job(
-        f"rollback-{env.name}",
+        f"rollback-{safe(env.name)}",
         f"Roll back {env.name}",
         deploy_grants(env),
         steps,

@@ -102,7 +102,8 @@ class Condition:
         if self.always:
             parts.append("always()")
         if tuple(self.events) != ("pull_request", "push"):
-            parts += [f"github.event_name == '{e}'" for e in self.events]
+            either = " || ".join(f"github.event_name == '{e}'" for e in self.events)
+            parts.append(either if len(self.events) == 1 else f"({either})")
         if self.branch:
             parts.append(f"github.ref == 'refs/heads/{self.branch}'")
         if self.output:

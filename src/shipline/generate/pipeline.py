@@ -82,8 +82,9 @@ def _changes_job(targets: list[Target], filters: dict[str, list[str]], runs_on: 
     outputs = {}
     for t in targets:
         name = jobs.slug(t.service.name)
-        alternatives = "|".join(_ere(p) if p.endswith("/") else _ere(p) + "$" for p in filters[t.service.name])
-        pattern = f"^({alternatives})" if alternatives else "^"
+        # folders (and "" for the whole repository) match as prefixes, files whole
+        alternatives = "|".join(_ere(p) if p.endswith("/") or not p else _ere(p) + "$" for p in filters[t.service.name])
+        pattern = f"^({alternatives})"
         lines += [
             f"if [ \"$changed\" = ALL ] || grep -qE '{pattern}' <<<\"$changed\"; then",
             f'  echo "{name}=true" >>"$GITHUB_OUTPUT"',
