@@ -33,7 +33,3 @@ def ref(action: str) -> str:
     """``owner/repo[/path]@SHA`` for a pinned action."""
     return f"{action}@{PINS[action].sha}"
 
-
-def uses_refs() -> list[str]:
-    """Every pinned ``owner/repo@SHA`` (without sub-paths), for tools that fetch actions."""
-    return sorted({"/".join(name.split("/")[:2]) + "@" + pin.sha for name, pin in PINS.items()})
