@@ -512,6 +512,8 @@ def _handler(gh: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body leave in one write: split writes meet the client's delayed ACK (~40 ms each)
+        wbufsize = 1 << 16
 
         def log_message(self, *args: Any) -> None:  # quiet: pytest shows failures itself
             pass
