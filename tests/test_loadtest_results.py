@@ -131,3 +131,9 @@ def test_the_progress_bar_redraws_one_line():
     assert text.count("\r") == 2 and text.endswith("\n")
     assert "[###############---------------]    5s/10s      1,234 requests     246.8 req/s" in text
     assert "[" + "#" * 30 + "]" in text
+
+
+def test_no_percentile_is_over_the_measured_maximum(tmp_path):
+    rounded = entry("/", {150: 10}) | {"max_response_time": 146.2}  # locust stores 146 ms as 150
+    stats = read_run(tmp_path, [rounded])
+    assert stats.total.p99_ms == stats.total.max_ms == 146.2

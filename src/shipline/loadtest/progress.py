@@ -1,4 +1,8 @@
-"""A one-line progress bar for terminals: time, requests and the current rate."""
+"""A one-line progress bar for terminals: time, requests and the current rate.
+
+Time moves every half second; requests and rate follow locust's stats history,
+which locust flushes to disk every few seconds.
+"""
 
 from __future__ import annotations
 

@@ -137,6 +137,12 @@ def _entry(method: str, name: str, rows: list[dict], duration: float) -> Endpoin
     requests = sum(r["num_requests"] for r in rows)
     timed = requests - sum(r.get("num_none_requests", 0) for r in rows)
     total_time = sum(r["total_response_time"] for r in rows)
+    max_ms = max((r.get("max_response_time") or 0 for r in rows), default=0.0)
+
+    def pct(share: float) -> float:
+        # locust keeps times over 100 ms rounded (146 -> 150); no percentile is over the max
+        return min(percentile(histogram, timed, share), max_ms)
+
     return EndpointStats(
         method=method,
         name=name,
@@ -144,10 +150,10 @@ def _entry(method: str, name: str, rows: list[dict], duration: float) -> Endpoin
         failures=sum(r["num_failures"] for r in rows),
         rps=requests / duration if duration > 0 else 0.0,
         avg_ms=total_time / timed if timed else 0.0,
-        p50_ms=percentile(histogram, timed, 0.50),
-        p95_ms=percentile(histogram, timed, 0.95),
-        p99_ms=percentile(histogram, timed, 0.99),
-        max_ms=max((r.get("max_response_time") or 0 for r in rows), default=0.0),
+        p50_ms=pct(0.50),
+        p95_ms=pct(0.95),
+        p99_ms=pct(0.99),
+        max_ms=max_ms,
     )
 
 
