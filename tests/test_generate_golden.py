@@ -31,3 +31,29 @@ def test_example_generates_its_golden_files(name):
     assert result.code == 0, f"{name}: generated files differ from the golden ones:\n{result.out}\n{result.err}"
     golden = sorted(p.name for p in (folder / files.WORKFLOWS).glob(files.GENERATED_GLOB))
     assert "shipline-pipeline.yml" in golden
+
+
+def _kit_steps(folder: Path):
+    from ruamel.yaml import YAML
+
+    for path in sorted((folder / files.WORKFLOWS).glob(files.GENERATED_GLOB)):
+        for job in YAML(typ="safe").load(path.read_text())["jobs"].values():
+            for step in job["steps"]:
+                if "/actions/" in step.get("uses", "") and not step["uses"].startswith("actions/"):
+                    yield path.name, step
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_kit_steps_pass_only_inputs_the_actions_declare(name):
+    from ruamel.yaml import YAML
+
+    actions = PIPELINES.parent / "actions"
+    steps = list(_kit_steps(PIPELINES / name))
+    assert steps
+    for file, step in steps:
+        action = step["uses"].split("@")[0].split("/actions/")[1]
+        declared = YAML(typ="safe").load((actions / action / "action.yml").read_text())["inputs"]
+        given = set(step.get("with", {}))
+        assert given <= set(declared), f"{file}: {step['id']} passes {sorted(given - set(declared))} to {action}"
+        required = {k for k, v in declared.items() if v.get("required")}
+        assert required <= given, f"{file}: {step['id']} misses {sorted(required - given)}"

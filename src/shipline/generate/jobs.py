@@ -20,6 +20,7 @@ READ_CODE = Grant("contents", "read", "check out the code")
 DEPLOYMENTS = Grant("deployments", "write", "record the deployment and its status")
 INCIDENTS = Grant("issues", "write", "open an incident issue when the deploy rolls back")
 SARIF = Grant("security-events", "write", "upload the SARIF report to code scanning")
+RUN_INFO = Grant("actions", "read", "the SARIF upload reads this run's details (private repositories)")
 
 _SETUP = {
     "python": ("actions/setup-python", "python-version", "Set up Python"),
@@ -148,7 +149,7 @@ def scan(t: Target, condition: Condition) -> Job:
     """Security scan gating on new findings only: the whole history, so the base commit is there."""
     inputs = {"baseline-ref": "${{ github.event.pull_request.base.sha || github.event.before }}"}
     steps = [checkout(fetch_depth=0), t.kit_step("scan", "Security scan", "security-scan", inputs)]
-    return t.job("scan", "Security scan", [READ_CODE, SARIF], steps, condition=condition, needs=_changes_need(t))
+    return t.job("scan", "Security scan", [READ_CODE, SARIF, RUN_INFO], steps, condition=condition, needs=_changes_need(t))
 
 
 def deploy_concurrency(t: Target, env: Environment) -> Concurrency:
