@@ -75,3 +75,9 @@ def test_command_exit_codes_and_the_token_stays_secret(fake_github, tmp_path):
     broken = run_cli("dora", cwd=tmp_path, env={**fake_github.env(), "GITHUB_API_URL": fake_github.url + "/"})
     assert broken.code == 3 and "shipline: error: github: GitHub refused listing the deployments" in broken.err
     assert "Traceback" not in broken.err
+
+
+def test_an_unreachable_github_is_a_tool_error(fake_github):
+    rec = recorder(fake_github, retries=1, api_url="http://127.0.0.1:9")  # the discard port: nothing listens
+    with pytest.raises(ToolError, match=r"cannot reach http://127.0.0.1:9 while listing the deployments of production: ConnectionError"):
+        rec.start("production", "1.0", "c" * 40, None)

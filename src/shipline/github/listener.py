@@ -89,10 +89,13 @@ def _samples(events: list[Any]) -> list[tuple[Any, Mapping[str, Any]]]:
 
 
 def worst(events: list[Any]) -> tuple[float | None, float | None]:
-    """The highest error rate and p95 of the measurements that did not pass."""
+    """The highest error rate and p95 the new version showed in measurements that did not pass.
+
+    A canary's ``stable`` samples measure the old version, the baseline: left out.
+    """
     rates, p95s = [], []
     for e, sample in _samples(events):
-        if e.data.get("status") in FAILED_MEASUREMENTS:
+        if e.data.get("status") in FAILED_MEASUREMENTS and sample.get("target") != "stable":
             rates.append(sample.get("error_rate"))
             p95s.append(sample.get("p95_ms"))
     rates = [r for r in rates if r is not None]
