@@ -185,6 +185,17 @@ def deploy(t: Target, env: Environment, needs: list[str]) -> Job:
     steps.append(t.kit_step("deploy", f"Deploy to {env.name}", "deploy", {"environment": env.name, "version": version}))
     if t.service.smoke.enabled:
         steps.append(t.kit_step("smoke", f"Smoke-test {env.name}", "smoke-test", {"base-url": env.url, "environment": env.name}))
+        # the deploy checked the new slot before switching; this checks the public
+        # entry point after, and a failure there puts the previous version back
+        steps.append(
+            t.kit_step(
+                "rollback-on-smoke-failure",
+                f"Roll back {env.name} (smoke test failed)",
+                "rollback",
+                {"environment": env.name, "reason": "smoke test failed after the deploy"},
+                if_="failure() && steps.smoke.outcome == 'failure'",
+            )
+        )
     worst = budget.budget(env.deploy).promote + t.service.smoke.deadline
     return t.job(
         f"deploy-{safe(env.name)}",
