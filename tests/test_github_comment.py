@@ -36,7 +36,7 @@ def test_two_pushes_update_one_comment(fake_github, tmp_path):
     assert "summary comment created" in first.out
 
     record(tmp_path, "scan", "--status", "passed", "--summary", "no new findings")
-    record(tmp_path, "test", "--status", "passed", "--field", "passed=41", "--field", "coverage=93%")
+    record(tmp_path, "test", "--status", "success", "--field", "passed=41", "--field", "coverage=93%")  # a job result
     second = run_cli("pr-comment", "post", cwd=tmp_path, env=env)
     assert second.code == 0, second.err
     assert "summary comment updated" in second.out
@@ -74,6 +74,8 @@ def test_outside_a_pull_request_or_without_token_nothing_is_posted(fake_github, 
 
 def test_bad_records_are_input_errors(tmp_path):
     assert run_cli("pr-comment", "record", "build", cwd=tmp_path).code == 2
+    status = run_cli("pr-comment", "record", "build", "--status", "green", cwd=tmp_path)
+    assert status.code == 2 and 'unknown status "green"; expected one of: passed, failed, skipped, success' in status.err
     bad = run_cli("pr-comment", "record", "build", "--status", "passed", "--field", "oops", cwd=tmp_path)
     assert bad.code == 2 and '--field "oops" is not NAME=VALUE' in bad.err
     (tmp_path / "shipline-results.json").write_text("[1, 2]")

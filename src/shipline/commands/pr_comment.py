@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("record", "post"), help="record one stage's result, or post the summary")
     parser.add_argument("stage", nargs="?", help="with record: the stage (build, test, scan, loadtest, deploy, smoke...)")
     parser.add_argument("--results", default="shipline-results.json", metavar="FILE", help="the results file (default: shipline-results.json)")
-    parser.add_argument("--status", choices=("passed", "failed", "skipped"), help="with record: how the stage ended")
+    parser.add_argument("--status", metavar="STATUS", help="with record: passed, failed or skipped (or a job result: success, failure, cancelled)")
     parser.add_argument("--summary", default="", help="with record: one line about the stage")
     parser.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="with record: a figure (repeatable)")
     parser.add_argument("--link", action="append", default=[], metavar="LABEL=URL", help="with record: a link to a report (repeatable)")
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     display = ctx.display(path)
     if args.action == "record":
         if not args.stage or not args.status:
-            raise InputError("`shipline pr-comment record` needs a STAGE and --status (passed, failed or skipped)")
+            raise InputError("`shipline pr-comment record` needs a STAGE and --status (passed, failed, skipped, or a job result)")
         entry = results.StageResult(args.status, args.summary, results.parse_pairs(args.field, "--field"), results.parse_pairs(args.link, "--link"))
         stages = results.record(path, display, args.stage, entry)
         ctx.reporter.info(f"recorded {args.stage}: {args.status} in {display} ({len(stages)} stages)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from shipline.errors import InputError
 
 DEFAULT_FILE = "shipline-results.json"
 STATUSES = ("passed", "failed", "skipped")
+# a job's result as the workflow sees it (needs.JOB.result), so a summary job can pass it on
+JOB_RESULTS = {"success": "passed", "failure": "failed", "cancelled": "skipped", "skipped": "skipped"}
 ORDER = ("build", "test", "scan", "loadtest", "deploy", "smoke")
 
 
@@ -45,11 +47,16 @@ def load(path: Path, display: str) -> dict[str, StageResult]:
 
 
 def record(path: Path, display: str, stage: str, result: StageResult) -> dict[str, StageResult]:
-    """Add or replace ``stage`` in the results file; return every stage recorded."""
-    if result.status not in STATUSES:
-        raise InputError(f'unknown status "{result.status}"; expected one of: {", ".join(STATUSES)}')
+    """Add or replace ``stage`` in the results file; return every stage recorded.
+
+    The status may also be a job result (success, failure, cancelled, skipped).
+    """
+    status = JOB_RESULTS.get(result.status, result.status)
+    if status not in STATUSES:
+        allowed = ", ".join([*STATUSES, *JOB_RESULTS])
+        raise InputError(f'unknown status "{result.status}"; expected one of: {allowed}')
     stages = load(path, display)
-    stages[stage] = result
+    stages[stage] = replace(result, status=status)
     document = {"stages": {name: asdict(entry) for name, entry in stages.items()}}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
