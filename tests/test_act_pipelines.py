@@ -51,12 +51,15 @@ def example_repo(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
     here = "%d.%d" % sys.version_info[:2]
     manifest = repo / "shipline.yml"
     manifest.write_text(manifest.read_text().replace('runtime: "3.11"', f'runtime: "{here}"'))
-    for rel, text in (extra or {}).items():
-        (repo / rel).write_text(text)
-    assert run_cli("generate", cwd=repo).code == 0
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "example")
+    # a second commit, so the push has a parent to scan against (as after any first push)
+    for rel, text in (extra or {}).items():
+        (repo / rel).write_text(text)
+    assert run_cli("generate", cwd=repo).code == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "generate the workflows")
     return repo
 
 
