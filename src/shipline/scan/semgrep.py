@@ -97,7 +97,7 @@ def _finding(result: dict[str, Any], known: set[str]) -> Finding:
 
 
 def _problem(errors: list[dict[str, Any]], stderr: str) -> str:
-    messages = [str(e.get("message", "")).strip() for e in errors if e.get("message")]
+    messages = [" ".join(str(e["message"]).split()) for e in errors if e.get("message")]
     return " | ".join(messages[:3]) or tool.last_lines(stderr)
 
 
@@ -113,7 +113,7 @@ class Semgrep:
     def scan(self, root: Path, targets: Sequence[str], settings: Settings) -> Output:
         """Scan ``targets`` under ``root`` with shipline's rules and the user's."""
         configs = _configs(settings)
-        argv = ["scan", *OFFLINE, "--json", "--quiet", "--no-autofix"]
+        argv = ["scan", *OFFLINE, "--json", "--no-autofix"]
         for config in configs:
             argv += ["--config", config]
         for pattern in settings.exclude:
@@ -124,8 +124,9 @@ class Semgrep:
         except json.JSONDecodeError:
             report = {}
         errors = report.get("errors", [])
-        if proc.returncode == EXIT_BAD_CONFIG:
-            raise InputError(f"semgrep rejected the rules (exit {proc.returncode}): {_problem(errors, proc.stderr)}")
+        bad_rules = [e for e in errors if e.get("level") == "error" and ("rule" in str(e.get("type", "")).lower() or e.get("rule_id"))]
+        if proc.returncode == EXIT_BAD_CONFIG or bad_rules:
+            raise InputError(f"semgrep rejected the rules (exit {proc.returncode}): {_problem(bad_rules or errors, proc.stderr)}")
         if proc.returncode not in (0, 1) or "results" not in report:
             raise ToolError("semgrep", f"exit {proc.returncode}: {_problem(errors, proc.stderr)}")
         known = _local_rule_ids(configs)
