@@ -10,6 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# the one shared fake of the GitHub REST API, as the `fake_github` fixture
+pytest_plugins = ["tests.fake_github"]
+
 
 def _is_local(address) -> bool:
     if isinstance(address, (str, bytes)):  # AF_UNIX path

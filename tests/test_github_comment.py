@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from shipline.commands import COMMANDS
 from shipline.github.comment import MARKER
-from tests.fake_github import fake_github  # noqa: F401  (the fixture)
 from tests.helpers import run_cli
-
-
-@pytest.fixture(autouse=True)
-def pr_comment_command(monkeypatch):
-    """`pr-comment` as the registry lists it (a no-op once registered)."""
-    monkeypatch.setitem(COMMANDS, "pr-comment", "shipline.commands.pr_comment")
 
 
 def record(tmp_path, *argv):

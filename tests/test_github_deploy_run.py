@@ -11,7 +11,6 @@ import json
 
 from shipline.github.incidents import marker
 from tests.deploy_support import live_versions, site_with
-from tests.fake_github import fake_github  # noqa: F401  (the fixture)
 from tests.helpers import run_cli
 
 SHA = "d" * 40

@@ -7,7 +7,6 @@ import io
 from shipline.github import client
 from shipline.github.deployments import GitHubDeployments, SkipRecording, recorder
 from shipline.report import Reporter
-from tests.fake_github import fake_github  # noqa: F401  (the fixture)
 
 URL = "https://shop.example.com"
 

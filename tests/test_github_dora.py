@@ -12,7 +12,6 @@ import pytest
 from shipline.github import client, dora, history
 from shipline.github.deployments import GitHubDeployments
 from shipline.report import Reporter
-from tests.fake_github import fake_github  # noqa: F401  (the fixture)
 from tests.helpers import run_cli
 
 H = 3600.0
@@ -103,8 +102,9 @@ def test_dora_command_reports_json_and_markdown(history_in_fake, tmp_path):
     assert data["bands"]["time_to_restore"] == "medium"
 
     summary = tmp_path / "summary.md"
-    result = run_cli(*argv, "--markdown", cwd=tmp_path, env={**env, "GITHUB_STEP_SUMMARY": str(summary)})
+    result = run_cli(*argv, "--format", "markdown", cwd=tmp_path, env={**env, "GITHUB_STEP_SUMMARY": str(summary)})
     assert result.code == 0, result.err
+    assert result.out.startswith("### DORA metrics: acme/shop production")
     assert "| change failure rate | 40.0% (2 of 5) | low |" in result.out
     assert "| lead time for changes | median 26.0 h, p90 2.1 d | high |" in summary.read_text()
     assert history_in_fake.token not in result.out + result.err

@@ -11,7 +11,6 @@ from shipline.errors import InputError, ToolError
 from shipline.github import client
 from shipline.github.deployments import GitHubDeployments
 from shipline.report import Reporter
-from tests.fake_github import fake_github  # noqa: F401  (the fixture)
 from tests.helpers import run_cli
 
 DEPLOYMENTS = r"/repos/acme/shop/deployments$"

@@ -11,7 +11,6 @@ import pytest
 from shipline.github import client, incidents
 from shipline.manifest import Incidents, IncidentRule
 from shipline.report import Reporter
-from tests.fake_github import fake_github  # noqa: F401  (the fixture)
 from tests.helpers import build_file_tree, run_cli
 
 MANIFEST = """

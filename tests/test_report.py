@@ -73,3 +73,14 @@ def test_json_format_prints_only_the_document(tmp_path):
 def test_tables():
     assert markdown_table(["a", "b"], [[1, "x|y"]]) == "| a | b |\n|---|---|\n| 1 | x\\|y |\n"
     assert text_table(["name", "n"], [["ab", 10]]).splitlines() == ["name  n", "----  --", "ab    10"]
+
+
+def test_markdown_format_prints_only_the_summary(tmp_path):
+    rep, out, err = make("markdown", tmp_path)
+    rep.info("for people")
+    rep.table(["a"], [[1]])
+    rep.warning("careful", file="x.py", line=2)
+    rep.summary("### Title\n\n| a |\n|---|\n| 1 |")
+    assert out.getvalue() == "### Title\n\n| a |\n|---|\n| 1 |\n\n"
+    assert err.getvalue() == "x.py:2: warning: careful\n"
+    assert (tmp_path / "summary.md").read_text().startswith("### Title")

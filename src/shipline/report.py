@@ -8,6 +8,8 @@ Three formats:
   ``::add-mask::``), Markdown appended to ``$GITHUB_STEP_SUMMARY`` and step outputs in
   ``$GITHUB_OUTPUT``.
 - ``json``: nothing but one JSON document on stdout at the end, built from ``result()``.
+- ``markdown``: nothing but the Markdown of the job summary on stdout (for pasting into
+  an issue or a wiki page); messages for people are dropped, annotations go to stderr.
 
 Summaries and outputs are written whenever their files are set, whatever the format,
 so an action may ask for ``--format text`` and still fill the job summary.
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-FORMATS = ("text", "github", "json")
+FORMATS = ("text", "github", "json", "markdown")
 
 
 def default_format(environ: Mapping[str, str]) -> str:
@@ -95,14 +97,18 @@ class Reporter:
             text = text.replace(secret, "***")
         return text
 
+    @property
+    def _stdout_is_a_document(self) -> bool:
+        return self.format in ("json", "markdown")
+
     def info(self, message: str) -> None:
-        """A line for people; silent in JSON mode so stdout stays one document."""
-        if self.format != "json":
+        """A line for people; silent in JSON and Markdown modes so stdout stays one document."""
+        if not self._stdout_is_a_document:
             print(self._redact(message), file=self.stdout, flush=True)
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """A table on the terminal (text and github formats)."""
-        if self.format != "json":
+        if not self._stdout_is_a_document:
             self.stdout.write(self._redact(text_table(headers, rows)))
             self.stdout.flush()
 
@@ -179,7 +185,9 @@ class Reporter:
     # -- machine-readable results ---------------------------------------------------
 
     def summary(self, markdown: str) -> None:
-        """Append Markdown to the job summary when there is one."""
+        """Append Markdown to the job summary when there is one; print it in Markdown mode."""
+        if self.format == "markdown":
+            print(self._redact(markdown).rstrip("\n") + "\n", file=self.stdout, flush=True)
         if self.summary_path is not None:
             with self.summary_path.open("a", encoding="utf-8") as f:
                 f.write(self._redact(markdown).rstrip("\n") + "\n\n")

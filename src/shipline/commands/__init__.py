@@ -19,5 +19,6 @@ COMMANDS = {
         "act",
         "dora",
         "incident",
+        "pr-comment",
     )
 }

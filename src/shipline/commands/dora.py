@@ -16,12 +16,11 @@ _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """--repo, --env, --since, --until, --markdown."""
+    """--repo, --env, --since, --until (--format markdown prints a Markdown table)."""
     parser.add_argument("--repo", metavar="OWNER/NAME", help="the repository (default: $GITHUB_REPOSITORY)")
     parser.add_argument("--env", default="production", metavar="NAME", help="the deployment environment (default: production)")
     parser.add_argument("--since", default="30d", metavar="SPAN|DATE", help="start of the window: 30d, 12h, 2w or a date such as 2026-11-01 (default: 30d)")
     parser.add_argument("--until", default=None, metavar="DATE", help="end of the window (default: now)")
-    parser.add_argument("--markdown", action="store_true", help="print the report as a Markdown table")
 
 
 def parse_when(value: str, now: datetime, flag: str) -> datetime:
@@ -75,11 +74,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     title = f"DORA metrics: {gh.settings.repository} {args.env}, {since:%Y-%m-%d} to {until:%Y-%m-%d}"
     markdown = f"### {title}\n\n" + markdown_table(headers, rows(report))
     ctx.reporter.summary(markdown)
-    if args.markdown:
-        ctx.reporter.info(markdown.rstrip("\n"))
-    else:
-        ctx.reporter.info(title)
-        ctx.reporter.table(headers, rows(report))
+    ctx.reporter.info(title)
+    ctx.reporter.table(headers, rows(report))
     ctx.reporter.result(
         repository=gh.settings.repository,
         environment=args.env,
