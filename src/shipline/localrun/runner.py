@@ -203,6 +203,9 @@ def run(
         )
         result = _execute(command(opts), plan.root, {**environ, **secrets}, timeout, on_line, on_job)
     result.store = store
+    # jobs in the workflow's order (act reports them as they finish)
+    order = {j.id: n for n, j in enumerate(plan.found.jobs)}
+    result.log.jobs = dict(sorted(result.log.jobs.items(), key=lambda item: order.get(item[1].id, len(order))))
     started = {j.id for j in result.jobs}
     result.not_run = [j for j in plan.found.jobs if j.id not in started and event in j.events and (job is None or j.id == job)]
     return result
