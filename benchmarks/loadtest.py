@@ -12,8 +12,9 @@ Starts nginx on 127.0.0.1 serving a small static file, then, in one run:
    gain.
 
 Requests per second are computed the same way for both sides, from locust's
-``--json-file`` (requests over the time from the first to the last request). Prints
-Markdown tables.
+``--json-file`` (requests over the time from the first to the last request). Each
+round's ratio is taken between neighbouring runs, which a shared machine's changing
+load disturbs least. Prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -145,8 +146,11 @@ def main() -> None:
     print("| run | req/s (median) | each run |\n|---|---|---|")
     for label, values in (("raw `locust --headless`", raw), ("`shipline loadtest`", ours), ("`shipline loadtest --processes 1`", one), ("`shipline loadtest --processes 2`", two)):
         print(f"| {label} | {med(values):,.0f} | {', '.join(f'{v:,.0f}' for v in values)} |")
-    print(f"\nshipline / raw locust: {med(ours) / med(raw):.2f} (goal: at least 0.9)")
-    print(f"--processes 2 / --processes 1: {med(two) / med(one):.2f}")
+    pairs = [o / r for o, r in zip(ours, raw)]
+    gains = [t / o for t, o in zip(two, one)]
+    print(f"\nshipline / raw locust: {med(ours) / med(raw):.2f} of the medians, {med(pairs):.2f} median of the rounds' ratios (goal: at least 0.9)")
+    print(f"--processes 2 / --processes 1: {med(two) / med(one):.2f} of the medians, {med(gains):.2f} median of the rounds' ratios")
+    print(f"load average after the runs: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Ctrl-C stops a load test cleanly and still writes what was measured (exit 130)."""
+"""Ctrl-C (or a cancelled CI job's SIGTERM) stops a load test cleanly and still writes what was measured (exit 130)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from tests.loadtest_support import LoadServer
 pytestmark = pytest.mark.slow
 
 
-def test_sigint_stops_the_run_and_keeps_the_reports(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_signal_ends_the_run_and_keeps_the_reports(tmp_path, sig):
     report = tmp_path / "shipline-loadtest"
     history = report / "locust_stats_history.csv"
     with LoadServer() as server:
@@ -31,7 +32,7 @@ def test_sigint_stops_the_run_and_keeps_the_reports(tmp_path):
                 if history.is_file() and history.read_text().count("Aggregated") >= 3:
                     break
                 time.sleep(0.3)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(sig)
             out, err = proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:

@@ -61,7 +61,7 @@ def _manifest_section(args: argparse.Namespace, ctx: Context):
     service = ctx.load_manifest(args.manifest).service(args.service)
     if args.env:
         environment = service.environment(args.env)
-    elif args.host:
+    elif args.host or args.worker:  # a worker loads the host its master names
         environment = None
     else:
         environment = service.load_test_environment
