@@ -103,3 +103,45 @@ def test_second_deploy_waits_then_exits_2_naming_the_holder(tmp_path):
         assert [h["version"] for h in site.state()["history"]] == ["v1", "v2"]
         status, version = live(site.proxy.port)
         assert (status, version) == (200, "v2")
+
+
+def test_sigterm_puts_traffic_back_before_exiting(tmp_path):
+    with site_with("haproxy", tmp_path) as site:
+        released(site)
+        site.manifest(analysis={"interval": 1, "count": 30})
+        proc = _spawn(site, "v2")
+        try:
+            wait_until(lambda: _phase(site) == "analysis", timeout=30, what="the switch")
+            proc.send_signal(signal.SIGTERM)  # a cancelled CI job
+            proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                _kill(proc)
+        assert proc.returncode == 130
+        assert live_versions(site.proxy.port) == {"v1"}
+        state = site.state()
+        assert (state["active"], state["version"], state["pending"]) == ("blue", "v1", None)
+        assert state["history"][-1]["result"] == "interrupted"
+        assert not (site.state_dir / "prod.green.pid").exists()
+
+
+def test_rollback_while_the_old_slot_is_kept_is_instant_and_sticks(tmp_path):
+    with site_with("haproxy", tmp_path) as site:
+        released(site)
+        blue_pid = json.loads((site.state_dir / "prod.blue.pid").read_text())["pid"]
+        site.manifest(keep_previous_for=3)
+        proc = _spawn(site, "v2")
+        try:
+            wait_until(lambda: (site.state().get("pending") or {}).get("op") == "retire", timeout=30, what="the promotion")
+            result = run_cli("rollback", "--env", "prod", cwd=site.root)
+            assert result.code == 0, result.err
+            assert live_versions(site.proxy.port) == {"v1"}
+            _, err = proc.communicate(timeout=30)
+            assert proc.returncode == 0, err
+        finally:
+            if proc.poll() is None:
+                _kill(proc)
+        # the waiting deploy saw the rollback and left the blue slot (the same process) running
+        assert json.loads((site.state_dir / "prod.blue.pid").read_text())["pid"] == blue_pid
+        assert live_versions(site.proxy.port) == {"v1"}
+        assert site.state()["active"] == "blue"

@@ -13,10 +13,13 @@ the last promoted slot before doing anything else.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from shipline import manifest, smoke
@@ -30,9 +33,26 @@ from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to
 from shipline.deploy.slots import Slots, SlotError
 from shipline.deploy.state import StateStore, now_iso, other
 from shipline.deploy.strategies import STRATEGIES
-from shipline.errors import InputError
+from shipline.errors import InputError, ToolError
 
 HOOK_TIMEOUT = 300
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (a cancelled CI job) into KeyboardInterrupt, so a deploy puts traffic back before it dies."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Engine:
@@ -138,14 +158,24 @@ class Engine:
         except (OSError, SlotError) as err:
             self.timeline.emit("warning", f"could not stop the {color} slot: {err}", color=color)
 
+    def _switch_back(self, color: str) -> None:
+        """All traffic to ``color``, which must be up; a router failure here is shipline's to report (exit 3)."""
+        problem = self._ensure_running(color, self.state.version)
+        if problem:
+            self.timeline.emit("warning", problem, color=color)
+        try:
+            self.router.set_weights(all_to(color))
+        except RouterError as err:
+            raise ToolError(
+                self.deploy.router.type,
+                f"could not put traffic back on {color}: {err}; the state keeps the unfinished run, so the next deploy or rollback retries",
+            ) from None
+        self.timeline.emit("switch", f"traffic back on {color}", color=color, weights={color: 100})
+
     def _route_back(self, old: str | None, new: str) -> None:
         """All traffic back to ``old`` at once, then stop ``new``."""
         if old is not None:
-            problem = self._ensure_running(old, self.state.version)
-            if problem:
-                self.timeline.emit("warning", problem, color=old)
-            self.router.set_weights(all_to(old))
-            self.timeline.emit("switch", f"traffic back on {old}", color=old, weights={old: 100})
+            self._switch_back(old)
         self._stop(new)
 
     # -- convergence ----------------------------------------------------------------
@@ -164,10 +194,7 @@ class Engine:
             what = f"{pending.get('op')} of {pending.get('version')} (pid {pending.get('pid')}, {pending.get('phase')})"
             self.timeline.emit("recover", f"an earlier {what} did not finish; returning traffic to {active or 'no slot'}")
             if active:
-                problem = self._ensure_running(active, self.state.version)
-                if problem:
-                    self.timeline.emit("warning", problem, color=active)
-                self.router.switch(active)
+                self._switch_back(active)
             if pending.get("color") != active:
                 self._stop(pending["color"])
             self.state.record(
@@ -185,7 +212,7 @@ class Engine:
             self.store.save(self.state)
         elif active and self.router.current() not in (None, all_to(active)):
             self.timeline.emit("recover", f"the router did not send all traffic to the active {active} slot; correcting it")
-            self.router.switch(active)
+            self._switch_back(active)
 
     # -- operations -----------------------------------------------------------------
 
@@ -196,7 +223,7 @@ class Engine:
     def run_deploy(self, version: str) -> DeployResult:
         """Ship ``version``; promoted (ok) or rolled back / failed (not ok), with the reason."""
         started = time.time()
-        with self.store.lock(self.deploy.lock_timeout, f"deploy {version}"):
+        with terminate_as_interrupt(), self.store.lock(self.deploy.lock_timeout, f"deploy {version}"):
             self.state = self.store.load()
             self._validate_router()
             self.converge()
@@ -204,19 +231,18 @@ class Engine:
             new = other(old) if old else "blue"
             self.timeline.emit("start", f"deploying {version} to {self.environment.name} ({self.deploy.strategy}) on the {new} slot", version=version, color=new, previous_color=old)
             self._pending("deploy", new, version)
-            problem = self._start(new, version) or self._smoke(new)
+            try:
+                problem = self._start(new, version) or self._smoke(new)
+                decision = None if problem else self._shift(new, old)
+            except BaseException:  # Ctrl-C or a cancelled job: traffic must not stay on an unproven version
+                phase = (self.state.pending or {}).get("phase")
+                self._route_back(old, new)
+                self._finish("deploy", version, new, INTERRUPTED, f"interrupted during {phase}; traffic back on {old}", started)
+                raise
             if problem:
                 self._stop(new)
                 self._finish("deploy", version, new, FAILED, problem, started)
                 return self._result("deploy", version, FAILED, problem, False, started)
-            try:
-                decision = self.strategy.shift(self, new, old)
-            except RouterError as err:
-                decision = Decision(False, "error", f"the router refused the change: {err}", [])
-            except BaseException:
-                self._route_back(old, new)  # an interrupt (Ctrl-C, cancel) must not strand traffic
-                self._finish("deploy", version, new, INTERRUPTED, "interrupted during the traffic shift", started)
-                raise
             if not decision.promote:
                 self._route_back(old, new)
                 self._finish("deploy", version, new, ROLLED_BACK, decision.reason, started)
@@ -230,6 +256,12 @@ class Engine:
         if old and self.deploy.keep_previous_for > 0:
             self._retire_later(old, new)
         return self._result("deploy", version, PROMOTED, decision.reason, True, started)
+
+    def _shift(self, new: str, old: str | None) -> Decision:
+        try:
+            return self.strategy.shift(self, new, old)
+        except RouterError as err:
+            return Decision(False, "error", f"the router refused the change: {err}", [])
 
     def _retire(self, old: str) -> None:
         if self.deploy.keep_previous_for > 0:

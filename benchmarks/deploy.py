@@ -1,0 +1,209 @@
+"""Deploy benchmarks against real haproxy, nginx and app processes on 127.0.0.1.
+
+    .venv/bin/python benchmarks/deploy.py [--switches 10] [--clients 4]
+
+1. Failed requests during ``--switches`` blue-green deploys (each one: start the new
+   version, health, smoke, switch, analysis, stop the old slot) under keep-alive load,
+   per router (haproxy, nginx) and per client: locust ``HttpUser`` and raw
+   ``http.client`` connections reused across requests.
+2. Time from the start of a fault (a new version answering 50% errors from its first
+   request) to traffic restored on the old version, as seen by a client polling the
+   live entry point every 10 ms, against the goal interval x (failure_limit + 1) + 1 s.
+
+Prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.deploy_support import site_with  # noqa: E402
+
+LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Client(HttpUser):
+    wait_time = constant(0.005)
+
+    @task
+    def home(self):
+        self.client.get("/")
+"""
+FAST_ANALYSIS = {"interval": 0.2, "count": 1, "probe": {"requests": 5, "concurrency": 1, "timeout": 2}}
+
+
+def deploy(site, version: str) -> int:
+    """One `shipline deploy` in a fresh process, as CI would run it."""
+    done = subprocess.run(site.cli("deploy", "--env", "prod", "--version", version), cwd=site.root, capture_output=True, text=True, timeout=120)
+    return done.returncode
+
+
+class RawClients:
+    """Threads reusing one http.client connection each; reconnecting after a failure."""
+
+    def __init__(self, port: int, clients: int):
+        self.port = port
+        self.stop = threading.Event()
+        self.requests = self.failures = 0
+        self.kinds: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+
+    def _run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        while not self.stop.is_set():
+            try:
+                conn.request("GET", "/")
+                resp = conn.getresponse()
+                resp.read()
+                failed = resp.status >= 500
+                kind = f"HTTP {resp.status}"
+            except (OSError, http.client.HTTPException) as err:
+                failed = True
+                kind = type(err).__name__
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            with self.lock:
+                self.requests += 1
+                self.failures += failed
+                if failed:
+                    self.kinds[kind] += 1
+            time.sleep(0.005)
+        conn.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(10)
+
+    def counts(self) -> tuple[int, int, str]:
+        return self.requests, self.failures, ", ".join(f"{k} x{n}" for k, n in self.kinds.items())
+
+
+class LocustClients:
+    """locust headless with HttpUser, stopped after the switches; counts from its CSV."""
+
+    def __init__(self, port: int, clients: int, tmp: Path):
+        self.tmp = tmp
+        (tmp / "locustfile.py").write_text(textwrap.dedent(LOCUSTFILE))
+        self.argv = [
+            str(Path(sys.executable).parent / "locust"), "-f", str(tmp / "locustfile.py"), "--headless",
+            "-u", str(clients), "-r", str(clients), "-t", "600s", "--host", f"http://127.0.0.1:{port}",
+            "--csv", str(tmp / "locust"), "--only-summary",
+        ]  # fmt: skip
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(3)  # users spawned and connections open before the first switch
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def counts(self) -> tuple[int, int, str]:
+        with open(self.tmp / "locust_stats.csv", newline="") as f:
+            row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+        with open(self.tmp / "locust_failures.csv", newline="") as f:
+            kinds = ", ".join(f"{r['Error'][:60]} x{r['Occurrences']}" for r in csv.DictReader(f))
+        return int(row["Request Count"]), int(row["Failure Count"]), kinds
+
+
+def switches_under_load(kind: str, client: str, switches: int, clients: int) -> tuple[int, int, str, int]:
+    """(requests, failed requests, what failed, deploys that did not exit 0)."""
+    with tempfile.TemporaryDirectory() as d, site_with(kind, Path(d)) as site:
+        site.manifest("blue-green", analysis=FAST_ANALYSIS)
+        assert deploy(site, "v0") == 0, "the first deploy failed"
+        load = RawClients(site.proxy.port, clients) if client == "http.client" else LocustClients(site.proxy.port, clients, Path(d))
+        bad = 0
+        with load:
+            for n in range(1, switches + 1):
+                bad += deploy(site, f"v{n}") != 0
+            time.sleep(0.5)
+        requests, failures, kinds = load.counts()
+        return requests, failures, kinds, bad
+
+
+def time_to_restore(kind: str, interval: float, failure_limit: int) -> float:
+    """Seconds from the first answer of the faulty version a client sees to the first of an unbroken run of old-version answers."""
+    with tempfile.TemporaryDirectory() as d, site_with(kind, Path(d)) as site:
+        analysis = {"interval": interval, "count": failure_limit + 3, "failure_limit": failure_limit, "probe": {"requests": 10, "concurrency": 2, "timeout": 2}}
+        site.manifest("blue-green", analysis=analysis)
+        assert deploy(site, "v1") == 0
+        site.faults({"v2": {"error_share": 0.5}})
+        seen: list[tuple[float, int, str]] = []
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.is_set():
+                conn = http.client.HTTPConnection("127.0.0.1", site.proxy.port, timeout=5)
+                try:
+                    conn.request("GET", "/")
+                    resp = conn.getresponse()
+                    resp.read()
+                    seen.append((time.monotonic(), resp.status, resp.getheader("X-App-Version", "")))
+                except (OSError, http.client.HTTPException):
+                    seen.append((time.monotonic(), 0, ""))
+                finally:
+                    conn.close()
+                time.sleep(0.01)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        code = deploy(site, "v2")
+        time.sleep(0.3)
+        stop.set()
+        poller.join(10)
+        assert code == 1, "the faulty version was not rolled back"
+        bad = [t for t, status, version in seen if status != 200 or version != "v1"]
+        restored = next(t for t, _, _ in seen if t > bad[-1])
+        return restored - bad[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--switches", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    print(f"### Failed requests during {args.switches} blue-green deploys under keep-alive load ({args.clients} clients)\n")
+    print("| router | client | requests | failed | failed share | deploys not promoted | failures |")
+    print("|---|---|---|---|---|---|---|")
+    for kind in ("haproxy", "nginx"):
+        for client in ("locust HttpUser", "http.client"):
+            requests, failures, kinds, bad = switches_under_load(kind, client, args.switches, args.clients)
+            print(f"| {kind} | {client} | {requests} | {failures} | {failures / max(requests, 1):.3%} | {bad} | {kinds or '-'} |", flush=True)
+    print("\n### Time from the start of a fault to traffic restored\n")
+    print("| router | interval | failure_limit | goal | measured | within goal |")
+    print("|---|---|---|---|---|---|")
+    for kind in ("haproxy", "nginx"):
+        for interval, limit in ((1.0, 0), (1.0, 1), (0.5, 2)):
+            goal = interval * (limit + 1) + 1
+            took = time_to_restore(kind, interval, limit)
+            print(f"| {kind} | {interval:g} s | {limit} | {goal:.1f} s | {took:.2f} s | {'yes' if took <= goal else 'NO'} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
