@@ -211,16 +211,29 @@ def run(
     return result
 
 
-def _execute(argv, cwd, environ, timeout, on_line, on_job) -> Result:
+def _execute(
+    argv: list[str],
+    cwd: Path,
+    environ: Mapping[str, str],
+    timeout: float | None,
+    on_line: Callable[[str], None] | None,
+    on_job: Callable[[jsonlog.Job], None] | None,
+) -> Result:
+    """Run act in a session of its own, reading its JSON lines as they come; stop the session after."""
     log = jsonlog.Log()
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err:
         try:
             proc = subprocess.Popen(argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
         except OSError as exc:
             raise ToolError("act", f"cannot start {argv[0]}: {exc.strerror}") from None
-        timer = None
+        timer, fired = None, threading.Event()
         if timeout is not None:
-            timer = threading.Timer(timeout, stop_session, (proc.pid,))
+
+            def expire() -> None:
+                fired.set()
+                stop_session(proc.pid)
+
+            timer = threading.Timer(timeout, expire)
             timer.start()
         try:
             assert proc.stdout is not None
@@ -238,4 +251,6 @@ def _execute(argv, cwd, environ, timeout, on_line, on_job) -> Result:
             proc.wait()
         err.seek(0)
         stderr = err.read()
+    if fired.is_set():
+        stderr += f"\nact stopped after the {timeout:g}s timeout"
     return Result(code, log, stderr=stderr)
