@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -30,14 +31,27 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.communicate(timeout=10)
 
 
+@contextlib.contextmanager
+def deploying_v2(site, **manifest):
+    """v1 live, then a deploy of v2 running in the background (killed at the end if still running)."""
+    released(site)
+    site.manifest(**manifest)
+    proc = _spawn(site, "v2")
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            _kill(proc)
+
+
+def _in_analysis(site) -> None:
+    wait_until(lambda: _phase(site) == "analysis", timeout=30, what="the switch")
+
+
 def test_sigkill_during_analysis_then_rerun_haproxy(tmp_path):
     with site_with("haproxy", tmp_path) as site:
-        released(site)
-        site.manifest(analysis={"interval": 1, "count": 30})
-        proc = _spawn(site, "v2")
-        try:
-            wait_until(lambda: _phase(site) == "analysis", timeout=30, what="the switch")
-        finally:
+        with deploying_v2(site, analysis={"interval": 1, "count": 30}) as proc:
+            _in_analysis(site)
             _kill(proc)
         # The deploy is dead mid-way: traffic is on the new, healthy slot and the state says so.
         assert live_versions(site.proxy.port) == {"v2"}
@@ -86,19 +100,13 @@ def test_sigkill_during_nginx_reload_then_rollback_and_rerun(tmp_path):
 
 def test_second_deploy_waits_then_exits_2_naming_the_holder(tmp_path):
     with site_with("haproxy", tmp_path) as site:
-        released(site)
-        site.manifest(analysis={"interval": 0.5, "count": 8})
-        first = _spawn(site, "v2")
-        try:
-            wait_until(lambda: _phase(site) == "analysis", timeout=30, what="the first deploy")
+        with deploying_v2(site, analysis={"interval": 0.5, "count": 8}) as first:
+            _in_analysis(site)
             code, out, err = deploy(site, "v3")
             assert code == 2
             assert f"locked by pid {first.pid}" in err and "deploy v2" in err
             _, first_err = first.communicate(timeout=60)
             assert first.returncode == 0, first_err
-        finally:
-            if first.poll() is None:
-                _kill(first)
         assert live_versions(site.proxy.port) == {"v2"}
         assert [h["version"] for h in site.state()["history"]] == ["v1", "v2"]
         status, version = live(site.proxy.port)
@@ -107,16 +115,10 @@ def test_second_deploy_waits_then_exits_2_naming_the_holder(tmp_path):
 
 def test_sigterm_puts_traffic_back_before_exiting(tmp_path):
     with site_with("haproxy", tmp_path) as site:
-        released(site)
-        site.manifest(analysis={"interval": 1, "count": 30})
-        proc = _spawn(site, "v2")
-        try:
-            wait_until(lambda: _phase(site) == "analysis", timeout=30, what="the switch")
+        with deploying_v2(site, analysis={"interval": 1, "count": 30}) as proc:
+            _in_analysis(site)
             proc.send_signal(signal.SIGTERM)  # a cancelled CI job
             proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                _kill(proc)
         assert proc.returncode == 130
         assert live_versions(site.proxy.port) == {"v1"}
         state = site.state()
@@ -127,20 +129,14 @@ def test_sigterm_puts_traffic_back_before_exiting(tmp_path):
 
 def test_rollback_while_the_old_slot_is_kept_is_instant_and_sticks(tmp_path):
     with site_with("haproxy", tmp_path) as site:
-        released(site)
-        blue_pid = json.loads((site.state_dir / "prod.blue.pid").read_text())["pid"]
-        site.manifest(keep_previous_for=3)
-        proc = _spawn(site, "v2")
-        try:
+        with deploying_v2(site, keep_previous_for=3) as proc:
+            blue_pid = json.loads((site.state_dir / "prod.blue.pid").read_text())["pid"]
             wait_until(lambda: (site.state().get("pending") or {}).get("op") == "retire", timeout=30, what="the promotion")
             result = run_cli("rollback", "--env", "prod", cwd=site.root)
             assert result.code == 0, result.err
             assert live_versions(site.proxy.port) == {"v1"}
             _, err = proc.communicate(timeout=30)
             assert proc.returncode == 0, err
-        finally:
-            if proc.poll() is None:
-                _kill(proc)
         # the waiting deploy saw the rollback and left the blue slot (the same process) running
         assert json.loads((site.state_dir / "prod.blue.pid").read_text())["pid"] == blue_pid
         assert live_versions(site.proxy.port) == {"v1"}
