@@ -33,13 +33,29 @@ def test_drift_fails(repo: Path):
     assert "shipline-rollback.yml differs" in result.err
 
 
-def test_a_kit_ref_by_tag_is_a_zizmor_finding_located_in_the_workflow(repo: Path):
+def test_a_kit_ref_by_tag_is_allowed_for_the_kit_only(repo: Path):
     manifest = repo / "shipline.yml"
     manifest.write_text(manifest.read_text().replace("ref: eb1f9713e935d89a921ede2011cf30be7bd4b2f7", "ref: v1"))
     assert run_cli("generate", cwd=repo).code == 0
     result = run_cli("check", cwd=repo)
+    assert result.code == 0, result.out + result.err
+    assert 'kit.ref "v1" is a tag' in result.out
+    # a third-party action on a moving tag is still a finding, located in the workflow
+    manifest.write_text(manifest.read_text() + "  - job: build\n    step: build\n    after: {id: extra, uses: someone/action@v1}\n")
+    assert run_cli("generate", cwd=repo).code == 0
+    result = run_cli("check", cwd=repo)
     assert result.code == 1
     assert ".github/workflows/shipline-pipeline.yml:" in result.err
+    assert "[zizmor/unpinned-uses]" in result.err
+
+
+def test_a_repository_zizmor_config_wins_over_the_kit_policy(repo: Path):
+    manifest = repo / "shipline.yml"
+    manifest.write_text(manifest.read_text().replace("ref: eb1f9713e935d89a921ede2011cf30be7bd4b2f7", "ref: v1"))
+    (repo / "zizmor.yml").write_text("rules:\n  unpinned-uses:\n    config:\n      policies:\n        \"*\": hash-pin\n")
+    assert run_cli("generate", cwd=repo).code == 0
+    result = run_cli("check", cwd=repo)
+    assert result.code == 1
     assert "[zizmor/unpinned-uses]" in result.err
 
 

@@ -97,11 +97,11 @@ def test_rollback_jobs_can_be_overridden_too(tmp_path: Path):
 @pytest.mark.parametrize(
     ("override", "where", "message"),
     [
-        ("  - job: tset\n    env: {A: b}\n", "11:10", 'unknown job "tset" (did you mean "test"?); expected one of: build, test, scan, deploy-staging, rollback-staging'),
+        ("  - job: tset\n    env: {A: b}\n", "11:10", 'unknown job "tset" (did you mean "test"?); expected one of: build, test, scan, deploy-staging, pr-summary, rollback-staging'),
         ("  - job: test\n    step: tests\n    env: {A: b}\n", "12:11", 'unknown step "tests" in job test (did you mean "test"?); expected one of: checkout, setup-runtime, test'),
         ("  - job: build\n    step: checkout\n    before: {id: build, run: make}\n", "13:13", 'job build already has a step "build"'),
-        ("  - job: build\n    step: checkout\n    runs_on: big\n", "11:5", "overrides[0]: runs_on apply to the whole job: remove step: checkout"),
-        ("  - job: build\n    with: {a: b}\n", "11:5", "overrides[0]: with need a step: add step: ID"),
+        ("  - job: build\n    step: checkout\n    runs_on: big\n", "11:5", "overrides[0]: runs_on applies to the whole job: remove step: checkout"),
+        ("  - job: build\n    with: {a: b}\n", "11:5", "overrides[0]: with needs a step: add step: ID"),
     ],
 )
 def test_bad_override_is_located_and_lists_what_exists(tmp_path: Path, override: str, where: str, message: str):

@@ -99,3 +99,12 @@ def test_init_dir_argument_and_nothing_found(tmp_path: Path):
     assert init(tmp_path, "other").code == 0
     assert (tmp_path / "other/shipline.yml").exists()
     assert init(tmp_path, "missing").code == 2
+
+
+def test_starter_passes_shipline_check_with_both_linters(tmp_path: Path):
+    build_file_tree(tmp_path, {"pyproject.toml": '[project]\nname = "demo"\nversion = "0.1.0"\n'})
+    assert init(tmp_path).code == 0
+    assert run_cli("generate", cwd=tmp_path).code == 0
+    result = run_cli("check", cwd=tmp_path)
+    assert result.code == 0, result.out + result.err
+    assert "actionlint and zizmor: no findings" in result.out

@@ -25,7 +25,7 @@ def runs(doc: dict) -> dict[str, tuple[bool, str]]:
 
 def test_pull_request_runs_ci_only():
     jobs = runs(plan("python-service", "--event", "pull_request"))
-    assert {k for k, (ok, _) in jobs.items() if ok} == {"build", "test", "scan"}
+    assert {k for k, (ok, _) in jobs.items() if ok} == {"build", "test", "scan", "pr-summary"}
     assert jobs["deploy-production"] == (False, "only on push to main")
 
 
@@ -39,7 +39,7 @@ def test_push_runs_deploys_in_order_and_names_the_approval():
 def test_monorepo_runs_only_the_changed_service_and_the_required_check():
     jobs = runs(plan("monorepo", "--event", "pull_request", "--changed", "services/web/src/app.js", "README.md"))
     running = {k for k, (ok, _) in jobs.items() if ok}
-    assert running == {"changes", "web-build", "web-test", "web-scan", "shipline-required"}
+    assert running == {"changes", "web-build", "web-test", "web-scan", "shipline-required", "pr-summary"}
     assert "services/web/src/app.js changed" in jobs["web-build"][1]
     assert jobs["api-build"][1].startswith("api did not change (no changed path under services/api/")
 

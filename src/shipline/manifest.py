@@ -442,10 +442,12 @@ class Override(Strict):
     def _fits_its_target(self) -> Override:
         step_only = [k for k, v in (("with", self.with_), ("before", self.before), ("after", self.after), ("remove", self.remove)) if v]
         if step_only and self.step is None:
-            raise ValueError(f"{', '.join(step_only)} need a step: add step: ID (one of job {self.job}'s step ids)")
+            verb = "needs" if len(step_only) == 1 else "need"
+            raise ValueError(f"{', '.join(step_only)} {verb} a step: add step: ID (one of job {self.job}'s step ids)")
         job_only = [k for k, v in (("runs_on", self.runs_on), ("timeout_minutes", self.timeout_minutes)) if v is not None]
         if job_only and self.step is not None:
-            raise ValueError(f"{', '.join(job_only)} apply to the whole job: remove step: {self.step}")
+            verb = "applies" if len(job_only) == 1 else "apply"
+            raise ValueError(f"{', '.join(job_only)} {verb} to the whole job: remove step: {self.step}")
         if self.remove and (self.with_ or self.env or self.before or self.after):
             raise ValueError("remove: true drops the step; it cannot be combined with other changes")
         if not (step_only or job_only or self.env):

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from shipline.commands import generate
     from shipline.generate import files, lint
 
-    root, rendered = generate.load(args, ctx)
+    root, rendered, manifest = generate.load(args, ctx)
     ctx.reporter.info(f"{args.manifest}: valid")
     drifted = generate.drift(root, rendered, args, ctx) != EXIT_OK
     # lint what the manifest gives, whether or not it is on disk yet
@@ -29,6 +29,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         for rel, text in rendered.files.items():
             files.write_atomic(Path(tmp) / rel, text)
         config = next((root / c for c in lint.ZIZMOR_CONFIGS if (root / c).is_file()), None)
+        if config is None and not manifest.kit.pinned:
+            config = Path(tmp) / ".shipline-zizmor.yml"
+            config.write_text(lint.kit_policy(manifest.kit.repository), encoding="utf-8")
+            ctx.reporter.info(f'kit.ref "{manifest.kit.ref}" is a tag: zizmor allows it for {manifest.kit.repository} only; pin a commit SHA for the strictest setting')
         result = lint.lint(Path(tmp), sorted(rendered.files), ctx.environ, config)
     for name in result.skipped:
         ctx.reporter.warning(f"{name} is not installed; its checks were skipped (pip install shipline[dev])")

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace, ctx: Context):
-    """The manifest, its directory (the repository root) and the files it gives."""
+    """The manifest's directory (the repository root), the files it gives, and the manifest."""
     from shipline import manifest as schema
     from shipline import yamlfile
     from shipline.generate import files
@@ -26,7 +26,7 @@ def load(args: argparse.Namespace, ctx: Context):
     doc = yamlfile.load(path, ctx.display(path))
     manifest = schema.parse(doc)
     rendered = files.render(manifest, path.name, doc)
-    return path.parent, rendered
+    return path.parent, rendered, manifest
 
 
 def drift(root: Path, rendered, args: argparse.Namespace, ctx: Context) -> int:
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Generate, or with ``--check`` compare; nothing is written when the manifest is bad."""
     from shipline.generate import files
 
-    root, rendered = load(args, ctx)
+    root, rendered, _ = load(args, ctx)
     if args.check:
         return drift(root, rendered, args, ctx)
     for note in rendered.notes:

@@ -21,6 +21,7 @@ DEPLOYMENTS = Grant("deployments", "write", "record the deployment and its statu
 INCIDENTS = Grant("issues", "write", "open an incident issue when the deploy rolls back")
 SARIF = Grant("security-events", "write", "upload the SARIF report to code scanning")
 RUN_INFO = Grant("actions", "read", "the SARIF upload reads this run's details (private repositories)")
+PULL_REQUESTS = Grant("pull-requests", "write", "post the summary comment on the pull request")
 
 _SETUP = {
     "python": ("actions/setup-python", "python-version", "Set up Python"),

@@ -79,6 +79,24 @@ def zizmor(exe: str, root: Path, config: Path | None, environ: Mapping[str, str]
     return problems
 
 
+def kit_policy(kit_repository: str) -> str:
+    """A zizmor config that lets the kit's own actions be pinned by tag, every other action by SHA.
+
+    Used only when the repository has no zizmor config of its own: a team that writes
+    `kit.ref: v1` follows the kit's releases on purpose, while a third-party action
+    on a moving tag is still a finding.
+    """
+    return (
+        "# Written by shipline check: the kit's actions may follow a release tag.\n"
+        "rules:\n"
+        "  unpinned-uses:\n"
+        "    config:\n"
+        "      policies:\n"
+        f'        "{kit_repository}/*": ref-pin\n'
+        '        "*": hash-pin\n'
+    )
+
+
 def lint(root: Path, workflow_files: Sequence[str], environ: Mapping[str, str], zizmor_config: Path | None = None) -> LintResult:
     """Run both linters on the workflows under ``root`` (zizmor also reads dependabot.yml)."""
     out = LintResult()

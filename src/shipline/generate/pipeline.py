@@ -21,6 +21,7 @@ from shipline.manifest import Manifest, ServiceConfig
 PIPELINE_FILE = "shipline-pipeline.yml"
 ROLLBACK_FILE = "shipline-rollback.yml"
 REQUIRED_JOB = "shipline-required"
+SUMMARY_JOB = "pr-summary"
 
 
 @dataclass
@@ -129,6 +130,31 @@ def _required_job(needs: list[str], runs_on: str | list[str]) -> Job:
     )
 
 
+def _summary_job(kit_setup: str, ci: list[str], runs_on: str | list[str]) -> Job:
+    """One comment per pull request with each stage's result, updated on every push."""
+    record = []
+    env = {}
+    for job_id in ci:
+        var = jobs.safe(job_id).upper().replace("-", "_") + "_RESULT"
+        env[var] = f"${{{{ needs.{job_id}.result }}}}"
+        record.append(f'shipline pr-comment record {job_id} --status "${var}"')
+    steps = [
+        Step(id="setup", name="Set up shipline", uses=kit_setup),
+        Step(id="record", name="Record each stage's result", env=env, shell="bash", run="\n".join(record) + "\n"),
+        Step(id="post", name="Post the summary comment", env={"GITHUB_TOKEN": "${{ github.token }}"}, shell="bash", run="shipline pr-comment post\n"),
+    ]
+    return Job(
+        id=SUMMARY_JOB,
+        name="Pull request summary",
+        permissions=[jobs.PULL_REQUESTS],
+        steps=steps,
+        runs_on=runs_on,
+        timeout_minutes=10,
+        needs=list(ci),
+        condition=Condition(events=("pull_request",), always=True),
+    )
+
+
 def _service_jobs(t: Target, out: Build) -> tuple[list[Job], list[str]]:
     """The jobs of one service, and the ids a required check waits for."""
     svc = t.service
@@ -183,7 +209,7 @@ def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml") -> 
     out = Build(workflows=[])
     if not manifest.kit.pinned:
         out.notes.append(
-            f'kit.ref "{manifest.kit.ref}" is a tag, which can move: zizmor flags every kit step (unpinned-uses); pin a release\'s full commit SHA'
+            f'kit.ref "{manifest.kit.ref}" is a tag, which can move; pin a release\'s full commit SHA for the strictest setting (`shipline check` allows the tag for the kit\'s own actions only)'
         )
     pipeline_jobs: list[Job] = []
     required: list[str] = []
@@ -197,6 +223,8 @@ def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml") -> 
         required += ci
     if monorepo:
         pipeline_jobs.append(_required_job(required, manifest.pipeline.runs_on))
+    kit_setup = f"{manifest.kit.repository}/actions/setup@{manifest.kit.ref}"
+    pipeline_jobs.append(_summary_job(kit_setup, [j for j in required if j != "changes"], manifest.pipeline.runs_on))
     branch = manifest.pipeline.default_branch
     pipeline = Workflow(
         filename=PIPELINE_FILE,

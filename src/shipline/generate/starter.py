@@ -123,7 +123,7 @@ version: 1
 
 kit:
   repository: shipline/shipline
-  # A tag works; a release's full commit SHA is safer (zizmor flags tags).
+  # A release tag follows the kit's fixes; a full commit SHA pins one exact release.
   ref: v1
 """
 
