@@ -94,3 +94,15 @@ def test_lock_names_its_holder_and_times_out(tmp_path):
                 pass
     with store.lock(0.1, "again"):
         pass
+
+
+def test_canary_is_judged_against_stable_when_a_factor_is_set():
+    from shipline.deploy.analysis import judge
+
+    analysis = manifest.Analysis(relative_p95_factor=1.5, max_p95_ms=3000)
+    canary = Sample("canary", 10, 0, 100.0, 400.0, 400.0)
+    assert judge({"canary": canary, "stable": Sample("stable", 10, 0, 100.0, 300.0, 300.0)}, analysis, "canary", "stable")[0] == "successful"
+    status, reason = judge({"canary": canary, "stable": Sample("stable", 10, 0, 50.0, 200.0, 200.0)}, analysis, "canary", "stable")
+    assert status == "failed" and "canary p95 400 ms over stable p95 200 ms x 1.5" in reason
+    status, reason = judge({"canary": canary, "stable": Sample("stable", 10, 10, None, None, None)}, analysis, "canary", "stable")
+    assert status == "inconclusive" and "cannot be compared" in reason

@@ -132,7 +132,8 @@ class Engine:
 
     def _start(self, color: str, version: str | None) -> str | None:
         """Start ``version`` on ``color`` and wait for health; the reason it failed, or None."""
-        self.timeline.emit("slot-start", f"starting {version} on the {color} slot", color=color, version=version)
+        how = "starting" if self.slots.config(color).start else "waiting for (no start command)"
+        self.timeline.emit("slot-start", f"{how} {version} on the {color} slot", color=color, version=version)
         try:
             self.slots.start(color, version)
         except (OSError, SlotError) as err:
