@@ -339,7 +339,7 @@ class Engine:
         )
         for hook in self.deploy.on_rollback:
             try:
-                done = subprocess.run(hook, shell=True, cwd=self.cwd, env=env, capture_output=True, text=True, timeout=HOOK_TIMEOUT)  # noqa: S602
+                done = subprocess.run(hook, shell=True, cwd=self.cwd, env=env, capture_output=True, text=True, timeout=HOOK_TIMEOUT)  # nosec B602 - the user's own hook from their manifest
                 code = done.returncode
             except subprocess.TimeoutExpired:
                 code = "timeout"

@@ -129,7 +129,7 @@ class Slots:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_file(color), "wb") as log:
-            child = subprocess.Popen(  # noqa: S602 - the user's own start command from their manifest
+            child = subprocess.Popen(  # nosec B602 - the user's own start command from their manifest
                 slot.start,
                 shell=True,
                 cwd=self.cwd,
@@ -154,7 +154,7 @@ class Slots:
         daemon = self.daemon(color)
         if slot.stop:
             version = daemon.version if daemon else None
-            done = subprocess.run(slot.stop, shell=True, cwd=self.cwd, env=self.env(color, version), capture_output=True, text=True)  # noqa: S602
+            done = subprocess.run(slot.stop, shell=True, cwd=self.cwd, env=self.env(color, version), capture_output=True, text=True)  # nosec B602 - the user's own hook from their manifest
             if done.returncode != 0:
                 raise SlotError(f"stop hook of the {color} slot exited {done.returncode}: {done.stderr.strip()[-300:]}")
         elif daemon and daemon.alive():

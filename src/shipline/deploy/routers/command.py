@@ -22,7 +22,7 @@ class CommandRouter:
     def _run(self, hook: str, name: str, color: str, weight: int) -> None:
         env = self.slots.env(color, self.slots.running_version(color), weight)
         try:
-            done = subprocess.run(hook, shell=True, cwd=self.slots.cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)  # noqa: S602
+            done = subprocess.run(hook, shell=True, cwd=self.slots.cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)  # nosec B602 - the user's own hook from their manifest
         except subprocess.TimeoutExpired:
             raise RouterError(f"the {name} hook did not finish within {TIMEOUT}s") from None
         if done.returncode != 0:
