@@ -8,8 +8,9 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 
-from tests.deploy_support import NGINX, live, live_versions, site_with, wait_until
+from tests.deploy_support import APP, NGINX, live, live_versions, site_with, wait_until
 from tests.helpers import run_cli
 from tests.test_deploy_release import deploy, released
 
@@ -23,6 +24,13 @@ def _phase(site) -> str | None:
     try:
         return (site.state().get("pending") or {}).get("phase")
     except (OSError, ValueError):
+        return None
+
+
+def _version_on(port: int) -> str | None:
+    try:
+        return live(port)[1]
+    except OSError:
         return None
 
 
@@ -141,3 +149,22 @@ def test_rollback_while_the_old_slot_is_kept_is_instant_and_sticks(tmp_path):
         assert json.loads((site.state_dir / "prod.blue.pid").read_text())["pid"] == blue_pid
         assert live_versions(site.proxy.port) == {"v1"}
         assert site.state()["active"] == "blue"
+
+
+def test_a_slot_started_without_a_pid_file_is_still_found_and_stopped(tmp_path):
+    with site_with("haproxy", tmp_path) as site:
+        released(site)
+        # as if a deploy was killed between starting the green slot and writing its pid file
+        slot = f"SHIPLINE_SLOT={site.state_dir.resolve() / 'prod.green'}"
+        stray = subprocess.Popen(
+            ["env", slot, f"PORT={site.green}", "VERSION=stray", sys.executable, str(APP)], start_new_session=True, stdout=subprocess.DEVNULL
+        )
+        try:
+            wait_until(lambda: _version_on(site.green) == "stray", what="the stray slot")
+            code, out, err = deploy(site, "v2")
+            assert code == 0, err
+            assert stray.wait(10) is not None
+            assert live_versions(site.proxy.port) == {"v2"}
+        finally:
+            if stray.poll() is None:
+                _kill(stray)

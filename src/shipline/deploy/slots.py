@@ -48,6 +48,21 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
+def tagged_groups(tag: bytes) -> set[int]:
+    """Process groups of live processes whose environment holds ``tag`` (``NAME=value``)."""
+    groups = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            stat = _proc_stat(int(entry.name))
+            if stat and stat[0] != "Z" and tag in environ.split(b"\0"):
+                groups.add(int(stat[2]))
+    return groups
+
+
 @dataclass(frozen=True)
 class Daemon:
     """A started slot as its pid file records it."""
@@ -102,6 +117,10 @@ class Slots:
             env["WEIGHT"] = str(weight)
         return env
 
+    def tag(self, color: str) -> str:
+        """``SHIPLINE_SLOT=...`` in a daemon's environment: finds it even when a run was killed before writing its pid file."""
+        return f"SHIPLINE_SLOT={self.dir.resolve() / f'{self.environment}.{color}'}"
+
     def pid_file(self, color: str) -> Path:
         return self.dir / f"{self.environment}.{color}.pid"
 
@@ -128,12 +147,14 @@ class Slots:
         if not slot.start:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
+        env = self.env(color, version)
+        env.update([self.tag(color).split("=", 1)])
         with open(self.log_file(color), "wb") as log:
             child = subprocess.Popen(  # nosec B602 - the user's own start command from their manifest
                 slot.start,
                 shell=True,
                 cwd=self.cwd,
-                env=self.env(color, version),
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -157,8 +178,12 @@ class Slots:
             done = subprocess.run(slot.stop, shell=True, cwd=self.cwd, env=self.env(color, version), capture_output=True, text=True)  # nosec B602 - the user's own hook from their manifest
             if done.returncode != 0:
                 raise SlotError(f"stop hook of the {color} slot exited {done.returncode}: {done.stderr.strip()[-300:]}")
-        elif daemon and daemon.alive():
-            self._signal_group(daemon.pid)
+        else:
+            groups = tagged_groups(self.tag(color).encode())
+            if daemon and daemon.alive():
+                groups.add(daemon.pid)
+            for pgid in groups:
+                self._signal_group(pgid)
         child = self._children.pop(color, None)
         if child is not None:
             child.poll()  # reap our own child so it leaves no zombie
