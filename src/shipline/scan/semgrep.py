@@ -16,6 +16,9 @@ from shipline.scan.tool import Output, Settings
 
 # Without these two flags semgrep phones home and every scan takes ~100 s offline.
 OFFLINE = ("--disable-version-check", "--metrics=off")
+# semgrep's native command line: the same results as the Python one, but it starts in
+# ~0.2 s instead of ~2.5 s, which is most of a diff-aware scan's time.
+NATIVE = "--experimental"
 # semgrep's own scale when a rule has no metadata.severity of ours.
 _SEVERITY = {"CRITICAL": "critical", "ERROR": "high", "HIGH": "high", "WARNING": "medium", "MEDIUM": "medium", "INFO": "low", "LOW": "low"}
 EXIT_BAD_CONFIG = 7
@@ -98,6 +101,7 @@ def _finding(result: dict[str, Any], known: set[str]) -> Finding:
 
 def _problem(errors: list[dict[str, Any]], stderr: str) -> str:
     messages = [" ".join(str(e["message"]).split()) for e in errors if e.get("message")]
+    messages = messages or [line.strip() for line in stderr.splitlines() if "error" in line.lower()]
     return " | ".join(messages[:3]) or tool.last_lines(stderr)
 
 
@@ -113,7 +117,7 @@ class Semgrep:
     def scan(self, root: Path, targets: Sequence[str], settings: Settings) -> Output:
         """Scan ``targets`` under ``root`` with shipline's rules and the user's."""
         configs = _configs(settings)
-        argv = ["scan", *OFFLINE, "--json", "--no-autofix"]
+        argv = ["scan", NATIVE, *OFFLINE, "--json", "--no-autofix"]
         for config in configs:
             argv += ["--config", config]
         for pattern in settings.exclude:
