@@ -10,7 +10,7 @@ import pytest
 
 from shipline.errors import InputError, Problem
 from shipline.generate import pins
-from shipline.localrun import event, jsonlog, standins, workflows
+from shipline.localrun import actionmap, event, jsonlog, workflows
 from shipline.localrun.command import ActOptions, command
 from shipline.localrun.workflows import parse_uses
 from tests.helpers import build_file_tree
@@ -79,17 +79,17 @@ def test_no_workflows_is_bad_input_naming_the_fix(tmp_path):
 def test_every_pinned_action_of_the_generator_has_a_stand_in():
     for action, pin in pins.PINS.items():
         ref = parse_uses(f"{action}@{pin.sha}")
-        if ref.repository in standins.BUILT_IN:
+        if ref.repository in actionmap.BUILT_IN:
             continue
-        mapping = standins.map_actions({ref: Problem("w.yml", 1, 1, "")}, "shipline/shipline", None)
+        mapping = actionmap.map_actions({ref: Problem("w.yml", 1, 1, "")}, "shipline/shipline", None)
         assert mapping.unmapped == [], action
-        assert mapping.repositories == {ref.key: standins.STANDINS[ref.repository]}
-        assert (standins.STANDINS[ref.repository] / ref.path / "action.yml").is_file()
+        assert mapping.repositories == {ref.key: actionmap.STANDINS[ref.repository]}
+        assert (actionmap.STANDINS[ref.repository] / ref.path / "action.yml").is_file()
 
 
 def test_unknown_remote_action_and_missing_kit_action_are_reported_where_used(tmp_path, repo_root):
     found = scan(tmp_path, WORKFLOW.replace("actions/setup@v1", "actions/nope@v1").replace("github/codeql-action/upload-sarif@abc", "acme/thing@v2"))
-    mapping = standins.map_actions(found.uses, "shipline/shipline", repo_root)
+    mapping = actionmap.map_actions(found.uses, "shipline/shipline", repo_root)
     messages = sorted(str(p) for p in mapping.unmapped)
     assert messages[0].startswith(".github/workflows/ci.yml:") and 'acme/thing@v2: act would fetch it from github.com' in messages[0]
     assert 'the kit has no action "nope"; it has: ' in messages[1] and "setup" in messages[1]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from shipline.errors import InputError, Problem, ToolError
 from shipline.localrun import event as events
-from shipline.localrun import jsonlog, standins, workflows
+from shipline.localrun import actionmap, jsonlog, workflows
 from shipline.localrun.binary import find_act
 from shipline.localrun.command import ActOptions, command
 
@@ -39,7 +39,7 @@ class Plan:
     root: Path
     files: list[Path]
     found: workflows.Workflows
-    mapping: standins.Mapping
+    mapping: actionmap.Mapping
     kit_dir: Path | None
 
     @property
@@ -88,12 +88,12 @@ def prepare(
     found = workflows.scan(files, display)
     selected = [j for j in found.jobs if (event is None or event in j.events) and (job is None or j.id == job)]
     wanted = {ref for j in selected for ref in j.uses}
-    kit_dir = kit_dir or standins.kit_source_dir()
+    kit_dir = kit_dir or actionmap.kit_source_dir()
     # The kit's composite actions use third-party actions of their own: map those too.
     if kit_dir is not None and any(r.repository.lower() == kit_repository.lower() for r in wanted):
         for action in sorted((kit_dir / "actions").glob("*/action.yml")):
             wanted.update(workflows.read_action(workflows.yamlfile.load(action, display(action)), found))
-    mapping = standins.map_actions({r: p for r, p in found.uses.items() if r in wanted}, kit_repository, kit_dir)
+    mapping = actionmap.map_actions({r: p for r, p in found.uses.items() if r in wanted}, kit_repository, kit_dir)
     return Plan(root, files, found, mapping, kit_dir)
 
 
