@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import stat
 import subprocess
 import sys
+import time
 
+from shipline.deploy.slots import tagged_groups
 from tests.deploy_support import APP, NGINX, live, live_versions, site_with, wait_until
 from tests.helpers import run_cli
 from tests.test_deploy_release import deploy, released
@@ -168,3 +171,23 @@ def test_a_slot_started_without_a_pid_file_is_still_found_and_stopped(tmp_path):
         finally:
             if stray.poll() is None:
                 _kill(stray)
+
+
+def test_sigkill_at_random_points_always_leaves_a_healthy_slot_and_converges(tmp_path):
+    rng = random.Random(6)  # fixed: the same kill points on every run
+    with site_with("haproxy", tmp_path) as site:
+        released(site)
+        site.manifest(analysis={"interval": 0.3, "count": 3})
+        for n in range(2, 10):
+            proc = _spawn(site, f"v{n}")
+            time.sleep(rng.uniform(0.3, 2.5))  # from start-up to the retirement of the old slot
+            _kill(proc)
+            statuses = {live(site.proxy.port)[0] for _ in range(10)}
+            assert statuses == {200}, f"after a kill at v{n}, the entry point answered {statuses}"
+        code, out, err = deploy(site, "v10")
+        assert code == 0, err
+        assert live_versions(site.proxy.port) == {"v10"}
+        state = site.state()
+        assert (state["version"], state["pending"]) == ("v10", None)
+        idle = "blue" if state["active"] == "green" else "green"
+        assert not tagged_groups(f"SHIPLINE_SLOT={site.state_dir.resolve() / f'prod.{idle}'}".encode()), "the idle slot is stopped"

@@ -112,8 +112,8 @@ class Engine:
             events=list(self.timeline.events),
         )
 
-    def _finish(self, operation: str, version: str | None, color: str | None, result: str, reason: str, started: float) -> None:
-        self.state.pending = None
+    def _finish(self, operation: str, version: str | None, color: str | None, result: str, reason: str, started: float, pending: dict | None = None) -> None:
+        self.state.pending = pending
         self.state.record(
             operation=operation,
             version=version,
@@ -251,7 +251,10 @@ class Engine:
                 return self._result("deploy", version, ROLLED_BACK, decision.reason, False, started)
             self.state.previous = {"color": old, "version": self.state.version} if old else None
             self.state.active, self.state.version = new, version
-            self._finish("deploy", version, new, PROMOTED, decision.reason, started)
+            # promotion and the retirement of the old slot are saved together, so a kill
+            # right after promoting still leaves the old slot to stop to the next run
+            retire = {"op": "retire", "color": old, "after": time.time() + self.deploy.keep_previous_for, "pid": os.getpid()} if old else None
+            self._finish("deploy", version, new, PROMOTED, decision.reason, started, pending=retire)
             if old:
                 self._retire(old)
         if old and self.deploy.keep_previous_for > 0:
@@ -266,12 +269,11 @@ class Engine:
 
     def _retire(self, old: str) -> None:
         if self.deploy.keep_previous_for > 0:
-            after = time.time() + self.deploy.keep_previous_for
-            self.state.pending = {"op": "retire", "color": old, "after": after, "pid": os.getpid()}
-            self.store.save(self.state)
             self.timeline.emit("keep", f"keeping the {old} slot for {self.deploy.keep_previous_for:g}s for an instant rollback", color=old)
         else:
             self._stop(old)
+            self.state.pending = None
+            self.store.save(self.state)
 
     def _retire_later(self, old: str, new: str) -> None:
         """Wait outside the lock (a rollback may take the old slot back meanwhile), then stop it."""
