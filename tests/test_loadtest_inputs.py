@@ -112,3 +112,16 @@ def test_check_host_rules():
     with pytest.raises(InputError, match='--host "ftp://x" is not a URL'):
         check_host("ftp://x", envs, allow_host=True)
     assert is_loopback("127.0.0.2") and is_loopback("[::1]") and not is_loopback("10.0.0.1")
+
+
+def test_processes_auto_is_one_per_core_and_the_manifest_gives_defaults(tmp_path):
+    import os
+
+    from shipline.loadtest.plan import Options, resolve
+    from shipline.manifest import LoadTest
+
+    load_test = LoadTest(users=7, duration="45s", processes="auto", slo={"p99_ms": 900})
+    plan = resolve(Options(host="http://127.0.0.1:1", p95_ms=250), load_test, None, tmp_path)
+    assert plan.processes == (os.cpu_count() or 1)
+    assert (plan.users, plan.run_time, plan.generic) == (7, 45.0, True)
+    assert (plan.limits.p95_ms, plan.limits.p99_ms, plan.limits.error_rate) == (250, 900, 0.05)

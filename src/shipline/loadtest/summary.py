@@ -78,7 +78,7 @@ def charts(history: Sequence[Sample]) -> str:
     out = _chart("Requests per second", "req/s", xs, [p.rps for p in points])
     timed = [p for p in points if p.p95_ms is not None]
     if len(timed) >= 2:
-        out += "\n" + _chart("p95 response time (ms, last 10 s)", "ms", [p.second for p in timed], [p.p95_ms for p in timed])
+        out += "\n" + _chart("p95 response time over the last 10 s", "ms", [p.second for p in timed], [p.p95_ms for p in timed])
     return out
 
 
