@@ -157,10 +157,11 @@ def resolve(opts: Options, load_test: LoadTest, environment: Environment | None,
 
     run_time = _duration("--run-time", opts.run_time) if opts.run_time is not None else load_test.duration
     cap = load_test.max_duration
+    given = f"--run-time {opts.run_time}" if opts.run_time is not None else f"load_test.duration {run_time:g}s"
     if run_time <= 0:
-        raise InputError(f"--run-time {opts.run_time}: a load test needs a time bound above 0s")
+        raise InputError(f"{given}: a load test needs a time bound above 0s")
     if run_time > cap:
-        raise InputError(f"--run-time {opts.run_time}: {run_time:g}s is over load_test.max_duration {cap:g}s")
+        raise InputError(f"{given}: {run_time:g}s is over load_test.max_duration {cap:g}s")
     run_time = float(max(1, math.ceil(run_time)))  # locust counts whole seconds
 
     processes = _processes(opts.processes if opts.processes is not None else load_test.processes)
