@@ -84,15 +84,20 @@ def prepare(
     mapped. Those that cannot run offline are in ``plan.mapping.unmapped``; `run`
     refuses to start while there are any.
     """
-    files = workflows.workflow_files(root, workflow)
+    files = workflows.workflow_files(root, workflow, display)
     found = workflows.scan(files, display)
     selected = [j for j in found.jobs if (event is None or event in j.events) and (job is None or j.id == job)]
     wanted = {ref for j in selected for ref in j.uses}
     kit_dir = kit_dir or actionmap.kit_source_dir()
-    # The kit's composite actions use third-party actions of their own: map those too.
-    if kit_dir is not None and any(r.repository.lower() == kit_repository.lower() for r in wanted):
-        for action in sorted((kit_dir / "actions").glob("*/action.yml")):
-            wanted.update(workflows.read_action(workflows.yamlfile.load(action, display(action)), found))
+    # The kit's composite actions use actions of their own (the kit's, third-party ones): map those too.
+    pending = sorted(wanted)
+    while kit_dir is not None and pending:
+        ref = pending.pop()
+        action = kit_dir / ref.path / "action.yml"
+        if ref.repository.lower() == kit_repository.lower() and action.is_file():
+            inner = set(workflows.read_action(workflows.yamlfile.load(action, display(action)), found)) - wanted
+            wanted |= inner
+            pending += sorted(inner)
     mapping = actionmap.map_actions({r: p for r, p in found.uses.items() if r in wanted}, kit_repository, kit_dir)
     return Plan(root, files, found, mapping, kit_dir)
 

@@ -77,16 +77,16 @@ class Workflows:
     events: set[str] = field(default_factory=set)
 
 
-def workflow_files(root: Path, selected: Path | None = None) -> list[Path]:
+def workflow_files(root: Path, selected: Path | None = None, display=str) -> list[Path]:
     """The workflow files act would read: ``selected`` (a file or folder) or `.github/workflows/`."""
     where = selected if selected is not None else root / ".github" / "workflows"
     if where.is_file():
         return [where]
     if not where.is_dir():
-        raise InputError(problems=[Problem(str(where), 0, 0, 'no workflows here; write them with "shipline generate" or name one with -W')])
+        raise InputError(problems=[Problem(display(where), 0, 0, 'no workflows here; write them with "shipline generate" or name one with -W')])
     files = sorted(p for p in where.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
     if not files:
-        raise InputError(problems=[Problem(str(where), 0, 0, 'no workflow files (*.yml) here; write them with "shipline generate"')])
+        raise InputError(problems=[Problem(display(where), 0, 0, 'no workflow files (*.yml) here; write them with "shipline generate"')])
     return files
 
 
