@@ -135,3 +135,19 @@ def test_stand_ins_under_act_carry_artifacts_across_jobs_and_check_the_runtime(t
     assert jobs == {"build": "success", "deploy": "success", "old-python": "failure"}, result.out + result.err
     assert result.code == 1
     assert (Path(report["store"]) / "artifacts" / "dist" / "version.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("action", "tool", "says", "wanted", "other"),
+    [("setup-node", "node", "v20.11.1", "20.x", "18"), ("setup-go", "go", "go version go1.22.4 linux/amd64", "1.22", "1.21")],
+)
+def test_node_and_go_stand_ins_check_the_installed_version(tmp_path, capsys, action, tool, says, wanted, other):
+    bin_dir = tmp_path / "bin"
+    build_file_tree(bin_dir, {tool: f"#!/bin/sh\necho '{says}'\n"})
+    (bin_dir / tool).chmod(0o755)
+    var = "NODE_VERSION" if tool == "node" else "GO_VERSION"
+    env = job_env(tmp_path, "ok", **{var: wanted}) | {"PATH": str(bin_dir)}
+    assert standin.main([action], env) == 0
+    assert outputs(env)[f"{tool}-version"] in says
+    assert standin.main([action], job_env(tmp_path, "bad", **{var: other}) | {"PATH": str(bin_dir)}) == 1
+    assert f"{tool} {other} is not installed on this machine" in capsys.readouterr().out

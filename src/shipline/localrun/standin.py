@@ -93,7 +93,7 @@ def setup_runtime(action: str, env: Mapping[str, str]) -> None:
     language = action.removeprefix("setup-")
     seen: dict[str, str] = {}
     for name in names:
-        exe = shutil.which(name.format(v=wanted.removesuffix(".x")))
+        exe = shutil.which(name.format(v=wanted.removesuffix(".x")), path=env.get("PATH"))
         if not exe or exe in seen:
             continue
         version = _version_of(exe, argv)
