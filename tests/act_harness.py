@@ -27,8 +27,10 @@ What it does:
   the 500 MB virtualenv made each run ~50 s slower;
 - points ``actions/setup`` at the virtualenv running the tests (``SHIPLINE_VENV``:
   it has shipline installed editable from this tree), so no run installs shipline;
-- runs ``act EVENT --json`` in host mode with the offline flags (argv built by
-  `shipline.localrun.command`) and reads every line.
+- runs ``act EVENT --json`` in host mode with the offline flags (act found and its
+  argv built by `shipline.localrun`, as `shipline act` does) and reads every line
+  (its own reader, because tests need every log line and the steps' outputs, where
+  `shipline.localrun.jsonlog` keeps a short tail per step for people).
 
 `ActRun` gives each job's and step's result, the outputs steps set (as act logs
 ``::set-output::``), and every log line, so tests can assert on ``::error``
@@ -38,6 +40,7 @@ annotations, and each job's summary (act logs what a step appends to
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import json
@@ -53,6 +56,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipline.localrun.binary import find_act
 from shipline.localrun.command import ActOptions, command
 
 from tests.helpers import build_file_tree
@@ -84,7 +88,9 @@ def uses(action: str) -> str:
 @functools.cache
 def kit_snapshot() -> Path:
     """A copy of this working tree without the virtualenv and caches, made once per session."""
-    target = Path(tempfile.mkdtemp(prefix="shipline-kit-")) / "kit"
+    folder = Path(tempfile.mkdtemp(prefix="shipline-kit-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    target = folder / "kit"
     shutil.copytree(ROOT, target, ignore=_snapshot_ignore, symlinks=True)
     return target
 
@@ -244,7 +250,7 @@ def run_workflow(
     step_env = {"SHIPLINE_VENV": str(Path(sys.prefix))}
     step_env.update(env or {})
     opts = ActOptions(
-        act=Path(sys.executable).parent / "act",
+        act=find_act(),
         event=event,
         local_repositories={f"{KIT}@{KIT_REF}": kit_snapshot(), **(actions or {})},
         secrets=dict(secrets or {}),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.act_harness import run_workflow, uses
@@ -65,8 +68,9 @@ FILES = {
 }
 
 
-def test_test_action_counts_annotations_and_failure(tmp_path, repo_root):
-    run = run_workflow(tmp_path, WORKFLOW, files=FILES, env={"TEST_PYTHON_BIN": str(repo_root / ".venv" / "bin")})
+def test_test_action_counts_annotations_and_failure(tmp_path):
+    # the Python running the tests has pytest and pytest-cov: it plays the project's Python
+    run = run_workflow(tmp_path, WORKFLOW, files=FILES, env={"TEST_PYTHON_BIN": str(Path(sys.executable).parent)})
 
     assert run.jobs["green"].result == "success", run.explain()
     out = run.step("test", job="green").outputs

@@ -147,7 +147,17 @@ def test_cli_coverage_min_without_coverage_is_bad_input(tmp_path):
     build_file_tree(tmp_path, {**PROJECT, "shipline.yml": "version: 1\nproject: {name: a, language: python}\ntest: {command: 'true', coverage_min: 80}\n"})
     res = run_cli("test", cwd=tmp_path, env=_env(tmp_path))
     assert res.code == 2
-    assert "test.coverage_min is set but no coverage was measured" in res.err
+    assert "test.coverage_min is set but the test command wrote no coverage report; write Cobertura XML to coverage.xml" in res.err
+
+
+def test_cli_coverage_min_without_pytest_cov_fails_before_running(tmp_path):
+    build_file_tree(tmp_path, {**PROJECT, "shipline.yml": "version: 1\nproject: {name: a, language: python}\ntest: {coverage_min: 80}\n"})
+    # a python without site-packages: no pytest-cov (nor pytest)
+    build_file_tree(tmp_path, {"bin/python": f'#!/bin/sh\nexec {sys.executable} -S "$@"\n'})
+    (tmp_path / "bin/python").chmod(0o755)
+    res = run_cli("test", cwd=tmp_path, env={"PATH": f"{tmp_path}/bin:/usr/bin:/bin"})
+    assert res.code == 2
+    assert "has no pytest-cov to measure coverage: install it next to pytest" in res.err
 
 
 def test_cli_command_failing_without_report(tmp_path):

@@ -39,6 +39,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     runtime = args.runtime_version or service.project.runtime or ""
     label = f"{service.project.language} {runtime}".strip()
     reporter = ctx.reporter
+    if service.test.coverage_min is not None and plan.coverage_xml is None:
+        raise InputError(f"test.coverage_min is set but {python} has no pytest-cov to measure coverage: install it next to pytest")
     with reporter.group(f"Tests ({label}): {plan.display}"):
         # in JSON mode stdout carries only the JSON document, so the tests talk on stderr
         result = testing.run(plan, env=env, stdout=STDERR_FD if reporter.format == "json" else None)
@@ -63,10 +65,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     coverage_min = service.test.coverage_min
     if coverage_min is not None:
         if result.coverage is None:
-            raise InputError(
-                "test.coverage_min is set but no coverage was measured: install pytest-cov "
-                "(the default command) or have test.command write coverage.xml (Cobertura)"
-            )
+            where = ctx.display(plan.coverage_xml) if plan.coverage_xml else "coverage.xml"
+            raise InputError(f"test.coverage_min is set but the test command wrote no coverage report; write Cobertura XML to {where}")
         if result.coverage < coverage_min:
             problems.append(f"coverage {result.coverage:g}% is {coverage_min - result.coverage:.2f} points below the minimum {coverage_min:g}%")
 
