@@ -167,3 +167,13 @@ def test_push_and_pull_request_payloads_come_from_git(tmp_path):
 def test_event_outside_git_is_bad_input(tmp_path):
     with pytest.raises(InputError, match="not a git repository"):
         event.push_payload(tmp_path, "main")
+
+
+@pytest.mark.parametrize("example", sorted(p.parent.name for p in (Path(__file__).resolve().parents[1] / "pipelines").glob("*/shipline.yml")))
+def test_every_example_pipeline_runs_offline_under_act(example, repo_root):
+    from shipline.localrun import prepare
+
+    root = repo_root / "pipelines" / example
+    for event_name in ("push", "pull_request", "workflow_dispatch"):
+        plan = prepare(root, event=event_name)
+        assert plan.mapping.unmapped == [], (example, event_name)
