@@ -10,6 +10,9 @@ setup_system_packages() {
   command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
   command -v ps >/dev/null || missing+=(procps)
+  command -v "$PYTHON" >/dev/null || missing+=(python3)
+  # Debian and Ubuntu ship venv's pip bootstrap apart from Python itself.
+  "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   ((${#missing[@]})) || return 0
   if [[ $(id -u) -ne 0 ]]; then
     echo "scripts: missing system packages: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run again" >&2
