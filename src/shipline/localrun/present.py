@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shipline.errors import ToolError
-from shipline.localrun import jsonlog
+from shipline.localrun import jsonlog, workflows
 from shipline.localrun.runner import Plan, Result
 from shipline.report import Reporter
 
@@ -47,6 +47,12 @@ def _shown(step: jsonlog.Step) -> bool:
     return step.stage == "Main" or step.result == "failure"
 
 
+def not_run_status(result: Result, job: workflows.Job) -> str:
+    """``not run`` when a job it needs did not succeed, else ``skipped`` (its ``if:`` was false)."""
+    succeeded = {j.id for j in result.jobs if j.result == "success"}
+    return "skipped" if all(n in succeeded for n in job.needs) else "not run"
+
+
 def steps_rows(result: Result) -> list[list[str]]:
     """A row per job and per shown step, then one per job that never started."""
     rows = []
@@ -57,7 +63,7 @@ def steps_rows(result: Result) -> list[list[str]]:
                 stage = "" if step.stage == "Main" else f"{step.stage} "
                 rows.append(["", stage + step.name.splitlines()[0][:70], MARK.get(step.result, step.result), _seconds(step.seconds)])
     for job in result.not_run:
-        rows.append([job.id, "", "not run", "-"])
+        rows.append([job.id, "", not_run_status(result, job), "-"])
     return rows
 
 
@@ -80,8 +86,10 @@ def report(reporter: Reporter, result: Result) -> None:
         elif job.result != "success":
             reason = f": {job.errors[-1].splitlines()[0]}" if job.errors else ""
             reporter.error(f"job {job.name}: {job.result}{reason}")
-    if result.not_run:
-        reporter.info("not run (a job they need failed, or their if: was false): " + ", ".join(j.id for j in result.not_run))
+    for status, why in (("not run", "a job they need did not succeed"), ("skipped", "their if: was false")):
+        names = [j.id for j in result.not_run if not_run_status(result, j) == status]
+        if names:
+            reporter.info(f"{status} ({why}): {', '.join(names)}")
     if result.store is not None:
         reporter.info(f"artifacts, caches and SARIF kept by the stand-ins: {result.store}")
     reporter.summary("## shipline act\n\n" + _markdown(result))
@@ -98,6 +106,7 @@ def report(reporter: Reporter, result: Result) -> None:
             for j in result.jobs
         ],
         not_run=[j.id for j in result.not_run],
+        skipped=[j.id for j in result.not_run if not_run_status(result, j) == "skipped"],
         store=str(result.store) if result.store else None,
     )
 
@@ -108,5 +117,5 @@ def _markdown(result: Result) -> str:
 
     total = sum(j.seconds or 0 for j in result.jobs) or 1.0
     rows = [[j.name, MARK.get(j.result, j.result), _seconds(j.seconds), f"{100 * (j.seconds or 0) / total:.0f}%"] for j in result.jobs]
-    rows += [[j.name, "not run", "-", "-"] for j in result.not_run]
+    rows += [[j.name, not_run_status(result, j), "-", "-"] for j in result.not_run]
     return markdown_table(["job", "result", "time", "share"], rows)
