@@ -47,13 +47,15 @@ def scan(root: Path, targets: Sequence[str], settings: Settings, *, rename: dict
     result = Scan()
     per_tool = []
     for name, scanner in SCANNERS.items():
-        if not scanner.enabled(settings) or not targets:
+        if not scanner.enabled(settings):
             continue
+        result.tools.append(name)
+        if not targets:
+            continue  # a change that touched no file under the scanned paths
         output = scanner.scan(root, targets, settings)
         for finding in output.findings:
             finding.path = rename.get(finding.path, finding.path)
         per_tool.append(output.findings)
-        result.tools.append(name)
         result.warnings += output.warnings
     result.findings = merge(per_tool)
     fingerprint.assign(result.findings, _reader(root, rename))
