@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shipline.localrun.standins import STANDINS_DIR
 from tests.act_harness import run_workflow, uses
+from tests.helpers import build_file_tree
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
 
@@ -34,6 +34,23 @@ jobs:
           sarif-file: reports/scan.sarif
 """
 
+# act resolves every action a job may use before it starts, so upload-sarif needs a
+# local folder even though the step is skipped; if it ran, it would say so.
+UPLOAD_STANDIN = {
+    "upload-sarif/action.yml": """\
+        name: upload-sarif stand-in
+        description: Says that it ran.
+        inputs:
+          sarif_file:
+            description: the SARIF file
+        runs:
+          using: composite
+          steps:
+            - shell: bash
+              run: echo "upload-sarif stand-in ran"
+        """
+}
+
 FILES = {
     "clean/shipline.yml": "version: 1\nproject: {name: calc, language: python}\n",
     "clean/app.py": "def add(a, b):\n    return a + b\n",
@@ -42,7 +59,8 @@ FILES = {
 
 
 def test_security_scan_action_passes_clean_and_fails_on_new_high(tmp_path):
-    run = run_workflow(tmp_path, WORKFLOW, files=FILES, actions={UPLOAD_SARIF: STANDINS_DIR / "github" / "codeql-action"})
+    standin = build_file_tree(tmp_path / "codeql-action", UPLOAD_STANDIN)
+    run = run_workflow(tmp_path, WORKFLOW, files=FILES, actions={UPLOAD_SARIF: standin})
 
     assert run.jobs["clean"].result == "success", run.explain()
     out = run.step("scan", job="clean").outputs
@@ -58,3 +76,4 @@ def test_security_scan_action_passes_clean_and_fails_on_new_high(tmp_path):
     assert "### Security scan ❌" in run.summary
     # the upload to code scanning is skipped under act, even after a failed gate
     assert "Main Upload SARIF to code scanning" not in run.text
+    assert "upload-sarif stand-in ran" not in run.text

@@ -89,3 +89,24 @@ def test_a_wrong_case_fails(tmp_path):
     report = _semgrep_test(builtin_rules() / "python.yml", case)
     checks = next(iter(report["results"].values()))["checks"]
     assert checks["shipline.python.unsafe-yaml-load"]["passed"] is False
+
+
+def _expected(text: str) -> set[tuple[str, int]]:
+    """(rule id, line) for every ``ruleid:`` annotation: the match is on the next line."""
+    return {(m.group(1), text.count("\n", 0, m.start()) + 2) for m in re.finditer(r"ruleid: (\S+)", text)}
+
+
+def test_the_engine_shipline_runs_finds_exactly_the_annotated_lines(tmp_path):
+    """`shipline scan` runs semgrep's native command line: it must agree with the cases too."""
+    from shipline.scan.semgrep import Semgrep
+    from shipline.scan.tool import Settings
+
+    placed = {"python.py": "app/cases.py", "javascript.js": "web/cases.js", "dockerfile.dockerfile": "Dockerfile", "github-actions.yaml": ".github/workflows/cases.yaml"}
+    expected = set()
+    for case, where in placed.items():
+        text = (CASES / case).read_text()
+        (tmp_path / where).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / where).write_text(text)
+        expected |= {(rule, where, line) for rule, line in _expected(text)}
+    output = Semgrep().scan(tmp_path, ["."], Settings())
+    assert {(f.rule.id, f.path, f.line) for f in output.findings} == expected

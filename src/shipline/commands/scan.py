@@ -109,7 +109,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.reporter.info(f"wrote {ctx.display(baseline_path)}: {len(result.findings)} finding(s) accepted as the baseline")
     old |= baseline.read(baseline_path, ctx.display(baseline_path))
     today = dt.datetime.now(dt.timezone.utc).date()
-    suppressed = suppressions.load(ctx.path(security.suppressions), ctx.display(ctx.path(security.suppressions)), today)
+    suppressions_path = ctx.path(security.suppressions)
+    # named from the repository root, like the findings, so that annotations land on it
+    real, top = suppressions_path.resolve(), root.resolve()
+    shown = real.relative_to(top).as_posix() if real.is_relative_to(top) else str(suppressions_path)
+    suppressed = suppressions.load(suppressions_path, shown, today)
     verdict = gate.decide(result.findings, old, suppressed, fail_on)
 
     sarif_path = ctx.path(args.sarif)
