@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipline import yamlfile
 from shipline.errors import InputError, Problem, ToolError
 from shipline.localrun import event as events
 from shipline.localrun import actionmap, jsonlog, workflows
@@ -95,7 +96,7 @@ def prepare(
         ref = pending.pop()
         action = kit_dir / ref.path / "action.yml"
         if ref.repository.lower() == kit_repository.lower() and action.is_file():
-            inner = set(workflows.read_action(workflows.yamlfile.load(action, display(action)), found)) - wanted
+            inner = set(workflows.read_action(yamlfile.load(action, display(action)), found)) - wanted
             wanted |= inner
             pending += sorted(inner)
     mapping = actionmap.map_actions({r: p for r, p in found.uses.items() if r in wanted}, kit_repository, kit_dir)
