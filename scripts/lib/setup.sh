@@ -1,9 +1,9 @@
 # Shared by scripts/test and scripts/demo: install what shipline needs, idempotently.
 # shellcheck shell=bash
 
-SYSTEM_PACKAGES=(git haproxy nginx-light iproute2 procps)
 PYTHON=${PYTHON:-python3}
 
+# git, haproxy, nginx and ps, from Debian or Ubuntu packages when missing
 setup_system_packages() {
   local missing=()
   command -v git >/dev/null || missing+=(git)
