@@ -181,3 +181,10 @@ def test_cli_bad_input_exits_2(tmp_path, argv, message):
     res = run_cli("smoke", *argv, cwd=tmp_path)
     assert res.code == 2
     assert message in res.err
+
+
+def test_cli_disabled_smoke_checks_nothing(tmp_path):
+    build_file_tree(tmp_path, {"shipline.yml": "version: 1\nproject: {name: web, language: go}\nsmoke: {enabled: false}\n"})
+    res = run_cli("smoke", "--base-url", _down_url(), cwd=tmp_path)
+    assert res.code == 0
+    assert "smoke tests are disabled" in res.out

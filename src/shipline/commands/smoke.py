@@ -32,6 +32,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.checks is None or manifest_path.exists():
         service = ctx.load_manifest(args.manifest).service(args.service)
     settings = service.smoke if service else schema.Smoke()
+    if not settings.enabled and args.checks is None:
+        ctx.reporter.info("smoke tests are disabled (smoke.enabled: false); nothing to check")
+        ctx.reporter.output("passed", "0")
+        ctx.reporter.output("failed", "0")
+        ctx.reporter.output("junit-file", "")
+        return EXIT_OK
     base_url = args.base_url
     if not base_url and args.env:
         if service is None:
