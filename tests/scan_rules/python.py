@@ -31,6 +31,14 @@ def load(text, f):
     yaml.load(text, Loader=yaml.SafeLoader)
 
 
+def load_with_ruamel(text):
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    # ok: shipline.python.unsafe-yaml-load
+    return yaml.load(text)
+
+
 def unpickle(blob, f):
     # ruleid: shipline.python.pickle
     pickle.loads(blob)
