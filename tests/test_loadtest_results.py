@@ -137,3 +137,17 @@ def test_no_percentile_is_over_the_measured_maximum(tmp_path):
     rounded = entry("/", {150: 10}) | {"max_response_time": 146.2}  # locust stores 146 ms as 150
     stats = read_run(tmp_path, [rounded])
     assert stats.total.p99_ms == stats.total.max_ms == 146.2
+
+
+def test_the_live_tail_reads_requests_and_rate_as_locust_appends(tmp_path):
+    from shipline.loadtest.runner import _HistoryTail
+
+    path = tmp_path / "locust_stats_history.csv"
+    lines = HISTORY.splitlines(keepends=True)
+    path.write_text("".join(lines[:4]))
+    tail = _HistoryTail(path)
+    tail.poll()
+    assert (tail.requests, tail.rps) == (100, 100.0)
+    path.write_text("".join(lines) + "1004,2,,Aggre")  # a row locust has not finished writing
+    tail.poll()
+    assert (tail.requests, tail.rps) == (300, 100.0)

@@ -88,6 +88,7 @@ class _HistoryTail:
         self.path, self.offset = path, 0
         self.requests, self.rps = 0, 0.0
         self._last: tuple[int, int] | None = None
+        self._count_column: int | None = None  # from the header: locustfiles may change the percentile columns
 
     def poll(self) -> None:
         try:
@@ -100,9 +101,12 @@ class _HistoryTail:
         self.offset += len(complete)
         for line in complete.decode("utf-8", "replace").splitlines():
             cells = line.split(",")
-            if len(cells) < 18 or cells[3] != "Aggregated" or not cells[0].isdigit():
+            if "Total Request Count" in cells:
+                self._count_column = cells.index("Total Request Count")
+            col = self._count_column
+            if col is None or len(cells) <= col or cells[3] != "Aggregated" or not cells[0].isdigit():
                 continue
-            t, n = int(cells[0]), int(cells[17])
+            t, n = int(cells[0]), int(cells[col])
             if self._last and t > self._last[0]:
                 self.rps = (n - self._last[1]) / (t - self._last[0])
             self._last, self.requests = (t, n), n
