@@ -13,6 +13,7 @@ from shipline.scan.model import Finding, Rule
 from shipline.scan.tool import Output, Settings
 
 _SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_CHUNK = 2000  # files per bandit run: keeps the command line far below the kernel's limit
 _HELP = "See the linked bandit documentation for safer alternatives."
 
 
@@ -48,8 +49,12 @@ class Bandit:
     def scan(self, root: Path, targets: Sequence[str], settings: Settings) -> Output:
         """Scan the Python files among ``targets`` (directories recursively)."""
         targets = [t for t in targets if t.endswith(".py") or (root / t).is_dir()]
-        if not targets:
-            return Output()
+        output = Output()
+        for start in range(0, len(targets), _CHUNK):
+            self._run(root, targets[start : start + _CHUNK], settings, output)
+        return output
+
+    def _run(self, root: Path, targets: Sequence[str], settings: Settings, output: Output) -> None:
         argv = ["-f", "json", "-q", "-r"]
         if settings.exclude:
             argv += ["-x", ",".join(settings.exclude)]
@@ -60,5 +65,5 @@ class Bandit:
             raise ToolError("bandit", f"exit {proc.returncode}: {tool.last_lines(proc.stderr or proc.stdout)}") from None
         if proc.returncode not in (0, 1):
             raise ToolError("bandit", f"exit {proc.returncode}: {tool.last_lines(proc.stderr)}")
-        warnings = [f"bandit: {e.get('filename', '').removeprefix('./')}: {e.get('reason', '')}" for e in report.get("errors", [])]
-        return Output([_finding(r) for r in report.get("results", [])], warnings)
+        output.warnings += [f"bandit: {e.get('filename', '').removeprefix('./')}: {e.get('reason', '')}" for e in report.get("errors", [])]
+        output.findings += [_finding(r) for r in report.get("results", [])]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path, PurePosixPath
 
@@ -46,13 +47,19 @@ def scan(root: Path, targets: Sequence[str], settings: Settings, *, rename: dict
     rename = rename or {}
     result = Scan()
     per_tool = []
+    chosen: list[str] | None = None
     for name, scanner in SCANNERS.items():
         if not scanner.enabled(settings):
             continue
         result.tools.append(name)
         if not targets:
             continue  # a change that touched no file under the scanned paths
-        output = scanner.scan(root, targets, settings)
+        # The first scanner that picks files itself (semgrep: .gitignore, .semgrepignore,
+        # excludes) picks them for the rest, so every tool scans the same files and
+        # bandit never wanders into a virtualenv.
+        output = scanner.scan(root, targets if chosen is None else chosen, settings)
+        if chosen is None and output.scanned is not None:
+            chosen = output.scanned
         for finding in output.findings:
             finding.path = rename.get(finding.path, finding.path)
         per_tool.append(output.findings)
@@ -62,8 +69,16 @@ def scan(root: Path, targets: Sequence[str], settings: Settings, *, rename: dict
     return result
 
 
-def _under(path: str, targets: Sequence[str]) -> bool:
+def _selected(path: str, targets: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Whether a changed file is under a target and not excluded.
+
+    Scanners take a file named on their command line even when an ignore pattern
+    matches it, so the diff-aware scan applies ``exclude`` itself, the way semgrep's
+    --exclude does: a glob against the whole path or any one part of it.
+    """
     p = PurePosixPath(path)
+    if any(fnmatch(path, pattern) or any(fnmatch(part, pattern) for part in p.parts) for pattern in exclude):
+        return False
     return any(t in (".", "") or p == PurePosixPath(t) or PurePosixPath(t) in p.parents for t in targets)
 
 
@@ -81,8 +96,8 @@ def scan_change(root: Path, targets: Sequence[str], settings: Settings, baseline
     """Scan only the files changed since the merge base with ``baseline_ref``, on both sides."""
     base = gitdiff.merge_base(root, baseline_ref)
     change = gitdiff.changes(root, base)
-    head_files = sorted(p for p in change.head if _under(p, targets) and (root / p).is_file())
-    base_files = sorted(p for p in change.base if _under(change.renamed.get(p, p), targets))
+    head_files = sorted(p for p in change.head if _selected(p, targets, settings.exclude) and (root / p).is_file())
+    base_files = sorted(p for p in change.base if _selected(change.renamed.get(p, p), targets, settings.exclude))
     head = scan(root, head_files, settings)
     head.files = len(head_files)
     with gitdiff.worktree(root, base, base_files) as tree:

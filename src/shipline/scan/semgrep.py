@@ -135,4 +135,5 @@ class Semgrep:
             raise ToolError("semgrep", f"exit {proc.returncode}: {_problem(errors, proc.stderr)}")
         known = _local_rule_ids(configs)
         warnings = [f"semgrep: {e.get('path', '')}: {e.get('message', e.get('type', ''))}".strip() for e in errors]
-        return Output([_finding(r, known) for r in report["results"]], warnings)
+        scanned = [Path(p).as_posix() for p in report.get("paths", {}).get("scanned", [])]
+        return Output([_finding(r, known) for r in report["results"]], warnings, scanned)

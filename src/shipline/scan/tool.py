@@ -26,10 +26,12 @@ class Settings:
 
 @dataclass
 class Output:
-    """What one scanner found, and what it could not read (syntax errors: not fatal)."""
+    """What one scanner found, what it could not read (syntax errors: not fatal), and
+    the files it chose to scan when it chooses them itself (None when it does not say)."""
 
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    scanned: list[str] | None = None
 
 
 class Scanner(Protocol):

@@ -1,0 +1,38 @@
+"""Which files are scanned: every scanner the same ones; ignored and excluded files by none, also when diff-aware."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from tests.helpers import build_file_tree, run_cli
+
+EVAL = "def f(x):\n    return eval(x)\n"
+
+
+def test_ignored_and_excluded_files_are_scanned_by_no_scanner(tmp_path):
+    build_file_tree(
+        tmp_path,
+        {
+            "shipline.yml": "version: 1\nproject: {name: app, language: python}\nsecurity: {exclude: [generated]}\n",
+            ".gitignore": "venv/\n",
+            "app.py": EVAL,
+            "venv/lib/site.py": EVAL + "import pickle\n",
+            "generated/stub.py": EVAL,
+        },
+    )
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+
+    result = run_cli("scan", "--format", "json", "--fail-on", "none", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert {f["path"] for f in json.loads(result.out)["new"]} == {"app.py"}
+
+    subprocess.run([*git, "switch", "-qc", "change"], check=True)
+    build_file_tree(tmp_path, {"generated/stub2.py": EVAL, "venv/lib/other.py": EVAL, "app2.py": EVAL})
+    result = run_cli("scan", "--format", "json", "--baseline-ref", "main", cwd=tmp_path)
+    assert result.code == 1, result.err
+    report = json.loads(result.out)
+    assert [(f["path"], f["rule"]) for f in report["new"]] == [("app2.py", "shipline.python.eval-exec")]
