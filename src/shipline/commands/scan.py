@@ -15,19 +15,18 @@ from pathlib import Path
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+from shipline.scan.model import FAIL_ON, SEVERITIES
 
 HELP = "security scan: semgrep and bandit, one SARIF file, a gate on new findings only"
 
-_SEVERITIES = ("critical", "high", "medium", "low")
-_FAIL_ON = (*_SEVERITIES, "none")
 _ANNOTATION = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
 
 
 def _fail_on(value: str) -> str | None:
     if value == "":
         return None  # the action's default: take the manifest's
-    if value not in _FAIL_ON:
-        raise argparse.ArgumentTypeError(f'unknown severity "{value}"; expected one of: {", ".join(_FAIL_ON)}')
+    if value not in FAIL_ON:
+        raise argparse.ArgumentTypeError(f'unknown severity "{value}"; expected one of: {", ".join(FAIL_ON)}')
     return value
 
 
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise InputError("--update-baseline records the whole tree; it cannot be combined with --baseline-ref")
     if not security.enabled:
         ctx.reporter.info("security scan: disabled in the manifest (security.enabled: false)")
-        _outputs(ctx, {s: 0 for s in _SEVERITIES}, 0)
+        _outputs(ctx, {s: 0 for s in SEVERITIES}, 0)
         return EXIT_OK
     paths = [ctx.path(args.path)] if args.path else [base_dir / p for p in security.paths]
     root = gitdiff.toplevel(ctx.cwd) or ctx.cwd
@@ -127,7 +126,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _outputs(ctx: Context, counts: dict[str, int], new: int) -> None:
-    for severity in _SEVERITIES:
+    for severity in SEVERITIES:
         ctx.reporter.output(severity, counts[severity])
     ctx.reporter.output("new-findings", new)
 
@@ -136,14 +135,14 @@ def _report(ctx: Context, verdict, tools: list[str], sarif_file: str) -> None:
     from shipline.report import markdown_table
 
     r = ctx.reporter
-    counts = {s: sum(1 for f in verdict.findings if f.severity == s) for s in _SEVERITIES}
+    counts = {s: sum(1 for f in verdict.findings if f.severity == s) for s in SEVERITIES}
     headers = ("severity", "rule", "file:line", "message")
     rows = [(f.severity, f.rule.id, f.where, f.message.split(". ")[0]) for f in verdict.new]
     for f in verdict.new:
         r.annotate(_ANNOTATION[f.severity], f"{f.message} (fingerprint {f.fingerprint})", file=f.path, line=f.line, col=f.col, end_line=f.end_line if f.end_line > f.line else None, title=f"{f.severity}: {f.rule.id}")
     for problem in verdict.expired:
         r.error(problem.message, file=problem.file, line=problem.line or None, col=problem.col or None, title="expired suppression")
-    totals = ", ".join(f"{counts[s]} {s}" for s in _SEVERITIES)
+    totals = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
     scanners = " and ".join(tools) or "no scanner"
     r.info(f"{scanners}: {len(verdict.findings)} finding(s) ({totals}); {len(verdict.new)} new, {len(verdict.suppressed)} suppressed")
     if rows:
