@@ -4,7 +4,7 @@
 
 Starts nginx on 127.0.0.1 serving a small static file, then, in one run:
 
-1. Alternates `shipline loadtest` and raw `locust --headless` with the same user
+1. Alternates (in ABBA order) `shipline loadtest` and raw `locust --headless` with the same user
    class (a FastHttpUser requesting ``/``), users and server, ``--rounds`` times each,
    and reports the median requests per second of each and their ratio (goal: shipline
    at least 0.9 of raw locust).
@@ -105,7 +105,7 @@ def run_shipline(tmp: Path, host: str, users: int, seconds: int, processes: int,
     argv = [sys.executable, "-m", "shipline", "loadtest", "--host", host, "-f", str(tmp / "locustfile.py"), "--users", str(users),
             "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--processes", str(processes), "--report-dir", str(out),
             "--p95-ms", "100000"]  # fmt: skip
-    subprocess.run(argv, cwd=tmp, check=True, capture_output=True, timeout=seconds + 120)
+    subprocess.run(argv, cwd=tmp, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=seconds + 120)
     return rps_of(out)
 
 
@@ -114,7 +114,7 @@ def run_locust(tmp: Path, host: str, users: int, seconds: int, n: int) -> float:
     out.mkdir()
     argv = [sys.executable, "-m", "locust", "-f", str(tmp / "locustfile.py"), "--headless", "--host", host, "--users", str(users),
             "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--only-summary", "--json-file", str(out / "locust")]  # fmt: skip
-    subprocess.run(argv, cwd=tmp, check=True, capture_output=True, timeout=seconds + 120)
+    subprocess.run(argv, cwd=tmp, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=seconds + 120)
     return rps_of(out)
 
 
@@ -131,12 +131,16 @@ def main() -> None:
         nginx, host = start_nginx(tmp)
         try:
             raw, ours, one, two = [], [], [], []
+            for n in range(args.rounds):  # ABBA order: whatever drifts over a round hits both sides alike
+                pair = [lambda: raw.append(run_locust(tmp, host, args.users, args.seconds, n)),
+                        lambda: ours.append(run_shipline(tmp, host, args.users, args.seconds, 1, n))]  # fmt: skip
+                for measure in pair if n % 2 == 0 else reversed(pair):
+                    measure()
             for n in range(args.rounds):
-                raw.append(run_locust(tmp, host, args.users, args.seconds, n))
-                ours.append(run_shipline(tmp, host, args.users, args.seconds, 1, n))
-            for n in range(args.rounds):
-                one.append(run_shipline(tmp, host, args.users, args.seconds, 1, n + args.rounds))
-                two.append(run_shipline(tmp, host, args.users, args.seconds, 2, n))
+                pair = [lambda: one.append(run_shipline(tmp, host, args.users, args.seconds, 1, n + args.rounds)),
+                        lambda: two.append(run_shipline(tmp, host, args.users, args.seconds, 2, n))]  # fmt: skip
+                for measure in pair if n % 2 == 0 else reversed(pair):
+                    measure()
         finally:
             os.killpg(nginx.pid, signal.SIGTERM)
             nginx.wait(10)
