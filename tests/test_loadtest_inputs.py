@@ -51,11 +51,12 @@ def test_an_unreachable_host_fails_fast_with_the_connection_error(tmp_path):
     ids=["does-not-import", "no-user-class"],
 )
 def test_a_broken_locustfile_is_bad_input(tmp_path, source, expected):
-    build_file_tree(tmp_path, {"locustfile.py": source})
+    build_file_tree(tmp_path, {"locustfile.py": source, "shipline-loadtest/summary.json": '{"result": "passed"}'})
     with LoadServer() as server:
         res = run_cli("loadtest", "--host", server.url, "-f", "locustfile.py", "--run-time", "5s", cwd=tmp_path)
     assert res.code == 2, res.out + res.err
     assert f"shipline: error: {expected}" in res.err
+    assert not (tmp_path / "shipline-loadtest" / "summary.json").exists()  # an earlier run's summary is not left to upload
 
 
 @pytest.mark.parametrize(

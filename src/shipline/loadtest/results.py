@@ -58,10 +58,11 @@ class ReportFiles:
     def summary(self) -> Path:
         return self.dir / "summary.json"
 
-    def locust_outputs(self) -> list[Path]:
-        """The files locust writes; cleared before a run so that stale ones are never read."""
+    def run_outputs(self) -> list[Path]:
+        """The files a run writes; cleared before it so that stale ones are never read or uploaded."""
         stem = self.csv_prefix.name
-        return [self.json, self.html, self.log] + [self.dir / f"{stem}_{part}.csv" for part in ("stats", "stats_history", "failures", "exceptions")]
+        csvs = [self.dir / f"{stem}_{part}.csv" for part in ("stats", "stats_history", "failures", "exceptions")]
+        return [self.json, self.html, self.log, self.summary, *csvs]
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ def time_bound(plan: Plan, max_duration: float) -> float:
 def run(plan: Plan, files: ReportFiles, bound_s: float, on_progress: Callable[[Progress], None] | None = None) -> Outcome:
     """Run locust for ``plan``; its output goes to the log in the report directory."""
     files.dir.mkdir(parents=True, exist_ok=True)
-    for stale in files.locust_outputs():
+    for stale in files.run_outputs():
         stale.unlink(missing_ok=True)
     env = dict(os.environ)
     if plan.generic:
