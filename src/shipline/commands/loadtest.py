@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     base.add_argument("--update-baseline", action="store_true", help="write this run to --baseline when every gate passes (a regression is not taken as the new normal)")
     parser.add_argument("--report-dir", default="shipline-loadtest", metavar="DIR", help="where locust's HTML and CSVs and summary.json go (default: shipline-loadtest)")
     parser.add_argument("--env", metavar="NAME", help="environment whose URL to load (it must allow load tests)")
-    parser.add_argument("--allow-host", action="store_true", help="allow a host that is none of the manifest's environment URLs")
+    parser.add_argument("--allow-host", action="store_true", help="allow a host that is none of the manifest's environment URLs (loopback needs no flag)")
     dist = parser.add_argument_group("runs across machines")
     dist.add_argument("--master", action="store_true", help="coordinate --worker processes and gate on their combined results")
     dist.add_argument("--worker", action="store_true", help="generate load for a --master (no gates, no reports)")
