@@ -126,3 +126,11 @@ def test_processes_auto_is_one_per_core_and_the_manifest_gives_defaults(tmp_path
     assert plan.processes == (os.cpu_count() or 1)
     assert (plan.users, plan.run_time, plan.generic) == (7, 45.0, True)
     assert (plan.limits.p95_ms, plan.limits.p99_ms, plan.limits.error_rate) == (250, 900, 0.05)
+
+
+def test_a_disabled_load_test_runs_nothing_and_says_so(tmp_path):
+    build_file_tree(tmp_path, {"shipline.yml": MANIFEST.replace("{port}", "8080").replace("environments:", "load_test: {enabled: false}\n    environments:", 1)})
+    res = run_cli("loadtest", "--env", "production", cwd=tmp_path, env={"GITHUB_OUTPUT": str(tmp_path / "out.txt")})
+    assert res.code == 0, res.err
+    assert "load_test.enabled is false in the manifest: nothing to load-test" in res.out
+    assert (tmp_path / "out.txt").read_text() == "result=skipped\n"

@@ -59,6 +59,8 @@ def _manifest_section(args: argparse.Namespace, ctx: Context):
             raise InputError(f"--env {args.env} needs a manifest, and there is no {args.manifest} here")
         return LoadTest(), [], None
     service = ctx.load_manifest(args.manifest).service(args.service)
+    if not service.load_test.enabled:
+        return service.load_test, [], None
     if args.env:
         environment = service.environment(args.env)
     elif args.host or args.worker:  # a worker loads the host its master names
@@ -113,6 +115,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     opts = Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__})
     load_test, environments, environment = _manifest_section(args, ctx)
+    if not load_test.enabled:
+        ctx.reporter.info("load_test.enabled is false in the manifest: nothing to load-test")
+        ctx.reporter.output("result", "skipped")
+        ctx.reporter.result(result="skipped")
+        return 0
     plan = resolve(opts, load_test, environment, ctx.cwd)
     if plan.role != "worker":
         plan = session.check_target(plan, environments, opts.allow_host)
