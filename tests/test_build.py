@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,24 @@ def test_cli_failed_build_exits_1_with_summary(tmp_path):
     assert res.code == 1
     assert "error: build failed: `exit 2` exited with code 2" in res.err
     assert "### Build failed: demo 1.0.0" in summary.read_text()
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_cli_node_build_with_real_npm(tmp_path):
+    build_file_tree(
+        tmp_path,
+        {
+            "shipline.yml": "version: 1\nproject: {name: web, language: node}\nbuild: {artifacts: ['dist/*.js']}\n",
+            "package.json": json.dumps(
+                {"name": "web", "version": "2.3.4", "private": True, "scripts": {"build": "node -e \"require('fs').mkdirSync('dist');require('fs').writeFileSync('dist/app.js','x')\""}}
+            ),
+            # no dependencies: `npm ci` installs nothing and needs no registry
+            "package-lock.json": json.dumps({"name": "web", "version": "2.3.4", "lockfileVersion": 3, "requires": True, "packages": {"": {"name": "web", "version": "2.3.4"}}}),
+        },
+    )
+    offline = {"npm_config_offline": "true", "npm_config_audit": "false", "npm_config_fund": "false", "npm_config_update_notifier": "false"}
+    res = run_cli("build", "--format", "json", cwd=tmp_path, env={"PATH": "/usr/local/bin:/usr/bin:/bin", **offline})
+    assert res.code == 0, res.err
+    doc = json.loads(res.out)
+    assert (doc["version"], doc["commands"]) == ("2.3.4", ["npm ci", "npm run build --if-present"])
+    assert doc["digests"] == {"dist/app.js": hashlib.sha256(b"x").hexdigest()}
