@@ -183,7 +183,7 @@ class Endpoint(Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = None
     expect_status: Status | list[Status] = 200
-    slo: Slo | None = None
+    slo: Slo | None = Field(None, description="this endpoint's own SLO; only the fields given apply")
 
 
 class Regression(Strict):
@@ -203,7 +203,7 @@ class LoadTest(Strict):
     spawn_rate: float = Field(5, gt=0)
     duration: Duration = 30
     max_duration: Duration = 600
-    processes: int | Literal["auto"] = 1
+    processes: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(1, description="locust processes on one runner; auto = one per core")
     environment: Name | None = Field(None, description="where the pipeline load-tests; default: the first environment")
     slo: Slo = Field(default_factory=Slo)
     regression: Regression = Field(default_factory=Regression)
