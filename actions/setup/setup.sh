@@ -13,7 +13,14 @@
 set -euo pipefail
 
 kit_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-version="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$kit_root/pyproject.toml" | head -n 1)"
+if [[ -f "$kit_root/pyproject.toml" ]]; then
+  version="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$kit_root/pyproject.toml" | head -n 1)"
+elif [[ -x "${SHIPLINE_VENV:-}/bin/shipline" ]]; then
+  # the actions shipped inside an installed shipline (share/shipline): that install is the kit
+  version="$("$SHIPLINE_VENV/bin/shipline" --version | cut -d ' ' -f 2)"
+else
+  version=""
+fi
 if [[ -z "$version" ]]; then
   echo "::error title=shipline setup::no version found in $kit_root/pyproject.toml; is this a checkout of the shipline kit?"
   exit 1

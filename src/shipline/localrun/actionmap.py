@@ -15,6 +15,7 @@ Anything else cannot run offline and is reported before act starts.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +39,16 @@ STANDINS = {
 BUILT_IN = {"actions/checkout"}
 
 
-def kit_source_dir() -> Path | None:
-    """The installed kit's source tree (the folder holding ``actions/``), when there is one."""
-    root = Path(__file__).resolve().parents[3]
-    return root if (root / "actions").is_dir() else None
+def kit_source_dir(prefix: str = sys.prefix, checkout: Path = Path(__file__).resolve().parents[3]) -> Path | None:
+    """The folder holding the kit's ``actions/``: the source checkout, else the installed copy.
+
+    A checkout (or an editable install) has ``actions/`` beside ``src/``; a wheel
+    installs them as data files under ``PREFIX/share/shipline`` (see pyproject.toml).
+    """
+    for root in (checkout, Path(prefix) / "share" / "shipline"):
+        if (root / "actions" / "setup" / "action.yml").is_file():
+            return root
+    return None
 
 
 @dataclass
