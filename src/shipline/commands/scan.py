@@ -20,6 +20,7 @@ from shipline.scan.model import FAIL_ON, SEVERITIES
 HELP = "security scan: semgrep and bandit, one SARIF file, a gate on new findings only"
 
 _ANNOTATION = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
+MAX_SHOWN = 50  # new findings annotated and listed; every one is in the SARIF file
 
 
 def _fail_on(value: str) -> str | None:
@@ -131,42 +132,54 @@ def _outputs(ctx: Context, counts: dict[str, int], new: int) -> None:
     ctx.reporter.output("new-findings", new)
 
 
+def _status(verdict) -> str:
+    if verdict.passed:
+        return f"passed: no new finding at or above {verdict.fail_on}" if verdict.fail_on != "none" else "passed (--fail-on none)"
+    why = [f"{len(verdict.failing)} new finding(s) at or above {verdict.fail_on}"] if verdict.failing else []
+    why += [f"{len(verdict.expired)} expired suppression(s)"] if verdict.expired else []
+    return "failed: " + " and ".join(why)
+
+
 def _report(ctx: Context, verdict, tools: list[str], sarif_file: str) -> None:
+    """Annotations at the lines, a table, the job summary, outputs and the JSON result."""
     from shipline.report import markdown_table
+    from shipline.scan.model import rank
 
     r = ctx.reporter
     counts = {s: sum(1 for f in verdict.findings if f.severity == s) for s in SEVERITIES}
-    headers = ("severity", "rule", "file:line", "message")
-    rows = [(f.severity, f.rule.id, f.where, f.message.split(". ")[0]) for f in verdict.new]
-    for f in verdict.new:
+    new = sorted(verdict.new, key=lambda f: (-rank(f.severity), f.path, f.line))
+    # A first scan without a baseline can find thousands: show the worst, the SARIF has all.
+    more = f"... and {len(new) - MAX_SHOWN} more new finding(s), all in {sarif_file}" if len(new) > MAX_SHOWN else ""
+    for f in new[:MAX_SHOWN]:
         r.annotate(_ANNOTATION[f.severity], f"{f.message} (fingerprint {f.fingerprint})", file=f.path, line=f.line, col=f.col, end_line=f.end_line if f.end_line > f.line else None, title=f"{f.severity}: {f.rule.id}")
     for problem in verdict.expired:
         r.error(problem.message, file=problem.file, line=problem.line or None, col=problem.col or None, title="expired suppression")
+
+    headers = ("severity", "rule", "file:line", "message")
+    rows = [(f.severity, f.rule.id, f.where, f.message.split(". ")[0]) for f in new[:MAX_SHOWN]]
     totals = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
     scanners = " and ".join(tools) or "no scanner"
-    r.info(f"{scanners}: {len(verdict.findings)} finding(s) ({totals}); {len(verdict.new)} new, {len(verdict.suppressed)} suppressed")
+    status = _status(verdict)
+    r.info(f"{scanners}: {len(verdict.findings)} finding(s) ({totals}); {len(new)} new, {len(verdict.suppressed)} suppressed")
     if rows:
         r.table(headers, rows)
-    failing = len(verdict.failing)
-    if verdict.passed:
-        status = f"passed: no new finding at or above {verdict.fail_on}" if verdict.fail_on != "none" else "passed (--fail-on none)"
-    else:
-        why = [f"{failing} new finding(s) at or above {verdict.fail_on}"] if failing else []
-        why += [f"{len(verdict.expired)} expired suppression(s)"] if verdict.expired and verdict.fail_on != "none" else []
-        status = "failed: " + " and ".join(why)
+    if more:
+        r.info(more)
     r.info(f"security scan {status}; SARIF: {sarif_file}")
-    summary = f"### Security scan {'✅' if verdict.passed else '❌'}\n\n{scanners}: {len(verdict.findings)} finding(s) ({totals}); **{len(verdict.new)} new**, {len(verdict.suppressed)} suppressed. Gate {status}.\n"
+
+    summary = f"### Security scan {'✅' if verdict.passed else '❌'}\n\n{scanners}: {len(verdict.findings)} finding(s) ({totals}); **{len(new)} new**, {len(verdict.suppressed)} suppressed. Gate {status}.\n"
     if rows:
         summary += "\n" + markdown_table(headers, [(s, f"`{rule}`", f"`{where}`", m) for s, rule, where, m in rows])
+    summary += f"\n{more}\n" if more else ""
     if verdict.expired:
         summary += "\n" + "\n".join(f"- `{p}`" for p in verdict.expired) + "\n"
     r.summary(summary)
-    _outputs(ctx, counts, len(verdict.new))
+    _outputs(ctx, counts, len(new))
     r.result(
         passed=verdict.passed,
         fail_on=verdict.fail_on,
         counts=counts,
-        new=[{"severity": f.severity, "rule": f.rule.id, "path": f.path, "line": f.line, "message": f.message, "fingerprint": f.fingerprint} for f in verdict.new],
+        new=[{"severity": f.severity, "rule": f.rule.id, "path": f.path, "line": f.line, "message": f.message, "fingerprint": f.fingerprint} for f in new],
         failing=len(verdict.failing),
         suppressed=len(verdict.suppressed),
         expired_suppressions=[str(p) for p in verdict.expired],
