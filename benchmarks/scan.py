@@ -112,11 +112,11 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def own_work(repo: Path, sarif: str, repeat: int) -> tuple[float, float]:
-    """Median (total, inside scanners) wall seconds of a full scan run in this process.
+def own_work(repo: Path, sarif: str) -> tuple[float, float]:
+    """Wall seconds of a full scan run in this process: in all, and inside the scanners.
 
     The difference is shipline's own work on top of the scanners (merging,
-    fingerprints, SARIF, reporting), measured in the same run, so the machine's load
+    fingerprints, SARIF, reporting), measured within one run, so the machine's load
     cancels out.
     """
     import contextlib
@@ -136,18 +136,13 @@ def own_work(repo: Path, sarif: str, repeat: int) -> tuple[float, float]:
             inside[0] += time.perf_counter() - start
 
     tool.run = timed
-    totals, insides = [], []
     try:
-        for _ in range(repeat):
-            inside[0] = 0.0
-            start = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                shipline(["scan", "--fail-on", "none", "--sarif", sarif], environ={"PATH": str(BIN)}, cwd=repo)
-            totals.append(time.perf_counter() - start)
-            insides.append(inside[0])
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            shipline(["scan", "--fail-on", "none", "--sarif", sarif], environ={"PATH": str(BIN)}, cwd=repo)
+        return time.perf_counter() - start, inside[0]
     finally:
         tool.run = real
-    return statistics.median(totals), statistics.median(insides)
 
 
 def run(argv: list[str], cwd: Path, ok: tuple[int, ...]) -> None:
@@ -166,7 +161,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="shipline-bench-scan-") as tmp:
         repo = Path(tmp) / "repo"
         repo.mkdir()
-        total = corpus(repo, args.files, args.lines)
+        lines = corpus(repo, args.files, args.lines)
         sarif = str(Path(tmp) / "out.sarif")
         shipline = [str(BIN / "shipline"), "scan", "--fail-on", "none", "--sarif", sarif]
         cases = {
@@ -178,13 +173,9 @@ def main() -> None:
         }
         for fn in cases.values():  # warm the caches
             fn()
-        total, inside = own_work(repo, sarif, args.repeat)
-        startup = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            run([str(BIN / "shipline"), "scan", "--help"], repo, (0,))
-            startup.append(time.perf_counter() - start)
         wall: dict[str, list[float]] = {name: [] for name in cases}
+        in_process: list[tuple[float, float]] = []
+        startup: list[float] = []
         cpu: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.repeat):
             for name, fn in cases.items():
@@ -192,21 +183,27 @@ def main() -> None:
                 fn()
                 wall[name].append(time.perf_counter() - start)
                 cpu[name].append(_children_cpu() - used)
+            in_process.append(own_work(repo, sarif))
+            start = time.perf_counter()
+            run([str(BIN / "shipline"), "scan", "--help"], repo, (0,))
+            startup.append(time.perf_counter() - start)
 
     for title, times in (("CPU seconds (user + system, every process)", cpu), ("wall-clock seconds", wall)):
         t = {name: statistics.median(values) for name, values in times.items()}
         by_hand = t["semgrep"] + t["bandit"]
         native = t["semgrep-native"] + t["bandit"]
-        print(f"\n{title}; corpus: {args.files} generated Python files, {total:,} lines, one file changed on a branch; median of {args.repeat} interleaved runs.\n")
+        print(f"\n{title}; corpus: {args.files} generated Python files, {lines:,} lines, one file changed on a branch; median of {args.repeat} interleaved runs.\n")
         print("| measure | seconds | ratio |")
         print("|---|---|---|")
         print(f"| full `shipline scan` | {t['full']:.2f} | 1 |")
         print(f"| diff-aware `shipline scan --baseline-ref main` (one file changed) | {t['diff']:.2f} | {t['diff'] / t['full']:.2f} of full (goal: at most 0.25) |")
         print(f"| `semgrep` + `bandit` by hand, same tree | {by_hand:.2f} ({t['semgrep']:.2f} + {t['bandit']:.2f}) | full scan = {t['full'] / by_hand:.2f}x by hand |")
         print(f"| `semgrep {NATIVE}` + `bandit` by hand (the engine shipline runs) | {native:.2f} ({t['semgrep-native']:.2f} + {t['bandit']:.2f}) | full scan = {t['full'] / native:.2f}x |")
-    own = total - inside
+    total = statistics.median(t for t, _ in in_process)
+    inside = statistics.median(i for _, i in in_process)
+    own = statistics.median(t - i for t, i in in_process)
     print(f"\nshipline's own work in a full scan, in process (median of {args.repeat}): {total:.2f} s in all, {inside:.2f} s inside semgrep and bandit, "
-          f"{own:.2f} s of shipline's own ({own / total * 100:.1f}%: merging, fingerprints, SARIF, reporting); "
+          f"{own:.2f} s of shipline's own ({own / total * 100:.1f}%: file selection, merging, fingerprints, SARIF, reporting); "
           f"plus {statistics.median(startup):.2f} s of start-up (`shipline scan --help`).")
 
 
