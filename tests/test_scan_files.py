@@ -36,3 +36,13 @@ def test_ignored_and_excluded_files_are_scanned_by_no_scanner(tmp_path):
     assert result.code == 1, result.err
     report = json.loads(result.out)
     assert [(f["path"], f["rule"]) for f in report["new"]] == [("app2.py", "shipline.python.eval-exec")]
+
+
+def test_disabled_in_the_manifest_scans_nothing_and_says_so(tmp_path):
+    build_file_tree(tmp_path, {"shipline.yml": "version: 1\nproject: {name: app, language: python}\nsecurity: {enabled: false}\n", "app.py": EVAL})
+    outputs = tmp_path / "outputs"
+    result = run_cli("scan", cwd=tmp_path, env={"GITHUB_OUTPUT": str(outputs)})
+    assert result.code == 0, result.err
+    assert "security scan: disabled in the manifest (security.enabled: false)" in result.out
+    assert outputs.read_text().splitlines() == ["critical=0", "high=0", "medium=0", "low=0", "new-findings=0"]
+    assert not (tmp_path / "shipline.sarif").exists()
