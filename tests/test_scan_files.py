@@ -46,3 +46,11 @@ def test_disabled_in_the_manifest_scans_nothing_and_says_so(tmp_path):
     assert "security scan: disabled in the manifest (security.enabled: false)" in result.out
     assert outputs.read_text().splitlines() == ["critical=0", "high=0", "medium=0", "low=0", "new-findings=0"]
     assert not (tmp_path / "shipline.sarif").exists()
+
+
+def test_bandit_alone_skips_what_git_ignores(tmp_path):
+    build_file_tree(tmp_path, {"shipline.yml": "version: 1\nproject: {name: app, language: python}\nsecurity: {semgrep: false}\n", ".gitignore": "venv/\n", "app.py": EVAL, "venv/lib/site.py": EVAL})
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = run_cli("scan", "--format", "json", "--fail-on", "none", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert {(f["path"], f["rule"]) for f in json.loads(result.out)["new"]} == {("app.py", "bandit.B307")}

@@ -41,6 +41,7 @@ class Bandit:
     """Runs ``bandit -f json`` and reads its results."""
 
     name = "bandit"
+    chooses_files = False
 
     def enabled(self, settings: Settings) -> bool:
         """On unless the manifest turns it off (the default for non-Python projects)."""

@@ -48,6 +48,9 @@ def scan(root: Path, targets: Sequence[str], settings: Settings, *, rename: dict
     result = Scan()
     per_tool = []
     chosen: list[str] | None = None
+    enabled = [s for s in SCANNERS.values() if s.enabled(settings)]
+    if targets and not any(s.chooses_files for s in enabled):
+        chosen = gitdiff.listed(root, targets)  # e.g. bandit alone: keep it out of ignored folders
     for name, scanner in SCANNERS.items():
         if not scanner.enabled(settings):
             continue

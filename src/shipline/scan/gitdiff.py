@@ -35,6 +35,14 @@ def toplevel(path: Path) -> Path | None:
     return Path(proc.stdout.strip()) if proc.returncode == 0 else None
 
 
+def listed(repo: Path, targets: Sequence[str]) -> list[str] | None:
+    """Files under ``targets`` that git does not ignore (tracked or new); None outside git."""
+    proc = git(repo, "--literal-pathspecs", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *targets, check=False)
+    if proc.returncode != 0:
+        return None
+    return sorted({p for p in proc.stdout.split("\0") if p and (repo / p).is_file()})
+
+
 def _resolve(repo: Path, ref: str) -> str | None:
     proc = git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
     return proc.stdout.strip() if proc.returncode == 0 else None

@@ -109,6 +109,7 @@ class Semgrep:
     """Runs ``semgrep scan --json`` offline and reads its results."""
 
     name = "semgrep"
+    chooses_files = True
 
     def enabled(self, settings: Settings) -> bool:
         """On unless the manifest turns it off."""

@@ -38,6 +38,7 @@ class Scanner(Protocol):
     """A tool that scans files under a root and returns findings with paths relative to it."""
 
     name: str
+    chooses_files: bool  # applies .gitignore and ignore files itself, and says what it scanned
 
     def enabled(self, settings: Settings) -> bool:
         """Whether the settings turn this scanner on."""
