@@ -54,3 +54,12 @@ def test_bandit_alone_skips_what_git_ignores(tmp_path):
     result = run_cli("scan", "--format", "json", "--fail-on", "none", cwd=tmp_path)
     assert result.code == 0, result.err
     assert {(f["path"], f["rule"]) for f in json.loads(result.out)["new"]} == {("app.py", "bandit.B307")}
+
+
+def test_null_baseline_ref_of_a_new_branch_scans_the_whole_tree(tmp_path):
+    build_file_tree(tmp_path, {"app.py": EVAL})
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = run_cli("scan", "--baseline-ref", "0" * 40, "--fail-on", "none", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "names no commit (a new branch): scanning the whole tree" in result.out
+    assert "1 new" in result.out

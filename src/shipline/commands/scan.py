@@ -83,6 +83,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     security, base_dir, language = _security(args, ctx)
     fail_on = args.fail_on or security.fail_on
     baseline_ref = args.baseline_ref or None
+    if baseline_ref and set(baseline_ref) == {"0"}:
+        # github.event.before on the first push of a branch: there is no base to compare with
+        ctx.reporter.info(f"--baseline-ref {baseline_ref[:12]}... names no commit (a new branch): scanning the whole tree")
+        baseline_ref = None
     if args.update_baseline and baseline_ref:
         raise InputError("--update-baseline records the whole tree; it cannot be combined with --baseline-ref")
     if not security.enabled:
