@@ -174,6 +174,10 @@ def test_committed_baseline_and_suppressions(origin, tmp_path):
     result, report = scan(repo)
     assert result.code == 0, result.err
     assert (report["new"], report["suppressed"]) == ([], 1)
+    log = json.loads((repo / "out" / "shipline.sarif").read_text())
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    hidden = [r for r in log["runs"][0]["results"] if "suppressions" in r]
+    assert [(r["ruleId"], r["suppressions"][0]["justification"]) for r in hidden] == [(NEW_RULE, "trusted config only")]
 
     suppressions.write_text(f'suppressions:\n  - fingerprint: {fingerprint}\n    reason: trusted config only\n    expires: "2020-01-31"\n')
     result, report = scan(repo)
