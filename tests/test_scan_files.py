@@ -63,3 +63,19 @@ def test_null_baseline_ref_of_a_new_branch_scans_the_whole_tree(tmp_path):
     assert result.code == 0, result.err
     assert "names no commit (a new branch): scanning the whole tree" in result.out
     assert "1 new" in result.out
+
+
+def test_renamed_file_keeps_its_findings_old(tmp_path):
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    build_file_tree(tmp_path, {"legacy.py": "import os\n\n\n" + EVAL + "\n\nVALUE = 1\n"})
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    subprocess.run([*git, "switch", "-qc", "rename"], check=True)
+    subprocess.run([*git, "mv", "legacy.py", "modern.py"], check=True)
+    build_file_tree(tmp_path, {"modern.py": "import os\n\nVALUE = 2\n\n\n" + EVAL + "\n\nVALUE = 1\n"})
+    subprocess.run([*git, "commit", "-qam", "rename"], check=True)
+    result = run_cli("scan", "--format", "json", "--baseline-ref", "main", cwd=tmp_path)
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert (report["new"], report["counts"]["high"]) == ([], 1)
