@@ -22,7 +22,6 @@ class Scan:
     findings: list[Finding] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    files: int | None = None  # files handed to the scanners, when known (diff-aware scans)
 
 
 def _reader(root: Path, rename: dict[str, str]):
@@ -52,7 +51,7 @@ def scan(root: Path, targets: Sequence[str], settings: Settings, *, rename: dict
     if targets and not any(s.chooses_files for s in enabled):
         chosen = gitdiff.listed(root, targets)  # e.g. bandit alone: keep it out of ignored folders
     for name, scanner in SCANNERS.items():
-        if not scanner.enabled(settings):
+        if scanner not in enabled:
             continue
         result.tools.append(name)
         if not targets:
@@ -102,7 +101,6 @@ def scan_change(root: Path, targets: Sequence[str], settings: Settings, baseline
     head_files = sorted(p for p in change.head if _selected(p, targets, settings.exclude) and (root / p).is_file())
     base_files = sorted(p for p in change.base if _selected(change.renamed.get(p, p), targets, settings.exclude))
     head = scan(root, head_files, settings)
-    head.files = len(head_files)
     with gitdiff.worktree(root, base, base_files) as tree:
         before = scan(tree, base_files, settings, rename=change.renamed)
     return DiffScan(head, {f.fingerprint for f in before.findings}, base, head_files)
