@@ -109,3 +109,9 @@ def test_schema_command_matches_the_committed_schema_file(tmp_path, repo_root):
     committed = json.loads((repo_root / "schema" / "shipline.schema.json").read_text())
     assert json.loads(result.out) == committed, "schema/shipline.schema.json is stale: run `shipline schema > schema/shipline.schema.json`"
     assert committed["$id"] == manifest.SCHEMA_URL
+
+
+def test_unquoted_dates_load_as_iso_strings():
+    doc = loads("expires: 2027-03-31\nat: 2027-03-31T09:30:00Z\n", "x.yml")
+    assert doc.data["expires"] == "2027-03-31"
+    assert doc.data["at"].startswith("2027-03-31T09:30:00")

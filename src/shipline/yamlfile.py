@@ -8,6 +8,7 @@ blow the stack, and alias bombs (a few lines that expand to billions of nodes).
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -148,6 +149,9 @@ class _Converter:
             return items
         if isinstance(node, TaggedScalar):
             return node.value
+        if isinstance(node, (datetime.date, datetime.datetime)):
+            # `expires: 2027-03-31` unquoted: the models read dates as ISO strings
+            return node.isoformat()
         if isinstance(node, (str, int, float, bool)) or node is None:
             # ruamel's scalar subclasses (ScalarFloat, LiteralScalarString...) to plain types
             for plain in (bool, int, float, str):
