@@ -10,6 +10,7 @@ over 5% or p95 over 3 s; canary steps 5, 25, 50, 100%.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -557,6 +559,28 @@ class ServiceConfig(Strict):
         if self.load_test.environment:
             return self.environment(self.load_test.environment)
         return self.environments[0] if self.environments else None
+
+
+# -- other files users write ----------------------------------------------------------
+
+
+class SmokeChecksFile(RootModel[list[SmokeCheck]]):
+    """A ``--checks FILE`` for `shipline smoke`: a list shaped like ``smoke.checks``."""
+
+
+class Suppression(Strict):
+    """One suppressed scan finding, in ``security.suppressions``."""
+
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{8,64}$", description="the finding's fingerprint (SARIF partialFingerprints)")
+    reason: str = Field(min_length=3, description="why this finding is acceptable")
+    expires: datetime.date = Field(description="after this date (YYYY-MM-DD) the finding counts again")
+    rule: str | None = Field(None, description="the rule, for people reading the file")
+
+
+class SuppressionsFile(Strict):
+    """The whole suppressions file."""
+
+    suppressions: list[Suppression] = Field(default_factory=list)
 
 
 def _cross_checks(manifest: Manifest, doc: yamlfile.Document) -> list[Problem]:

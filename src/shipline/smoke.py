@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import RootModel
-
 from shipline import validation, yamlfile
 from shipline.errors import InputError
-from shipline.manifest import SmokeCheck
+from shipline.manifest import SmokeCheck, SmokeChecksFile
 
 # a request never waits longer than this, whatever is left of the deadline
 MAX_REQUEST_TIMEOUT = 10.0
@@ -112,16 +110,12 @@ def expand_env(checks: Sequence[SmokeCheck], environ: Mapping[str, str]) -> tupl
     return out, [s for s in dict.fromkeys(secrets) if s]
 
 
-class _ChecksFile(RootModel[list[SmokeCheck]]):
-    """A YAML list of smoke checks."""
-
-
 def load_checks(path: Path, display: str | None = None) -> list[SmokeCheck]:
     """Read a YAML list of checks, each shaped like the manifest's ``smoke.checks`` items."""
     doc = yamlfile.load(path, display)
     if not isinstance(doc.data, list) or not doc.data:
         raise InputError(f"{display or path}: expected a non-empty YAML list of checks (each with at least a path), got {validation.kind(doc.data)}")
-    return list(validation.validate(_ChecksFile, doc).root)
+    return list(validation.validate(SmokeChecksFile, doc).root)
 
 
 def _url(base_url: str, path: str) -> str:

@@ -4,7 +4,7 @@
       - fingerprint: 3f2a9c0d1e4b5a6978c1d2e3f4a5b6c7
         rule: shipline.python.pickle        # optional, for the reader
         reason: the cache is written by this service only
-        expires: "2027-03-31"
+        expires: 2027-03-31
 
 An expired suppression no longer hides its finding, and fails the gate with a message
 saying which one expired and when.
@@ -17,26 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import Field
-
 from shipline import validation, yamlfile
 from shipline.errors import InputError, Problem
-from shipline.manifest import Strict
-
-
-class Suppression(Strict):
-    """One suppressed finding."""
-
-    fingerprint: str = Field(pattern=r"^[0-9a-f]{8,64}$", description="the finding's fingerprint (SARIF partialFingerprints)")
-    reason: str = Field(min_length=3, description="why this finding is acceptable")
-    expires: dt.date = Field(description="after this date (YYYY-MM-DD) the finding counts again")
-    rule: str | None = Field(None, description="the rule, for people reading the file")
-
-
-class SuppressionsFile(Strict):
-    """The whole file."""
-
-    suppressions: list[Suppression] = Field(default_factory=list)
+from shipline.manifest import SuppressionsFile
 
 
 @dataclass(frozen=True)
