@@ -32,7 +32,7 @@ from shipline.errors import InputError, Problem
 SCHEMA_URL = "https://raw.githubusercontent.com/shipline/shipline/v1/schema/shipline.schema.json"
 
 LANGUAGES = ("python", "node", "go", "container")
-DEFAULT_RUNTIME = {"python": "3.12", "node": "20", "go": "1.22", "container": None}
+DEFAULT_RUNTIME = {"python": "3.12", "node": "22", "go": "1.22", "container": None}
 SEVERITIES = ("critical", "high", "medium", "low", "none")
 INCIDENT_SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
