@@ -13,16 +13,13 @@ the last promoted slot before doing anything else.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-from shipline import manifest, smoke
+from shipline import manifest, processes, smoke
 from shipline.deploy.analysis import Decision
 from shipline.deploy.events import Listener, Timeline
 from shipline.deploy.health import wait_healthy
@@ -36,23 +33,6 @@ from shipline.deploy.strategies import STRATEGIES
 from shipline.errors import InputError, ToolError
 
 HOOK_TIMEOUT = 300
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM (a cancelled CI job) into KeyboardInterrupt, so a deploy puts traffic back before it dies."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class Engine:
@@ -224,7 +204,7 @@ class Engine:
     def run_deploy(self, version: str) -> DeployResult:
         """Ship ``version``; promoted (ok) or rolled back / failed (not ok), with the reason."""
         started = time.time()
-        with terminate_as_interrupt(), self.store.lock(self.deploy.lock_timeout, f"deploy {version}"):
+        with processes.sigterm_as_interrupt(), self.store.lock(self.deploy.lock_timeout, f"deploy {version}"):
             self.state = self.store.load()
             self._validate_router()
             self.converge()

@@ -10,15 +10,12 @@ user's ``stop`` hook instead.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipline import manifest
+from shipline import manifest, processes
 from shipline.deploy.state import now_iso, write_atomically
 
 STOP_GRACE = 10.0
@@ -183,25 +180,16 @@ class Slots:
             if daemon and daemon.alive():
                 groups.add(daemon.pid)
             for pgid in groups:
-                self._signal_group(pgid)
+                processes.stop_group(pgid, grace=STOP_GRACE, alive=group_alive, reap=self._reap)
         child = self._children.pop(color, None)
         if child is not None:
             child.poll()  # reap our own child so it leaves no zombie
         self.pid_file(color).unlink(missing_ok=True)
 
-    def _signal_group(self, pgid: int) -> None:
-        for sig, grace in ((signal.SIGTERM, STOP_GRACE), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                return
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline:
-                for child in self._children.values():
-                    child.poll()
-                if not group_alive(pgid):
-                    return
-                time.sleep(0.05)
+    def _reap(self) -> None:
+        """Wait on the slots this process started itself, so they leave no zombies."""
+        for child in self._children.values():
+            child.poll()
 
     def log_tail(self, color: str, lines: int = 10) -> str:
         """The last lines the slot printed, to explain a crash."""

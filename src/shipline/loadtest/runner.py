@@ -14,13 +14,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipline import processes
 from shipline.errors import ToolError
 from shipline.loadtest import ENDPOINTS_ENV
 from shipline.loadtest.plan import Plan
@@ -129,23 +128,6 @@ def _stop(proc: subprocess.Popen) -> int:
         return proc.wait()
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """While locust runs, SIGTERM (a cancelled CI job) stops it as cleanly as Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def time_bound(plan: Plan, max_duration: float) -> float:
     """Seconds after which shipline stops locust whatever it is doing."""
     if plan.role == "worker":
@@ -166,7 +148,7 @@ def run(plan: Plan, files: ReportFiles, bound_s: float, on_progress: Callable[[P
     tail = _HistoryTail(files.history)
     start = time.monotonic()
     interrupted = False
-    with files.log.open("wb") as log, _sigterm_as_interrupt():
+    with files.log.open("wb") as log, processes.sigterm_as_interrupt():
         try:
             proc = subprocess.Popen(locust_argv(plan, files), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         except OSError as err:

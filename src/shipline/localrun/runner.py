@@ -12,18 +12,16 @@ import contextlib
 import hashlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shipline import yamlfile
+from shipline import processes, yamlfile
 from shipline.errors import InputError, Problem, ToolError
 from shipline.localrun import event as events
 from shipline.localrun import actionmap, jsonlog, workflows
@@ -126,22 +124,6 @@ def default_store(root: Path, environ: Mapping[str, str]) -> Path:
     return base / "shipline" / "act" / f"{resolved.name}-{digest}"
 
 
-def stop_session(pgid: int) -> None:
-    """Stop every process left in act's session: SIGTERM, a grace period, then SIGKILL."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + STOP_GRACE
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-
-
 @contextlib.contextmanager
 def _workspace() -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix="shipline-act-"))
@@ -237,7 +219,7 @@ def _execute(
 
             def expire() -> None:
                 fired.set()
-                stop_session(proc.pid)
+                processes.stop_group(proc.pid, grace=STOP_GRACE)
 
             timer = threading.Timer(timeout, expire)
             timer.start()
@@ -253,7 +235,7 @@ def _execute(
         finally:
             if timer is not None:
                 timer.cancel()
-            stop_session(proc.pid)
+            processes.stop_group(proc.pid, grace=STOP_GRACE)
             proc.wait()
         err.seek(0)
         stderr = err.read()

@@ -1,0 +1,41 @@
+"""Process groups and SIGTERM, shared by deploy slots, locust and act."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from shipline import processes
+
+
+def test_stop_group_stops_the_whole_group_and_escalates_to_sigkill():
+    # a parent that ignores SIGTERM and a child that ignores it too: only SIGKILL ends them
+    child = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+    script = (
+        "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"c = subprocess.Popen([sys.executable, '-c', {child!r}], stdout=subprocess.PIPE); c.stdout.readline(); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    processes.stop_group(proc.pid, grace=0.3, reap=lambda: proc.poll())
+    assert proc.wait(timeout=5) == -signal.SIGKILL
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)
+
+
+def test_stop_group_of_a_gone_group_returns_at_once():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
+    proc.wait()
+    processes.stop_group(proc.pid, grace=5)
+
+
+def test_sigterm_becomes_keyboard_interrupt_inside_the_block_only():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with processes.sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.pause()
+    assert signal.getsignal(signal.SIGTERM) is before
