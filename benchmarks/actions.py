@@ -24,7 +24,6 @@ import tempfile
 import textwrap
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
