@@ -75,23 +75,29 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _model_at(root: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
-    """The model class that holds the last key of ``loc`` (for listing its fields)."""
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, BaseModel)
+
+
+def _models_at(root: type[BaseModel], loc: Sequence[Any]) -> list[type[BaseModel]]:
+    """The model classes a value at ``loc`` may be (several for a union).
+
+    List indexes are skipped; a discriminated-union tag in ``loc`` (pydantic puts the
+    member's tag there) narrows the union to that member.
+    """
     current: list[Any] = [root]
-    for part in loc[:-1]:
+    for part in loc:
         if isinstance(part, int):
             continue
-        nxt: list[Any] = []
-        for model in current:
-            if not (isinstance(model, type) and issubclass(model, BaseModel)):
-                continue
-            for name, field in model.model_fields.items():
-                if part in (name, field.alias):
-                    nxt += _unwrap(field.annotation)
-        # a discriminated-union tag in the loc names the member model
-        tagged = [m for m in current if isinstance(m, type) and issubclass(m, BaseModel) and _tag_of(m) == part]
-        current = nxt or tagged or current
-    models = [m for m in current if isinstance(m, type) and issubclass(m, BaseModel)]
+        inside = [t for m in current if _is_model(m) for name, f in m.model_fields.items() if part in (name, f.alias) for t in _unwrap(f.annotation)]
+        tagged = [m for m in current if _is_model(m) and _tag_of(m) == part]
+        current = inside or tagged or current
+    return [m for m in current if _is_model(m)]
+
+
+def _model_at(root: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The model class that holds the last key of ``loc`` (for listing its fields)."""
+    models = _models_at(root, loc[:-1])
     return models[0] if len(models) == 1 else None
 
 
@@ -126,18 +132,7 @@ _EXPECTED = {
 
 def _union_tags(root: type[BaseModel], raw: tuple[Any, ...]) -> list[str]:
     """The tags of a discriminated union at ``raw`` (for a missing `type`)."""
-    current: list[Any] = [root]
-    for part in raw:
-        if isinstance(part, int):
-            continue
-        nxt = []
-        for model in current:
-            if isinstance(model, type) and issubclass(model, BaseModel):
-                for name, field in model.model_fields.items():
-                    if part in (name, field.alias):
-                        nxt += _unwrap(field.annotation)
-        current = nxt
-    return sorted(t for m in current if isinstance(m, type) and issubclass(m, BaseModel) and (t := _tag_of(m)))
+    return sorted(t for m in _models_at(root, raw) if (t := _tag_of(m)))
 
 
 def _message(root: type[BaseModel], err: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, bool]:
@@ -205,9 +200,19 @@ def _union_problem(doc: Document, loc: tuple[Any, ...], errors: list[dict[str, A
     return doc.problem(loc, f"{dotted(loc)}: expected {' or '.join(alternatives)}, got {kind(errors[0].get('input'))}")
 
 
-def _is_tag(root: type[BaseModel], raw: tuple[Any, ...], part: Any) -> bool:
-    """Whether ``part`` of ``raw`` names a member of a discriminated union (a model)."""
-    return isinstance(part, str) and part in _union_tags(root, raw[: raw.index(part)])
+def _names_a_union_member(root: type[BaseModel], raw: tuple[Any, ...], loc: tuple[Any, ...]) -> bool:
+    """Whether pydantic put a plain union member's label ('int', "literal['auto']") in ``raw``.
+
+    Those are the parts `_clean_loc` dropped that are not discriminated-union tags.
+    """
+    kept = iter(loc)
+    nxt = next(kept, None)
+    for i, part in enumerate(raw):
+        if part == nxt:
+            nxt = next(kept, None)
+        elif not (isinstance(part, str) and part in _union_tags(root, raw[:i])):
+            return True
+    return False
 
 
 def validate(model: type[M], doc: Document) -> M:
@@ -223,15 +228,7 @@ def validate(model: type[M], doc: Document) -> M:
             raw = tuple(err["loc"])
             about_key = err["type"] in ("missing", "extra_forbidden")
             loc = _clean_loc(raw, doc, keep_last=about_key)
-            kept = iter(loc)
-            nxt = next(kept, None)
-            dropped = []
-            for part in raw:
-                if part == nxt:
-                    nxt = next(kept, None)
-                elif not _is_tag(model, raw, part):
-                    dropped.append(part)
-            if dropped and loc in doc.values:
+            if _names_a_union_member(model, raw, loc) and loc in doc.values:
                 unions.setdefault(loc, []).append(err)
                 continue
             message, on_key = _message(model, err, loc)
