@@ -49,7 +49,8 @@ def test_deploy_and_rollback_actions(tmp_path):
         site.manifest("blue-green", state_dir=str(site.state_dir))
         run = run_workflow(tmp_path, WORKFLOW, files={"shipline.yml": (site.root / "shipline.yml").read_text()})
         assert run.jobs["ship"].result == "success", run.explain()
-        assert run.step("v1").outputs == {"active-color": "blue", "version": "v1", "result": "promoted", "reason": run.step("v1").outputs["reason"]}
+        expected = {"active-color": "blue", "version": "v1", "result": "promoted", "reason": run.step("v1").outputs["reason"], "incident-url": ""}
+        assert run.step("v1").outputs == expected
         v2 = run.step("v2")
         assert v2.result == "failure" and v2.outputs["result"] == "rolled-back", run.explain()
         assert "error rate 50.0% over 5.0%" in v2.outputs["reason"]
