@@ -48,7 +48,7 @@ MANIFEST = """\
 
 
 def test_load_test_action_gates_and_reports(tmp_path):
-    files = {"shipline.yml": MANIFEST, "strict.yml": MANIFEST.replace("p95_ms: 2000", "p95_ms: 0.001").replace("duration: 4s", "duration: 2s")}
+    files = {"shipline.yml": MANIFEST, "strict.yml": MANIFEST.replace("p95_ms: 2000", "p95_ms: 2000, min_rps: 100000000").replace("duration: 4s", "duration: 2s")}
     with LoadServer() as server:
         run = run_workflow(tmp_path, WORKFLOW, files=files, env={"LIVE_URL": server.url})
     assert run.ok, run.explain()
@@ -60,5 +60,5 @@ def test_load_test_action_gates_and_reports(tmp_path):
         assert name in listing, listing
     assert run.step("breach").result == "failure", run.explain()
     assert run.step("breach").outputs["result"] == "failed"
-    assert "::error title=SLO breached::overall: p95" in run.text
+    assert "::error title=SLO breached::overall: rps" in run.text
     assert "| GET / |" in run.summary and "| POST items |" in run.summary and "xychart-beta" in run.summary

@@ -94,6 +94,15 @@ def test_regression_against_a_baseline(tmp_path):
     assert checks[1].describe() == "overall: rps drop from the baseline's 20.0 req/s 50%, allowed at most 20%"
 
 
+def test_a_sub_millisecond_baseline_is_compared_from_1_ms(tmp_path):
+    # locust rounds percentiles to whole milliseconds, so a fast service's baseline p95 is 0
+    base = baseline.Baseline(p95_ms=0, rps=10, users=2)
+    slow = baseline.compare(read_run(tmp_path, [entry("/", {50: 100})]), base, max_p95_increase=0.2, max_rps_decrease=0.9)
+    assert [(c.passed, round(c.measured, 3)) for c in slow][0] == (False, 49.0)
+    fast = baseline.compare(read_run(tmp_path, [entry("/", {1: 100})]), base, max_p95_increase=0.2, max_rps_decrease=0.9)
+    assert fast[0].passed and fast[0].measured == 0
+
+
 def test_the_summary_has_a_table_gates_and_charts(tmp_path):
     stats = read_run(tmp_path, [entry("/", {5: 100})])
     plan = Plan(
