@@ -99,6 +99,8 @@ def test_failing_run_names_the_job_and_step_skips_what_needs_it_and_leaves_nothi
         assert jobs["build"]["result"] == "success"
         failed = [s["name"] for s in jobs["test"]["steps"] if s["result"] == "failure"]
         assert jobs["test"]["result"] == "failure" and failed == ["Unit tests"]
+        (unit_tests,) = [s for s in jobs["test"]["steps"] if s["result"] == "failure"]
+        assert any("AssertionError: 1 != 2" in line for line in unit_tests["output"]), unit_tests
         assert report["not_run"] == ["deploy"]
         assert 'job pipeline/test failed at step "Unit tests"' in result.err
         assert _processes_with(marker) == []

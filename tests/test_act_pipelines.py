@@ -102,6 +102,17 @@ def act(repo: Path, tmp_path: Path) -> tuple[int, dict]:
     return result.code, json.loads(result.out)
 
 
+def explain(report: dict) -> str:
+    """Each job's result, and the output of every failed step, for an assertion message."""
+    lines = []
+    for job in report["jobs"]:
+        lines.append(f"{job['id']}: {job['result']}")
+        for step in job["steps"]:
+            if step["result"] == "failure":
+                lines += [f"  step {step['name']!r} failed:"] + [f"    {line}" for line in step.get("output", [])]
+    return "\n".join(lines + [f"not run: {report['not_run']}"])
+
+
 def results(report: dict) -> dict[str, str]:
     """The result of each stage of the pipeline (jobs for other events left out)."""
     every = {j["id"]: j["result"] for j in report["jobs"]} | {name: "not run" for name in report["not_run"]}
@@ -111,7 +122,7 @@ def results(report: dict) -> dict[str, str]:
 def test_example_passes_every_stage_then_the_canary_rolls_back_a_faulty_release(tmp_path, haproxy):
     repo = example_repo(tmp_path)
     code, report = act(repo, tmp_path)
-    assert (code, results(report)) == (0, dict.fromkeys(PIPELINE_JOBS, "success")), report
+    assert (code, results(report)) == (0, dict.fromkeys(PIPELINE_JOBS, "success")), explain(report)
     first = healthz(38110)["version"]
     assert first and healthz(38100)["version"] == first
 
@@ -120,7 +131,7 @@ def test_example_passes_every_stage_then_the_canary_rolls_back_a_faulty_release(
     git(repo, "commit", "-qm", "a config that breaks production")
     code, report = act(repo, tmp_path)
     assert code == 1
-    assert results(report) == dict.fromkeys(PIPELINE_JOBS - {"deploy-production"}, "success") | {"deploy-production": "failure"}, report
+    assert results(report) == dict.fromkeys(PIPELINE_JOBS - {"deploy-production"}, "success") | {"deploy-production": "failure"}, explain(report)
     production = next(j for j in report["jobs"] if j["id"] == "deploy-production")
     assert [s["name"] for s in production["steps"] if s["result"] == "failure"] == ["Deploy to production"]
     assert healthz(38110)["version"] == first  # rolled back by itself
@@ -139,6 +150,6 @@ def test_failing_unit_test_stops_the_pipeline_at_test_and_deploys_nothing(tmp_pa
         "deploy-staging": "not run",
         "load-test-staging": "not run",
         "deploy-production": "not run",
-    }, report
+    }, explain(report)
     test_job = next(j for j in report["jobs"] if j["id"] == "test")
     assert [s["name"] for s in test_job["steps"] if s["result"] == "failure"] == ["Test"]

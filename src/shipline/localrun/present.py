@@ -101,7 +101,12 @@ def report(reporter: Reporter, result: Result) -> None:
                 "id": j.id,
                 "result": j.result,
                 "seconds": j.seconds,
-                "steps": [{"name": s.name, "stage": s.stage, "result": s.result, "seconds": s.seconds} for s in j.steps],
+                "steps": [
+                    {"name": s.name, "stage": s.stage, "result": s.result, "seconds": s.seconds}
+                    # a failed step carries the tail of its output: the why, for JSON readers too
+                    | ({"output": [_unescape(line) for line in s.output]} if s.result == "failure" else {})
+                    for s in j.steps
+                ],
             }
             for j in result.jobs
         ],
