@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,33 @@ def test_setup_python_accepts_the_installed_version_and_refuses_a_missing_one(tm
 
     assert standin.main(["setup-python"], job_env(tmp_path, "old", PYTHON_VERSION="2.7")) == 1
     assert "python 2.7 is not installed on this machine" in capsys.readouterr().out
+
+
+def test_jobs_setting_up_python_side_by_side_share_the_store(tmp_path):
+    # act runs jobs at the same time; each one's stand-in links the runtime into the store
+    here = "%d.%d" % sys.version_info[:2]
+    for round_ in range(5):  # each round a fresh store: the race is on the first links
+        root = tmp_path / f"round{round_}"
+        root.mkdir()
+        envs = [job_env(root, f"job{i}", PYTHON_VERSION=here) for i in range(16)]
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(lambda env: standin.setup_runtime("setup-python", env), envs))
+        bin_dir = Path(Path(envs[0]["GITHUB_PATH"]).read_text().strip())
+        assert sorted(p.name for p in bin_dir.iterdir()) == ["python", "python3"]
+
+
+def test_a_stale_runtime_link_from_an_earlier_run_is_replaced(tmp_path):
+    here = "%d.%d" % sys.version_info[:2]
+    env = job_env(tmp_path, "first", PYTHON_VERSION=here)
+    standin.setup_runtime("setup-python", env)
+    bin_dir = Path(Path(env["GITHUB_PATH"]).read_text().strip())
+    for name in ("python", "python3"):  # as if an earlier run had linked another interpreter
+        (bin_dir / name).unlink()
+        (bin_dir / name).symlink_to("/bin/sh")
+    again = job_env(tmp_path, "second", PYTHON_VERSION=here)
+    standin.setup_runtime("setup-python", again)
+    for name in ("python", "python3"):
+        assert (bin_dir / name).resolve() == Path(outputs(again)["python-path"]).resolve()
 
 
 def test_cache_saved_then_restored_by_exact_key_or_prefix(tmp_path):

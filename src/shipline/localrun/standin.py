@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -86,6 +87,13 @@ def _version_of(exe: str, argv: tuple[str, ...]) -> str | None:
     return m.group(1) if m else None
 
 
+def _link(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` atomically: jobs run side by side and share the store."""
+    temporary = link.with_name(f".{link.name}.{secrets.token_hex(6)}")
+    temporary.symlink_to(target)
+    os.replace(temporary, link)
+
+
 def setup_runtime(action: str, env: Mapping[str, str]) -> None:
     """Find the requested runtime on this machine and put it first on PATH."""
     names, argv, var = RUNTIMES[action]
@@ -103,11 +111,9 @@ def setup_runtime(action: str, env: Mapping[str, str]) -> None:
         if not wanted or _matches(wanted, version):
             bin_dir = Path(_store(env, "runtimes")) / f"{language}-{version}"
             bin_dir.mkdir(parents=True, exist_ok=True)
-            link = bin_dir / language
-            if not link.exists():
-                link.symlink_to(exe)
-            if language == "python" and not (bin_dir / "python3").exists():
-                (bin_dir / "python3").symlink_to(exe)
+            _link(bin_dir / language, exe)
+            if language == "python":
+                _link(bin_dir / "python3", exe)
             if env.get("GITHUB_PATH"):
                 with open(env["GITHUB_PATH"], "a", encoding="utf-8") as f:
                     f.write(f"{bin_dir}\n")
