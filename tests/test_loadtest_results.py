@@ -103,6 +103,13 @@ def test_a_sub_millisecond_baseline_is_compared_from_1_ms(tmp_path):
     assert fast[0].passed and fast[0].measured == 0
 
 
+def test_p95_growth_within_the_noise_floor_passes(tmp_path):
+    base = baseline.Baseline(p95_ms=1, rps=10, users=2)
+    stats = read_run(tmp_path, [entry("/", {4: 100})])  # +300%, but 3 ms
+    assert baseline.compare(stats, base, max_p95_increase=0.2, max_rps_decrease=0.9, p95_noise_ms=5)[0].passed
+    assert not baseline.compare(stats, base, max_p95_increase=0.2, max_rps_decrease=0.9, p95_noise_ms=2)[0].passed
+
+
 def test_the_summary_has_a_table_gates_and_charts(tmp_path):
     stats = read_run(tmp_path, [entry("/", {5: 100})])
     plan = Plan(

@@ -193,6 +193,7 @@ class Regression(Strict):
 
     max_p95_increase: Fraction = 0.2
     max_rps_decrease: Fraction = 0.2
+    p95_noise_ms: float = Field(5, ge=0, description="p95 growth of at most this many milliseconds is never a regression (noise at that scale)")
 
 
 class LoadTest(Strict):

@@ -68,6 +68,7 @@ class Plan:
     update_baseline: bool
     environment: str | None = None
     role: Role = "local"
+    p95_noise_ms: float = 5.0
     master_host: str = "127.0.0.1"
     master_port: int = 5557
     expect_workers: int = 1
@@ -195,6 +196,7 @@ def resolve(opts: Options, load_test: LoadTest, environment: Environment | None,
         endpoint_limits=_endpoint_limits(load_test),
         max_p95_increase=load_test.regression.max_p95_increase,
         max_rps_decrease=load_test.regression.max_rps_decrease,
+        p95_noise_ms=load_test.regression.p95_noise_ms,
         baseline=cwd / opts.baseline if opts.baseline else None,
         update_baseline=opts.update_baseline,
         environment=environment.name if environment else None,

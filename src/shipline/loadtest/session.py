@@ -50,7 +50,7 @@ def _regression(plan: Plan, stats: results.RunStats, display: Callable[[Path], s
     warnings = []
     if base.users is not None and base.users != plan.users:
         warnings.append(f"the baseline ran {base.users} users and this run {plan.users}; rps and latency may not compare")
-    return baseline.compare(stats, base, plan.max_p95_increase, plan.max_rps_decrease), warnings
+    return baseline.compare(stats, base, plan.max_p95_increase, plan.max_rps_decrease, plan.p95_noise_ms), warnings
 
 
 def execute(
