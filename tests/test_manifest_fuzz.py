@@ -1,13 +1,16 @@
-"""Random YAML never gets anything out of the loader but a manifest or a located InputError."""
+"""Random YAML never gets anything out of the loader but a manifest or a located InputError,
+and nothing out of the command line but exit 0 or 2."""
+
+import io
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-import io
 
 from shipline import manifest
 from shipline.errors import InputError
 from shipline.yamlfile import loads
+from tests.helpers import run_cli
 
 YAML_ALPHABET = st.sampled_from(list("abcnoxyz019 -:[]{},&*!|>'\"#%@`?\t\n\r.\\") + ["version", "project", "name", "language", "python", "~", "\ufeff", "---", "..."])
 KEYS = st.sampled_from(["version", "project", "name", "language", "kit", "environments", "deploy", "router", "type", "slots", "url", "x"])
@@ -47,3 +50,20 @@ def test_random_projects(project):
     out = io.StringIO()
     YAML().dump({"version": 1, "project": project}, out)
     check(out.getvalue())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.lists(YAML_ALPHABET, max_size=40).map("".join), TREES.map(lambda t: _dump({"version": 1, "project": t}))))
+def test_the_command_line_answers_random_yaml_with_exit_0_or_2(tmp_path, text):
+    (tmp_path / "shipline.yml").write_text(text, encoding="utf-8")
+    result = run_cli("plan", cwd=tmp_path)
+    assert result.code in (0, 2), result.err
+    assert "Traceback" not in result.err
+    if result.code == 2:
+        assert result.err.startswith("shipline: error: shipline.yml")
+
+
+def _dump(tree) -> str:
+    out = io.StringIO()
+    YAML().dump(tree, out)
+    return out.getvalue()
