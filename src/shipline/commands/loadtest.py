@@ -131,7 +131,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         r.info(f"load-testing {plan.host} with {what}: {plan.users} users for {plan.run_time:.0f}s")
     bar = ProgressBar(r.stdout) if r.format == "text" and r.stdout.isatty() else None
     try:
-        verdict = session.execute(plan, runner.time_bound(plan, load_test.max_duration), ctx.display, bar.update if bar else None)
+        verdict = session.execute(plan, runner.time_bound(plan, load_test.max_duration), ctx.display, ctx.environ, bar.update if bar else None)
     finally:
         if bar:
             bar.close()

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,12 +136,18 @@ def time_bound(plan: Plan, max_duration: float) -> float:
     return plan.run_time + wait + START_ALLOWANCE_S
 
 
-def run(plan: Plan, files: ReportFiles, bound_s: float, on_progress: Callable[[Progress], None] | None = None) -> Outcome:
-    """Run locust for ``plan``; its output goes to the log in the report directory."""
+def run(
+    plan: Plan,
+    files: ReportFiles,
+    bound_s: float,
+    environ: Mapping[str, str],
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Outcome:
+    """Run locust for ``plan`` in ``environ``; its output goes to the log in the report directory."""
     files.dir.mkdir(parents=True, exist_ok=True)
     for stale in files.run_outputs():
         stale.unlink(missing_ok=True)
-    env = dict(os.environ)
+    env = dict(environ)
     if plan.generic:
         files.endpoints.write_text(json.dumps(plan.endpoints, indent=2) + "\n", encoding="utf-8")
         env[ENDPOINTS_ENV] = str(files.endpoints)

@@ -6,7 +6,7 @@ Returns a `Verdict` for the command to report; prints nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -57,11 +57,12 @@ def execute(
     plan: Plan,
     bound_s: float,
     display: Callable[[Path], str],
+    environ: Mapping[str, str],
     on_progress: Callable[[runner.Progress], None] | None = None,
 ) -> Verdict | None:
     """Run locust for ``plan`` and judge it; None for a worker, which only generates load."""
     files = results.ReportFiles(plan.report_dir)
-    outcome = runner.run(plan, files, bound_s, on_progress)
+    outcome = runner.run(plan, files, bound_s, environ, on_progress)
     if plan.role == "worker":
         if outcome.returncode not in (0, 1) and not outcome.interrupted:
             raise ToolError("locust", f"worker exited with code {outcome.returncode} (log: {display(files.log)})")
