@@ -60,6 +60,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _post(args: argparse.Namespace, ctx: Context, stages) -> int:
     from shipline.github import client, comment
 
+    if args.pr is None and ctx.environ.get("ACT") == "true":
+        # `shipline act` makes the pull request up from git and numbers it 1: with a token,
+        # the comment would land on whatever real pull request #1 of the repository is.
+        ctx.reporter.info("pull request summary: the pull request is simulated by act; nothing to post (--pr NUMBER posts on a real one)")
+        ctx.reporter.result(posted=False)
+        return 0
     number = args.pr or _event_pull_request(ctx)
     if number is None:
         ctx.reporter.info("pull request summary: not a pull request event and no --pr; nothing to post")
