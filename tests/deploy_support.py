@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipline import processes
+
 APP = Path(__file__).parent / "apps" / "versioned_app.py"
 HAPROXY = "/usr/sbin/haproxy"
 NGINX = "/usr/sbin/nginx"
@@ -73,13 +75,9 @@ class Proxy:
     files: dict = field(default_factory=dict)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        # the whole session: a worker must never outlive its master (nginx's would keep the port)
+        processes.stop_group(self.process.pid, grace=10, reap=self.process.poll)
+        self.process.wait(5)
 
 
 def start_haproxy(tmp: Path, blue: int, green: int) -> Proxy:
@@ -102,7 +100,7 @@ def start_haproxy(tmp: Path, blue: int, green: int) -> Proxy:
             server blue 127.0.0.1:{blue} weight 100
             server green 127.0.0.1:{green} weight 0
         """))
-    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(tmp / "haproxy.log", "wb"))
+    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(tmp / "haproxy.log", "wb"), start_new_session=True)
     wait_until(lambda: sock.exists() and _listening(port), what="haproxy")
     return Proxy("haproxy", port, proc, {"type": "haproxy", "admin_socket": str(sock)}, {"config": cfg})
 
@@ -142,7 +140,7 @@ def start_nginx(tmp: Path, blue: int, green: int) -> Proxy:
     upstream.write_text(f"upstream app {{\n    server 127.0.0.1:{blue};\n    server 127.0.0.1:{green} down;\n}}\n")
     conf = tmp / "nginx.conf"
     conf.write_text(nginx_conf(tmp, port, upstream))
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(tmp / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(tmp / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     wait_until(lambda: _listening(port), what="nginx")
     router = {"type": "nginx", "upstream_file": str(upstream), "config": str(conf), "nginx": NGINX}
     return Proxy("nginx", port, proc, router, {"config": conf, "upstream": upstream})
