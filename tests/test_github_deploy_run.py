@@ -87,3 +87,16 @@ def test_manual_rollback_is_recorded_without_an_incident(fake_github, tmp_path):
     assert fake_github.statuses_of(d1["id"]) == ["in_progress", "success", "inactive", "success"]
     assert fake_github.state.statuses[d1["id"]][-1]["description"] == "restored by rollback: checkout is slow"
     assert not fake_github.state.issues
+
+
+def test_under_act_nothing_is_recorded_even_with_a_token(fake_github, tmp_path):
+    # a local run's repository and pull request are simulated: it must not write to GitHub
+    fake_github.add_commit(SHA, "2026-11-01T08:00:00Z")
+    with site_with("haproxy", tmp_path) as site:
+        site.manifest("blue-green")
+        result = run_cli("deploy", "--env", "prod", "--version", "v1", cwd=site.root, env=fake_github.env(GITHUB_SHA=SHA, ACT="true"))
+        assert result.code == 0, result.err
+        assert "GitHub deployments: not recorded (a local run under act is not a deployment" in result.out
+        assert live_versions(site.proxy.port) == {"v1"}
+    assert not fake_github.state.deployments
+    assert not fake_github.calls("POST", r".*")

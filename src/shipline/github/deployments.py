@@ -37,17 +37,22 @@ def _short(text: str) -> str:
     return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
 
 
-class SkipRecording:
-    """Without a token and repository: say once that deployments are not recorded, then go on."""
+NO_TOKEN = "set GITHUB_TOKEN and GITHUB_REPOSITORY to record them"
+UNDER_ACT = "a local run under act is not a deployment of the repository on GitHub"
 
-    def __init__(self, reporter: Reporter):
+
+class SkipRecording:
+    """Without GitHub (or under act): say once that deployments are not recorded, then go on."""
+
+    def __init__(self, reporter: Reporter, why: str = NO_TOKEN):
         self.reporter = reporter
+        self.why = why
         self.said = False
 
     def _say(self) -> None:
         if not self.said:
             self.said = True
-            self.reporter.info("GitHub deployments: not recorded (set GITHUB_TOKEN and GITHUB_REPOSITORY to record them)")
+            self.reporter.info(f"GitHub deployments: not recorded ({self.why})")
 
     def start(self, environment: str, version: str, ref: str, url: str | None) -> None:
         self._say()
@@ -139,6 +144,6 @@ class GitHubDeployments:
         return None
 
 
-def recorder(gh: GitHub | None, reporter: Reporter) -> DeploymentRecorder:
-    """The recorder to use: GitHub's when connected, else one that says once it skips."""
-    return GitHubDeployments(gh, reporter) if gh is not None else SkipRecording(reporter)
+def recorder(gh: GitHub | None, reporter: Reporter, why_not: str = NO_TOKEN) -> DeploymentRecorder:
+    """The recorder to use: GitHub's when connected, else one that says once it skips, and why."""
+    return GitHubDeployments(gh, reporter) if gh is not None else SkipRecording(reporter, why_not)

@@ -14,7 +14,7 @@ from typing import Any
 from shipline.errors import ShiplineError
 from shipline.github import incidents
 from shipline.github.client import GitHub, connect
-from shipline.github.deployments import DeploymentRecorder, recorder
+from shipline.github.deployments import NO_TOKEN, UNDER_ACT, DeploymentRecorder, recorder
 from shipline.report import Reporter
 
 FAILED_MEASUREMENTS = ("failed", "error", "inconclusive")
@@ -23,12 +23,12 @@ FAILED_MEASUREMENTS = ("failed", "error", "inconclusive")
 class GitHubListener:
     """Deployments and statuses for each deploy or rollback, and the incident of an automatic rollback."""
 
-    def __init__(self, gh: GitHub | None, reporter: Reporter, environment: Any, ref: str):
+    def __init__(self, gh: GitHub | None, reporter: Reporter, environment: Any, ref: str, why_not: str = NO_TOKEN):
         self.gh = gh
         self.reporter = reporter
         self.environment = environment  # shipline.manifest.Environment
         self.ref = ref
-        self.recorder: DeploymentRecorder = recorder(gh, reporter)
+        self.recorder: DeploymentRecorder = recorder(gh, reporter, why_not)
         self.operation = ""
         self.events: list[Any] = []
         self.broken = False
@@ -120,5 +120,9 @@ def for_deploy(environ: Mapping[str, str], reporter: Reporter, environment: Any)
 
     The deployment is of ``$GITHUB_SHA`` when set (always, in a workflow), else of
     the version being deployed, which must then be a ref GitHub knows (a tag).
+    Under act nothing is recorded, token or not: the run is local, and its repository
+    name and pull request are simulated.
     """
+    if environ.get("ACT") == "true":
+        return GitHubListener(None, reporter, environment, "", UNDER_ACT)
     return GitHubListener(connect(environ, reporter), reporter, environment, environ.get("GITHUB_SHA", ""))
