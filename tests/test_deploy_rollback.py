@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import socket
+
 import pytest
 
 from tests.deploy_support import live_versions, site_with
@@ -99,3 +102,19 @@ def test_rollback_command_restarts_the_previous_version(site):
     assert again.code == 2 and "no previous version" in again.err
     status = run_cli("status", "--env", "prod", cwd=site.root)
     assert status.code == 0 and "live slot blue, version v1" in status.out
+    assert f"router ({site.proxy.kind}): blue 100%, green 0%" in status.out and "warning" not in status.err
+
+
+def test_status_shows_router_weights_and_warns_when_they_drift_from_the_state(tmp_path):
+
+    with site_with("haproxy", tmp_path) as site:
+        released(site)
+        # someone moves traffic by hand, behind shipline's back
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(site.proxy.router["admin_socket"])
+            s.sendall(b"set server app/green weight 50\n")
+            s.recv(4096)
+        status = run_cli("status", "--env", "prod", "--format", "json", cwd=site.root)
+        assert status.code == 0, status.err
+        assert "the router does not send all traffic to the live slot blue" in status.err
+        assert json.loads(status.out)["router_weights"] == {"blue": 100, "green": 50}
