@@ -23,7 +23,7 @@ from tests.test_act_localrun import git
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "pipelines" / "example"
 RUN_DIR = Path("/tmp/shipline-example")  # the example's manifest and haproxy.cfg name it
-PORTS = (38100, 38101, 38102, 38110, 38111, 38112)
+PORTS = (18100, 18101, 18102, 18110, 18111, 18112)
 PIPELINE_JOBS = {"build", "test", "scan", "deploy-staging", "load-test-staging", "deploy-production"}
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
@@ -33,6 +33,17 @@ def listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def bindable(port: int) -> bool:
+    """Whether a server could bind ``port`` now, as haproxy and the slots will."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def healthz(port: int) -> dict:
@@ -75,17 +86,20 @@ def stop_deployed_slots() -> None:
 @pytest.fixture
 def haproxy(tmp_path):
     """haproxy in front of staging and production, as the example's haproxy.cfg says."""
-    busy = [p for p in PORTS if listening(p)]
+    busy = [p for p in PORTS if not bindable(p)]
     if busy:
         pytest.fail(f"ports {busy} on 127.0.0.1 are in use; the example needs {PORTS}")
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     RUN_DIR.mkdir(parents=True)
     binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    proc = subprocess.Popen([binary, "-db", "-f", str(EXAMPLE / "haproxy.cfg")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "haproxy.log"
+    proc = subprocess.Popen([binary, "-db", "-f", str(EXAMPLE / "haproxy.cfg")], stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True)
+    proc.log = log  # for assertion messages: haproxy_note()
     try:
+        # ready means answering: the socket file exists before haproxy accepts on it
         deadline = time.monotonic() + 10
-        while not (RUN_DIR / "haproxy.sock").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "haproxy did not start"
+        while not (admin_answers(RUN_DIR / "haproxy.sock") and listening(18100) and listening(18110)):
+            assert proc.poll() is None and time.monotonic() < deadline, "haproxy did not start:\n" + log.read_text()
             time.sleep(0.05)
         yield proc
     finally:
@@ -94,6 +108,24 @@ def haproxy(tmp_path):
         proc.wait(timeout=10)
         shutil.rmtree(RUN_DIR, ignore_errors=True)
         assert [p for p in PORTS if listening(p)] == [], "something is still listening on the example's ports"
+
+
+def admin_answers(sock: Path) -> bool:
+    """Whether haproxy's admin socket accepts a command."""
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(1)
+            s.connect(str(sock))
+            s.sendall(b"show info\n")
+            return b"Name: HAProxy" in s.recv(4096)
+    except OSError:
+        return False
+
+
+def haproxy_note(proc: subprocess.Popen) -> str:
+    """haproxy's own account, for a failed deploy's assertion message."""
+    alive = "running" if proc.poll() is None else f"exited with {proc.returncode}"
+    return f"\nhaproxy: {alive}; admin socket answers: {admin_answers(RUN_DIR / 'haproxy.sock')}\n{proc.log.read_text()[-2000:]}"
 
 
 def act(repo: Path, tmp_path: Path) -> tuple[int, dict]:
@@ -122,20 +154,20 @@ def results(report: dict) -> dict[str, str]:
 def test_example_passes_every_stage_then_the_canary_rolls_back_a_faulty_release(tmp_path, haproxy):
     repo = example_repo(tmp_path)
     code, report = act(repo, tmp_path)
-    assert (code, results(report)) == (0, dict.fromkeys(PIPELINE_JOBS, "success")), explain(report)
-    first = healthz(38110)["version"]
-    assert first and healthz(38100)["version"] == first
+    assert (code, results(report)) == (0, dict.fromkeys(PIPELINE_JOBS, "success")), explain(report) + haproxy_note(haproxy)
+    first = healthz(18110)["version"]
+    assert first and healthz(18100)["version"] == first
 
     (repo / "fault.json").write_text('{"error_rate": 0.5, "environment": "production"}')
     git(repo, "add", "fault.json")
     git(repo, "commit", "-qm", "a config that breaks production")
     code, report = act(repo, tmp_path)
     assert code == 1
-    assert results(report) == dict.fromkeys(PIPELINE_JOBS - {"deploy-production"}, "success") | {"deploy-production": "failure"}, explain(report)
+    assert results(report) == dict.fromkeys(PIPELINE_JOBS - {"deploy-production"}, "success") | {"deploy-production": "failure"}, explain(report) + haproxy_note(haproxy)
     production = next(j for j in report["jobs"] if j["id"] == "deploy-production")
     assert [s["name"] for s in production["steps"] if s["result"] == "failure"] == ["Deploy to production"]
-    assert healthz(38110)["version"] == first  # rolled back by itself
-    assert healthz(38100)["version"] != first  # staging took the release: the fault is production-only
+    assert healthz(18110)["version"] == first  # rolled back by itself
+    assert healthz(18100)["version"] != first  # staging took the release: the fault is production-only
 
 
 def test_failing_unit_test_stops_the_pipeline_at_test_and_deploys_nothing(tmp_path):
