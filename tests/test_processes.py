@@ -22,8 +22,8 @@ def test_stop_group_stops_the_whole_group_and_escalates_to_sigkill():
     assert proc.stdout.readline().strip() == "ready"
     processes.stop_group(proc.pid, grace=0.3, reap=lambda: proc.poll())
     assert proc.wait(timeout=5) == -signal.SIGKILL
-    with pytest.raises(ProcessLookupError):
-        os.killpg(proc.pid, 0)
+    # nothing of the group runs on (the grandchild may stay a zombie until init reaps it)
+    assert not processes.group_alive(proc.pid)
 
 
 def test_stop_group_of_a_gone_group_returns_at_once():
@@ -39,3 +39,17 @@ def test_sigterm_becomes_keyboard_interrupt_inside_the_block_only():
             os.kill(os.getpid(), signal.SIGTERM)
             signal.pause()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_children_and_groups_count_live_processes_not_zombies():
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
+    try:
+        os.waitid(os.P_PID, dead.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: a zombie
+        assert live.pid in processes.children(os.getpid())
+        assert dead.pid not in processes.children(os.getpid())
+        assert processes.group_alive(live.pid) and not processes.group_alive(dead.pid)
+    finally:
+        live.kill()
+        live.wait()
+        dead.wait()

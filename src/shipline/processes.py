@@ -1,7 +1,8 @@
 """Process groups and signals, shared by every backend that runs something long.
 
 Deploy slots, locust and act each run in a session of their own so that everything
-they start can be stopped together; a cancelled CI job sends SIGTERM, which must stop
+they start can be stopped together (found through /proc, which also tells zombies
+from live processes); a cancelled CI job sends SIGTERM, which must stop
 them as cleanly as Ctrl-C does.
 """
 
@@ -13,6 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 
 @contextlib.contextmanager
@@ -37,26 +39,39 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _group_exists(pgid: int) -> bool:
+def proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state, ppid, pgrp, ...), or None."""
     try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name is in parentheses and may itself hold spaces and ')'
+    return raw[raw.rfind(")") + 2 :].split()
 
 
-def stop_group(
-    pgid: int,
-    *,
-    grace: float,
-    alive: Callable[[int], bool] = _group_exists,
-    reap: Callable[[], None] = lambda: None,
-) -> None:
+def live_processes() -> Iterator[tuple[int, list[str]]]:
+    """Every live process (zombies left out) as (pid, `proc_stat` fields)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = proc_stat(int(entry.name))
+            if stat and stat[0] != "Z":
+                yield int(entry.name), stat
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a live process is left in process group ``pgid``."""
+    return any(int(stat[2]) == pgid for _, stat in live_processes())
+
+
+def children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid``."""
+    return {child for child, stat in live_processes() if int(stat[1]) == pid}
+
+
+def stop_group(pgid: int, *, grace: float, reap: Callable[[], None] = lambda: None) -> None:
     """Stop process group ``pgid``: SIGTERM, up to ``grace`` seconds, then SIGKILL.
 
-    ``alive`` tells whether anything is left (the default counts zombies as alive;
-    a caller that can see /proc may do better); ``reap`` lets the caller wait on its
-    own children so they leave no zombies behind.
+    ``reap`` lets the caller wait on its own children, so they leave no zombies behind.
     """
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
@@ -66,6 +81,6 @@ def stop_group(
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             reap()
-            if not alive(pgid):
+            if not group_alive(pgid):
                 return
             time.sleep(0.05)

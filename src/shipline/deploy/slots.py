@@ -21,42 +21,21 @@ from shipline.deploy.state import now_iso, write_atomically
 STOP_GRACE = 10.0
 
 
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/PID/stat after the command name, or None when there is no such process."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rfind(")") + 2 :].split()
-
-
 def _start_ticks(pid: int) -> int | None:
-    stat = _proc_stat(pid)
+    stat = processes.proc_stat(pid)
     return int(stat[19]) if stat else None
-
-
-def group_alive(pgid: int) -> bool:
-    """Whether any live (non-zombie) process is left in process group ``pgid``."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = _proc_stat(int(entry.name))
-            if stat and stat[0] != "Z" and int(stat[2]) == pgid:
-                return True
-    return False
 
 
 def tagged_groups(tag: bytes) -> set[int]:
     """Process groups of live processes whose environment holds ``tag`` (``NAME=value``)."""
     groups = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                environ = (entry / "environ").read_bytes()
-            except OSError:
-                continue
-            stat = _proc_stat(int(entry.name))
-            if stat and stat[0] != "Z" and tag in environ.split(b"\0"):
-                groups.add(int(stat[2]))
+    for pid, stat in processes.live_processes():
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if tag in environ.split(b"\0"):
+            groups.add(int(stat[2]))
     return groups
 
 
@@ -72,10 +51,10 @@ class Daemon:
     def alive(self) -> bool:
         """The same process (pid and start time) is still there, or its group lives on."""
         if self.ticks is not None and _start_ticks(self.pid) == self.ticks:
-            stat = _proc_stat(self.pid)
+            stat = processes.proc_stat(self.pid)
             if stat and stat[0] != "Z":
                 return True
-        return group_alive(self.pid)
+        return processes.group_alive(self.pid)
 
 
 class SlotError(Exception):
@@ -180,7 +159,7 @@ class Slots:
             if daemon and daemon.alive():
                 groups.add(daemon.pid)
             for pgid in groups:
-                processes.stop_group(pgid, grace=STOP_GRACE, alive=group_alive, reap=self._reap)
+                processes.stop_group(pgid, grace=STOP_GRACE, reap=self._reap)
         child = self._children.pop(color, None)
         if child is not None:
             child.poll()  # reap our own child so it leaves no zombie

@@ -14,26 +14,12 @@ import subprocess
 import time
 from pathlib import Path
 
+from shipline import processes
 from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to
 from shipline.deploy.state import write_atomically
 
 MARKER = "# shipline-weights: "
 RELOAD_WAIT = 5.0
-
-
-def _children(pid: int) -> set[int]:
-    """Pids whose parent is ``pid`` (nginx's workers)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2 :].split()
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.add(int(entry.name))
-    return found
 
 
 class NginxRouter:
@@ -139,7 +125,7 @@ class NginxRouter:
         """Write, check, reload gracefully, and wait until new workers serve the new upstream."""
         previous = self._write_checked(self.render(weights))
         master = self._master_pid()
-        before = _children(master) if master else set()
+        before = processes.children(master) if master else set()
         done = self._nginx("-s", "reload")
         if done.returncode != 0:
             self._restore(previous)
@@ -148,7 +134,7 @@ class NginxRouter:
         # they are gone, so that what is measured next is the new upstream only.
         deadline = time.monotonic() + RELOAD_WAIT
         while master and time.monotonic() < deadline:
-            children = _children(master)
+            children = processes.children(master)
             if children - before and not children & before:
                 break
             time.sleep(0.02)
