@@ -17,8 +17,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
 from shipline.errors import InputError, Problem
 
@@ -161,26 +161,17 @@ class _Converter:
         raise self._fail(path, f"unsupported YAML value of type {type(node).__name__}")
 
 
-def _check_depth(text: str, file: str) -> None:
-    """Reject deep nesting from the event stream, before the recursive composer sees it."""
-    depth = 0
-    for event in YAML(typ="rt").parse(io.StringIO(text)):
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                mark = event.start_mark
-                raise InputError(problems=[Problem(file, mark.line + 1, mark.column + 1, f"nested deeper than {MAX_DEPTH} levels")])
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
-
-
 def loads(text: str, file: str) -> Document:
     """Parse ``text`` (named ``file`` in errors) into a `Document`."""
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    # the composer stops at this depth itself, before deep input can exhaust the stack
+    yaml.max_depth = MAX_DEPTH
     try:
-        _check_depth(text, file)
         data = yaml.load(io.StringIO(text))
+    except MaxDepthExceededError as err:
+        mark = err.problem_mark
+        raise InputError(problems=[Problem(file, mark.line + 1, mark.column + 1, f"nested deeper than {MAX_DEPTH} levels")]) from None
     except MarkedYAMLError as err:
         raise InputError(problems=[_mark_problem(file, err)]) from None
     except YAMLError as err:
