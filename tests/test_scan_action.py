@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.act_harness import run_workflow, uses
@@ -9,7 +12,11 @@ from tests.helpers import build_file_tree
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
 
-UPLOAD_SARIF = "github/codeql-action@8aad20d150bbac5944a9f9d289da16a4b0d87c1e"  # the SHA action.yml pins
+ROOT = Path(__file__).resolve().parents[1]
+
+# the repository@SHA that action.yml pins, read from it so a pin bump needs no test change
+_PIN = re.search(r"uses: (github/codeql-action)/upload-sarif@([0-9a-f]{40})", (ROOT / "actions/security-scan/action.yml").read_text())
+UPLOAD_SARIF = f"{_PIN[1]}@{_PIN[2]}"
 
 WORKFLOW = f"""
 on: push
