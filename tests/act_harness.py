@@ -41,9 +41,7 @@ annotations, and each job's summary (act logs what a step appends to
 from __future__ import annotations
 
 import atexit
-import contextlib
 import functools
-import json
 import os
 import shutil
 import signal
@@ -56,6 +54,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipline import processes
+from shipline.localrun import jsonlog
 from shipline.localrun.binary import find_act
 from shipline.localrun.command import ActOptions, command
 
@@ -186,46 +186,19 @@ def _act_environ(secrets: Mapping[str, str]) -> dict[str, str]:
     return environ
 
 
-def _record_step(job: JobRun, rec: dict) -> None:
-    ids = rec.get("stepID") or []
-    if rec.get("stage") != "Main" or not ids:
-        return
-    step = job.steps.setdefault(str(ids[0]), StepRun(str(ids[0]), str(rec.get("step", ""))))
-    msg = str(rec.get("msg", ""))
-    if len(ids) == 1 and "stepResult" in rec:
-        step.result = str(rec["stepResult"])
-    if len(ids) == 1 and "::set-output::" in msg:
-        name, _, value = msg.split("::set-output::", 1)[1].strip().partition("=")
-        step.outputs[name] = value
-    if rec.get("raw_output"):
-        step.log += msg.rstrip("\n").split("\n")
-
-
-def _stop_leftovers(session: int) -> None:
-    """Stop anything a workflow step left running in act's process session."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(session, signal.SIGKILL)
-
-
 def parse_json_lines(text: str) -> tuple[dict[str, JobRun], list[str]]:
-    """Jobs and log lines from ``act --json`` output."""
-    jobs: dict[str, JobRun] = {}
-    log: list[str] = []
+    """Jobs (by ``jobID``) and every log line, from ``act --json`` output, read by shipline's own reader."""
+    log = jsonlog.Log(tail=None, transcript=[])
     for line in text.splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            log.append(line)
-            continue
-        if not isinstance(rec, dict) or "jobID" not in rec:
-            continue
-        job = jobs.setdefault(str(rec["jobID"]), JobRun(str(rec["jobID"])))
-        msg = str(rec.get("msg", ""))
-        log += msg.rstrip("\n").split("\n") if rec.get("raw_output") else [msg]
-        if "jobResult" in rec:
-            job.result = str(rec["jobResult"])
-        _record_step(job, rec)
-    return jobs, log
+        log.feed(line)
+    jobs: dict[str, JobRun] = {}
+    for job in log.jobs.values():
+        run = jobs.setdefault(job.id, JobRun(job.id))
+        run.result = job.result
+        for step in job.steps:
+            if step.stage == "Main":
+                run.steps[step.id] = StepRun(step.id, step.name, step.result, step.outputs, step.output)
+    return jobs, log.other + log.transcript
 
 
 def run_workflow(
@@ -269,6 +242,6 @@ def run_workflow(
         out, err = proc.communicate()
         err += f"\n(act killed after {timeout:.0f}s)"
     finally:
-        _stop_leftovers(proc.pid)
+        processes.stop_group(proc.pid, grace=5)  # anything a step left running in act's session
     jobs, log = parse_json_lines(out)
     return ActRun(proc.returncode, jobs, log, err)

@@ -133,6 +133,22 @@ def test_json_log_gives_jobs_steps_results_and_the_failing_output():
     assert log.messages == ["no docker"] and log.other == ["not json"]
 
 
+def test_json_log_reads_step_outputs_and_keeps_everything_when_asked():
+    base = {"job": "ci/a", "jobID": "a", "step": "Build", "stepID": ["build"], "stage": "Main"}
+    lines = [dict(base, msg="::set-output:: version=1.2.3")]
+    lines += [dict(base, msg=f"line {n}\n", raw_output=True) for n in range(100)]
+    lines += [dict(base, stepID=["build", "0"], msg="::set-output:: inner=not the step's")]
+    bounded = jsonlog.parse([json.dumps(r) for r in lines])
+    everything = jsonlog.Log(tail=None, transcript=[])
+    for r in lines:
+        everything.feed(json.dumps(r))
+    (step,) = bounded.jobs["ci/a"].steps
+    assert step.outputs == {"version": "1.2.3"}
+    assert len(step.output) == jsonlog.TAIL and step.output[-1] == "line 99"
+    assert len(everything.jobs["ci/a"].steps[0].output) == 100
+    assert everything.transcript[0] == "::set-output:: version=1.2.3" and "line 50" in everything.transcript
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
 

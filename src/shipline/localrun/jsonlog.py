@@ -27,6 +27,7 @@ class Step:
     result: str = "running"
     seconds: float | None = None
     output: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)  # what the step set with $GITHUB_OUTPUT
 
 
 @dataclass
@@ -63,6 +64,13 @@ class Log:
     jobs: dict[str, Job] = field(default_factory=dict)  # by act's job name (workflow/job [matrix])
     messages: list[str] = field(default_factory=list)  # act's own lines: warnings and errors
     other: list[str] = field(default_factory=list)  # lines that were not JSON
+    tail: int | None = TAIL  # output lines kept per step and job errors; None keeps all
+    transcript: list[str] | None = None  # when a list, every job line is appended, in order
+
+    def _keep(self, lines: list[str], more: list[str]) -> None:
+        lines.extend(more)
+        if self.tail is not None:
+            del lines[: -self.tail]
 
     def feed(self, line: str) -> Job | None:
         """Take one line of output; return the job whose result it settled, if it did."""
@@ -89,9 +97,10 @@ class Log:
         job = self.jobs.get(name)
         if job is None:
             job = self.jobs[name] = Job(str(rec.get("jobID", name)), name)
+        if self.transcript is not None:
+            self.transcript.extend(msg.split("\n") if rec.get("raw_output") else [msg])
         if rec.get("level") == "error":
-            job.errors.append(msg.strip())
-            del job.errors[:-TAIL]
+            self._keep(job.errors, [msg.strip()])
         if "jobResult" in rec:
             job.result = str(rec["jobResult"])
             job.seconds = time.monotonic() - job._t0
@@ -104,13 +113,14 @@ class Log:
             step.result = str(rec["stepResult"])
             if "executionTime" in rec:
                 step.seconds = rec["executionTime"] / 1e9
+        elif len(ids) == 1 and "::set-output::" in msg:
+            name, _, value = msg.split("::set-output::", 1)[1].strip().partition("=")
+            step.outputs[name] = value
         elif rec.get("raw_output"):
-            step.output.extend(msg.splitlines())
-            del step.output[:-TAIL]
+            self._keep(step.output, msg.splitlines())
         elif (rec.get("level") == "error" or rec.get("stepResult") == "failure") and msg.strip() not in step.output[-1:]:
             # a composite action's failing inner step and the action itself both say it: keep one
-            step.output.append(msg.strip())
-            del step.output[:-TAIL]
+            self._keep(step.output, [msg.strip()])
         return None
 
 
