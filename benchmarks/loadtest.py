@@ -33,8 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 from shipline.loadtest.results import ReportFiles, read  # noqa: E402
+from tests.helpers import free_port  # noqa: E402
 
 LOCUSTFILE = """\
 from locust import FastHttpUser, task
@@ -66,12 +68,6 @@ http {{
     }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_nginx(tmp: Path) -> tuple[subprocess.Popen, str]:

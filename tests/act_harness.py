@@ -45,7 +45,6 @@ import functools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,7 +58,7 @@ from shipline.localrun import jsonlog
 from shipline.localrun.binary import find_act
 from shipline.localrun.command import ActOptions, command
 
-from tests.helpers import build_file_tree
+from tests.helpers import build_file_tree, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 KIT = "shipline/shipline"
@@ -156,12 +155,6 @@ class ActRun:
         return "\n".join(lines)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args], cwd=repo, check=True, capture_output=True)
 
@@ -229,7 +222,7 @@ def run_workflow(
         secrets=dict(secrets or {}),
         env=step_env,
         artifact_dir=tmp_path / "artifacts",
-        artifact_port=_free_port(),
+        artifact_port=free_port(),
         action_cache=tmp_path / "act-cache",
     )
     proc = subprocess.Popen(

@@ -16,17 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipline import processes
+from tests.helpers import free_port
 
 APP = Path(__file__).parent / "apps" / "versioned_app.py"
 HAPROXY = "/usr/sbin/haproxy"
 NGINX = "/usr/sbin/nginx"
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> None:

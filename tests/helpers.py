@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import textwrap
 from collections.abc import Mapping
 from contextlib import redirect_stderr, redirect_stdout
@@ -22,6 +23,13 @@ def build_file_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
         else:
             path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
     return root
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @dataclass
