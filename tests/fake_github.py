@@ -286,6 +286,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     (m, re.compile(rf"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+){p}$"), fn)
     for m, p, fn in [
         ("GET", "", "get_repo"),
+        ("GET", "/commits", "list_commits"),
         ("GET", "/commits/(?P<sha>[^/]+)", "get_commit"),
         ("GET", r"/compare/(?P<base>[^/.]+)\.\.\.(?P<head>[^/.]+)", "compare"),
         ("POST", "/deployments", "create_deployment"),
@@ -329,6 +330,18 @@ class Api:
         if sha not in self.s.commits:
             raise _Reply(422, f"No commit found for SHA: {sha}")
         return self.gh.commit(sha)
+
+    def list_commits(self, q, body, **_):
+        """The history of ``sha`` (a branch or commit; default: main), newest first, committed at or after ``since``."""
+        head = self._sha(q.get("sha", ["main"])[0])
+        since = parse_time(q["since"][0]) if "since" in q else None
+        found, sha = [], head
+        while sha:
+            c = self.s.commits[sha]
+            if since is None or parse_time(c["date"]) >= since:
+                found.append(self.gh.commit(sha))
+            sha = c["parent"]
+        return _page(found, q)
 
     def compare(self, q, body, base, head, **_):
         base, head = self._sha(base), self._sha(head)
@@ -458,10 +471,13 @@ class Api:
     def list_issues(self, q, body, **_):
         state = q.get("state", ["open"])[0]
         wanted = {name for name in q.get("labels", [""])[0].split(",") if name}
+        since = q.get("since", [""])[0]  # issues updated at or after
         found = [
             i
             for i in sorted(self.s.issues, key=lambda i: -i["number"])
-            if (state == "all" or i["state"] == state) and wanted <= {label["name"] for label in i["labels"]}
+            if (state == "all" or i["state"] == state)
+            and wanted <= {label["name"] for label in i["labels"]}
+            and (not since or parse_time(i["updated_at"]) >= parse_time(since))
         ]
         return _page(found, q)
 
