@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-from datetime import datetime
 from pathlib import Path
 
 import pytest
