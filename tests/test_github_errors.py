@@ -82,3 +82,8 @@ def test_an_unreachable_github_is_a_tool_error(fake_github):
     rec = recorder(fake_github, retries=1, api_url="http://127.0.0.1:9")  # the discard port: nothing listens
     with pytest.raises(ToolError, match=r"cannot connect to http://127.0.0.1:9 while listing the deployments of production: connection refused"):
         rec.start("production", "1.0", "c" * 40, None)
+
+
+def test_the_token_never_shows_in_settings(fake_github):
+    settings = client.settings_from_environ(fake_github.env())
+    assert fake_github.token not in repr(settings) and fake_github.token not in str(settings)

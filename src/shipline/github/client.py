@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from shipline.errors import InputError, ToolError
+from shipline.errors import InputError, ShiplineError, ToolError
 from shipline.report import Reporter
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -272,16 +272,10 @@ class GitHub:
 
     def identity(self) -> str:
         """The login the token writes as: ``GET /user``, else the Actions bot (a GITHUB_TOKEN may not read /user)."""
-        from github.GithubException import GithubException
-
         try:
             with self.errors("reading who the token is", "none"):
                 return str(self.api.get_user().login)
-        except InputError:
-            return ACTIONS_BOT
-        except ToolError:
-            return ACTIONS_BOT
-        except GithubException:
+        except ShiplineError:
             return ACTIONS_BOT
 
 
