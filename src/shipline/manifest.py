@@ -447,6 +447,8 @@ class Monitoring(Strict):
     receivers: dict[Literal["P0", "P1", "P2", "P3", "P4"], Name] = Field(default_factory=_default_receivers, description="Alertmanager receiver per severity")
     webhooks: dict[str, Annotated[str, Field(pattern=r"^https?://")]] = Field(default_factory=dict, description="receiver name -> webhook URL Alertmanager posts to")
     scrape_interval: Duration = 15
+    haproxy_exporter: str = Field("127.0.0.1:8405", pattern=r"^[A-Za-z0-9.\[\]:-]+:\d+$", description="host:port of haproxy's Prometheus exporter frontend")
+    alertmanager: str = Field("127.0.0.1:9093", pattern=r"^[A-Za-z0-9.\[\]:-]+:\d+$", description="host:port Prometheus sends alerts to")
 
     @field_validator("receivers")
     @classmethod
