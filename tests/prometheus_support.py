@@ -54,12 +54,17 @@ class Prometheus:
 
 def start_prometheus(tmp: Path, targets: list[str]) -> Prometheus:
     """Prometheus on a free loopback port, 1 s scrapes of ``targets`` (host:port), its data under ``tmp``."""
-    port = free_port()
     config = tmp / "prometheus.yml"
     listed = ", ".join(f'"{t}"' for t in targets)
     config.write_text(
         f"global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: haproxy\n    static_configs:\n      - targets: [{listed}]\n"
     )
+    return run_prometheus(tmp, config)
+
+
+def run_prometheus(tmp: Path, config: Path) -> Prometheus:
+    """Prometheus with ``config`` on a free loopback port, once it has scraped something."""
+    port = free_port()
     proc = subprocess.Popen(
         [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
@@ -67,7 +72,11 @@ def start_prometheus(tmp: Path, targets: list[str]) -> Prometheus:
         start_new_session=True,
     )
     server = Prometheus(f"http://127.0.0.1:{port}", proc)
-    wait_until(lambda: server.scraped("up == 1"), timeout=20, what="Prometheus scraping")
+    try:
+        wait_until(lambda: server.scraped("up == 1"), timeout=20, what="Prometheus scraping")
+    except AssertionError:
+        server.stop()
+        raise AssertionError(f"Prometheus did not scrape: {(tmp / 'prometheus.log').read_text()[-2000:]}") from None
     return server
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard, prometheus, timeseries
+from grafana_foundation_sdk.builders import common, dashboard, prometheus, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.common import LegendDisplayMode, LegendPlacement, SortOrder, TooltipDisplayMode
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
 from shipline.monitor.rules import error_ratio, slow_ratio
@@ -21,7 +22,19 @@ DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
 
 
 def _panel(title: str, unit: str, queries: list[tuple[str, str]], description: str = "") -> timeseries.Panel:
-    panel = timeseries.Panel().title(title).unit(unit).datasource(DATASOURCE).height(8).span(12)
+    panel = (
+        timeseries.Panel()
+        .title(title)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(8)
+        .span(12)
+        .line_width(1)
+        .fill_opacity(10)
+        # blue and green side by side in one tooltip, and a legend that names them
+        .tooltip(common.VizTooltipOptions().mode(TooltipDisplayMode.MULTI).sort(SortOrder.DESCENDING))
+        .legend(common.VizLegendOptions().display_mode(LegendDisplayMode.LIST).placement(LegendPlacement.BOTTOM).show_legend(True))
+    )
     if description:
         panel = panel.description(description)
     for i, (expr, legend) in enumerate(queries):
@@ -100,7 +113,12 @@ def build(service: str, watched: list[Watched], header: str) -> dashboard.Dashbo
 
 def to_json(board: dashboard.Dashboard) -> str:
     """The dashboard as Grafana imports it."""
-    return json.dumps(board.build(), cls=JSONEncoder, indent=2, sort_keys=True) + "\n"
+    return to_json_model(board.build())
+
+
+def to_json_model(model: Any) -> str:
+    """JSON text of a built dashboard model."""
+    return json.dumps(model, cls=JSONEncoder, indent=2, sort_keys=True) + "\n"
 
 
 def dashboards(watched: list[Watched], header: str) -> dict[str, str]:
@@ -110,7 +128,9 @@ def dashboards(watched: list[Watched], header: str) -> dict[str, str]:
 
 
 def load(text: str) -> Any:
-    """A dashboard JSON read back into the SDK's model."""
+    """A dashboard JSON read back into the SDK's model, its queries typed (Prometheus) rather than opaque."""
+    from grafana_foundation_sdk.cog.plugins import register_default_plugins
     from grafana_foundation_sdk.models.dashboard import Dashboard
 
+    register_default_plugins()
     return Dashboard.from_json(json.loads(text))
