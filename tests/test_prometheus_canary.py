@@ -97,26 +97,38 @@ def test_prometheus_going_down_makes_the_analysis_inconclusive_and_the_manifest_
     assert "inconclusive" in outcome.reason and f"analysis.inconclusive: {inconclusive}" in outcome.reason
 
 
-def test_an_unreachable_prometheus_stops_the_deploy_before_traffic_moves(released):
-    site, prometheus = released
+@pytest.fixture
+def fresh(tmp_path):
+    """Nothing deployed yet: haproxy with its exporter and Prometheus, the manifest on the prometheus provider."""
+    with monitored_site(tmp_path) as (site, prometheus):
+        site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url))
+        yield site, prometheus
+
+
+def nothing_started(site) -> bool:
+    return not list(site.state_dir.glob("*.pid")) and not (site.state_dir / "prod.json").exists()
+
+
+def test_an_unreachable_prometheus_stops_the_deploy_before_anything_starts(fresh):
+    site, prometheus = fresh
     prometheus.stop()
-    code, out, err = deploy(site, "v2")
+    code, out, err = deploy(site, "v1")
     assert code == 2
     line = next(i for i, text in enumerate((site.root / "shipline.yml").read_text().splitlines(), 1) if f'"url": "{prometheus.url}"' in text)
-    assert f"shipline.yml:{line}:" in err and "cannot reach Prometheus" in err, err
-    assert site.state()["version"] == "v1" and site.state()["history"][-1]["version"] == "v1", "nothing was attempted"
-    assert not (site.state_dir / "prod.green.pid").exists()
+    assert err.startswith(f"shipline: error: shipline.yml:{line}:") and "cannot reach Prometheus" in err, err
+    assert nothing_started(site)
 
 
-def test_a_query_prometheus_rejects_is_located_in_the_manifest(released):
-    site, prometheus = released
+def test_a_query_prometheus_rejects_is_located_in_the_manifest(fresh):
+    site, prometheus = fresh
     bad = {"name": "errs", "measures": "errors", "query": 'sum(rate(haproxy_server_http_responses_total{server="{{ server }}"}[{{ window }}])'}
     site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url) | {"prometheus": {"url": prometheus.url, "metrics": [bad]}})
-    code, out, err = deploy(site, "v2")
+    code, out, err = deploy(site, "v1")
     assert code == 2
-    assert 'Prometheus rejected metric "errs"' in err and "parse error" in err, err
-    assert "shipline.yml:" in err
-    assert site.state()["history"][-1]["version"] == "v1"
+    line = next(i for i, text in enumerate((site.root / "shipline.yml").read_text().splitlines(), 1) if '"query": "sum(rate(' in text)
+    assert err.startswith(f"shipline: error: shipline.yml:{line}:"), err
+    assert 'Prometheus rejected metric "errs" (errors) for canary' in err and "parse error" in err, err
+    assert nothing_started(site)
 
 
 def test_provider_reads_the_haproxy_exporter_per_server(released):
