@@ -8,14 +8,20 @@ haproxy exports no latency percentiles, only the average response time over the 
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from shipline import validation
 from shipline.manifest import PROMETHEUS_MEASURES, PROMQL_VARIABLES, Environment, PrometheusAnalysis
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
+PROMTOOL_FAILURE = re.compile(r'rule (\d+), "[^"]*": could not parse expression: (.*)$')
 REQUIRED = ("requests", "errors")
 
 _SERVER = '{proxy="{{ backend }}",server="{{ server }}"'
@@ -72,6 +78,9 @@ def template_problems(env: Environment, at: tuple[Any, ...]) -> Iterator[tuple[t
         if metric.measures in seen:
             yield (*at, "metrics", i, "measures"), f'metrics "{seen[metric.measures]}" and "{metric.name}" both measure {metric.measures}; keep one'
         seen[metric.measures] = metric.name
+    if not any(unknown_variables(m.query) for m in settings.metrics):
+        for i, detail in syntax_errors([m.query for m in settings.metrics]):
+            yield (*at, "metrics", i, "query"), f'metric "{settings.metrics[i].name}": the query is not PromQL: {detail}'
     router = env.deploy.router.type
     missing = [m for m in REQUIRED if m not in queries(settings, router, live=False)]
     if missing:
@@ -82,3 +91,18 @@ def template_problems(env: Environment, at: tuple[Any, ...]) -> Iterator[tuple[t
                 f"add metrics measuring {' and '.join(missing)} (measures: one of {', '.join(PROMETHEUS_MEASURES)})"
             ),
         )
+
+
+def syntax_errors(templates: list[str]) -> list[tuple[int, str]]:
+    """(index, parser message) for each template that is not PromQL once filled in, by promtool's own parser; none without promtool."""
+    promtool = shutil.which("promtool")
+    if not promtool or not templates:
+        return []
+    sample = {name: "x" for name in PROMQL_VARIABLES} | {"window": "30s"}
+    rules = [{"record": f"shipline_query_{i}", "expr": render(t, sample)} for i, t in enumerate(templates)]
+    with tempfile.TemporaryDirectory(prefix="shipline-promql-") as tmp:
+        path = Path(tmp) / "queries.yml"
+        path.write_text(json.dumps({"groups": [{"name": "queries", "rules": rules}]}), encoding="utf-8")
+        done = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    found = (PROMTOOL_FAILURE.search(line) for line in (done.stdout + done.stderr).splitlines())
+    return [(int(m.group(1)) - 1, m.group(2)) for m in found if m]
