@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     RootModel,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -457,6 +458,15 @@ class Monitoring(Strict):
         if missing:
             raise ValueError(f"every severity needs a receiver; missing: {', '.join(missing)}")
         return receivers
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhooks_of_receivers(cls, webhooks: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        names = list(dict.fromkeys((info.data.get("receivers") or {}).values()))
+        for name in webhooks:
+            if names and name not in names:
+                raise ValueError(f'webhook for "{name}", which no severity is routed to{validation.did_you_mean(name, names)}; receivers: {", ".join(names)}')
+        return webhooks
 
 
 # -- services, overrides, pipeline ----------------------------------------------------
