@@ -72,6 +72,21 @@ def test_a_healthy_canary_is_promoted_on_what_prometheus_saw(released):
     assert live_versions(site.proxy.port) == {"v2"}
 
 
+def test_a_canary_slower_than_stable_fails_the_comparison_the_manifest_asks_for(released):
+    site, prometheus = released
+    site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url, relative_p95_factor=3))
+    site.faults({"v2": {"latency_ms": 150}})
+    code, out, err = deploy(site, "v2")
+    assert code == 1, err
+    judged = measurements(out)[0]
+    assert judged["status"] == "failed", measurements(out)
+    canary, stable = judged["samples"]["canary"], judged["samples"]["stable"]
+    # haproxy's sliding average starts from zero: undone, the fresh canary's 150 ms show as such, not as 2 ms
+    assert 100 < canary["p95_ms"] < 2000, canary
+    assert canary["p95_ms"] > 3 * stable["p95_ms"], "within the absolute limit, over the relative one"
+    assert "over stable p95" in out["reason"]
+
+
 class StopAt:
     """Stops Prometheus when the canary first takes traffic."""
 
@@ -122,7 +137,11 @@ def test_an_unreachable_prometheus_stops_the_deploy_before_anything_starts(fresh
 def test_a_query_prometheus_rejects_is_located_in_the_manifest(fresh):
     site, prometheus = fresh
     # parses (so the manifest loads), but Prometheus refuses to run it: many series match on each side
-    bad = {"name": "errs", "measures": "errors", "query": 'haproxy_server_http_responses_total{proxy="{{ backend }}"} / on(proxy) haproxy_server_http_responses_total'}
+    bad = {
+        "name": "errs",
+        "measures": "errors",
+        "query": 'haproxy_server_http_responses_total{proxy="{{ backend }}"} / on(proxy) haproxy_server_http_responses_total',
+    }
     site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url) | {"prometheus": {"url": prometheus.url, "metrics": [bad]}})
     code, out, err = deploy(site, "v1")
     assert code == 2

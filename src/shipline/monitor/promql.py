@@ -2,8 +2,11 @@
 
 The default queries read haproxy's built-in exporter. A slot (canary or stable) is one
 server of the environment's backend; the live entry point is the whole backend.
-haproxy exports no latency percentiles, only the average response time over the last
-1024 requests: it stands in for p95 (a lower bound, so a breach it shows is real).
+haproxy exports no latency percentiles, only an average response time: it stands in for
+p95 (a lower bound, so a breach it shows is real). That average is a sliding one over
+1024 requests that starts from zero (``sum -= sum / 1024; sum += t``), so a server that
+has answered k requests shows about ``t * (1 - (1023/1024)^k)``: 2 ms for 14 answers
+of 150 ms. The queries divide that back out, or a fresh canary would look fast.
 """
 
 from __future__ import annotations
@@ -24,17 +27,18 @@ PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
 PROMTOOL_FAILURE = re.compile(r'rule (\d+), "[^"]*": could not parse expression: (.*)$')
 REQUIRED = ("requests", "errors")
 
+_DECAY = 1023 / 1024  # haproxy's sliding average keeps this much of its sum per request
 _SERVER = '{proxy="{{ backend }}",server="{{ server }}"'
 _BACKEND = '{proxy="{{ backend }}"'
 SLOT_DEFAULTS = {
     "requests": f"sum(increase(haproxy_server_http_responses_total{_SERVER}}}[{{{{ window }}}}]))",
     "errors": f'sum(increase(haproxy_server_http_responses_total{_SERVER},code="5xx"}}[{{{{ window }}}}]))',
-    "p95_ms": f"1000 * max(haproxy_server_response_time_average_seconds{_SERVER}}})",
+    "p95_ms": f"1000 * max(haproxy_server_response_time_average_seconds{_SERVER}}}) / (1 - {_DECAY} ^ sum(haproxy_server_http_responses_total{_SERVER}}}))",
 }
 LIVE_DEFAULTS = {
     "requests": f"sum(increase(haproxy_backend_http_responses_total{_BACKEND}}}[{{{{ window }}}}]))",
     "errors": f'sum(increase(haproxy_backend_http_responses_total{_BACKEND},code="5xx"}}[{{{{ window }}}}]))',
-    "p95_ms": f"1000 * max(haproxy_backend_response_time_average_seconds{_BACKEND}}})",
+    "p95_ms": f"1000 * max(haproxy_backend_response_time_average_seconds{_BACKEND}}}) / (1 - {_DECAY} ^ sum(haproxy_backend_http_responses_total{_BACKEND}}}))",
 }
 
 
