@@ -15,6 +15,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.common import LegendDisplayMode, LegendPlacement, SortOrder, TooltipDisplayMode
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
+from shipline.monitor.promql import haproxy_response_seconds
 from shipline.monitor.rules import error_ratio, slow_ratio
 from shipline.monitor.slo import PAGE, TICKET, Watched
 
@@ -47,7 +48,7 @@ def _slot_panels(w: Watched) -> list[timeseries.Panel]:
         sel = f'proxy="{w.backend}"'
         total = f"sum by (server) (rate(haproxy_server_http_responses_total{{{sel}}}[1m]))"
         errors = f'sum by (server) (rate(haproxy_server_http_responses_total{{{sel},code="5xx"}}[1m]))'
-        latency = [(f"1000 * max by (server) (haproxy_server_response_time_average_seconds{{{sel}}})", "{{server}} average")]
+        latency = [("1000 * " + haproxy_response_seconds("server", sel, by="server"), "{{server}} average")]
         legend = "{{server}}"
     else:
         sel = f'service="{w.service}",environment="{w.environment}"'

@@ -30,15 +30,24 @@ REQUIRED = ("requests", "errors")
 _DECAY = 1023 / 1024  # haproxy's sliding average keeps this much of its sum per request
 _SERVER = '{proxy="{{ backend }}",server="{{ server }}"'
 _BACKEND = '{proxy="{{ backend }}"'
+
+
+def haproxy_response_seconds(level: str, selector: str, by: str = "") -> str:
+    """haproxy's average response time of a ``server`` or ``backend``, its start-up damping divided out."""
+    group = f" by ({by})" if by else ""
+    average = f"max{group} (haproxy_{level}_response_time_average_seconds{{{selector}}})"
+    return f"{average} / (1 - {_DECAY} ^ sum{group} (haproxy_{level}_http_responses_total{{{selector}}}))"
+
+
 SLOT_DEFAULTS = {
     "requests": f"sum(increase(haproxy_server_http_responses_total{_SERVER}}}[{{{{ window }}}}]))",
     "errors": f'sum(increase(haproxy_server_http_responses_total{_SERVER},code="5xx"}}[{{{{ window }}}}]))',
-    "p95_ms": f"1000 * max(haproxy_server_response_time_average_seconds{_SERVER}}}) / (1 - {_DECAY} ^ sum(haproxy_server_http_responses_total{_SERVER}}}))",
+    "p95_ms": "1000 * " + haproxy_response_seconds("server", _SERVER[1:]),
 }
 LIVE_DEFAULTS = {
     "requests": f"sum(increase(haproxy_backend_http_responses_total{_BACKEND}}}[{{{{ window }}}}]))",
     "errors": f'sum(increase(haproxy_backend_http_responses_total{_BACKEND},code="5xx"}}[{{{{ window }}}}]))',
-    "p95_ms": f"1000 * max(haproxy_backend_response_time_average_seconds{_BACKEND}}}) / (1 - {_DECAY} ^ sum(haproxy_backend_http_responses_total{_BACKEND}}}))",
+    "p95_ms": "1000 * " + haproxy_response_seconds("backend", _BACKEND[1:]),
 }
 
 

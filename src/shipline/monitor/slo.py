@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shipline.manifest import Environment, Manifest, Monitoring, ServiceConfig
+from shipline.monitor.promql import haproxy_response_seconds
 
 # The SRE workbook's multiwindow, multi-burn-rate pairs: (long, short, burn rate, kind).
 PAGE = ("1h", "5m", 14.4, "page")
@@ -64,7 +65,7 @@ class Watched:
     def latency_average(self) -> str | None:
         """Seconds per request, when the source has such a figure without a histogram."""
         if self.backend is not None:
-            return f'max(haproxy_backend_response_time_average_seconds{{proxy="{self.backend}"}})'
+            return haproxy_response_seconds("backend", f'proxy="{self.backend}"')
         return None
 
     def latency_p95(self) -> str | None:
