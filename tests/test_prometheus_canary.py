@@ -63,6 +63,12 @@ def test_a_canary_answering_half_500s_is_rolled_back_at_its_first_step(released)
 
 def test_a_healthy_canary_is_promoted_on_what_prometheus_saw(released):
     site, _ = released
+    env = manifest.load(site.root / "shipline.yml").service(None).environment("prod")
+    provider = PrometheusProvider(env.deploy.analysis.prometheus)
+    assert provider.variables("stable", "blue") == {"environment": "prod", "target": "stable", "color": "blue", "server": "blue", "backend": "app", "window": "4s"}
+    before = provider.measure({"stable": f"http://127.0.0.1:{site.blue}", "canary": f"http://127.0.0.1:{site.green}"})
+    assert before["stable"].requests > 0 and before["stable"].errors == 0, "haproxy's exporter counts blue's answers"
+    assert before["canary"].requests == 0, "green takes no traffic before the deploy"
     code, out, err = deploy(site, "v2")
     assert code == 0, err
     assert out["result"] == "promoted" and out["active_color"] == "green"
@@ -149,20 +155,3 @@ def test_a_query_prometheus_rejects_is_located_in_the_manifest(fresh):
     assert err.startswith(f"shipline: error: shipline.yml:{line}:"), err
     assert 'Prometheus rejected metric "errs" (errors) for canary' in err and "many-to-many matching not allowed" in err, err
     assert nothing_started(site)
-
-
-def test_provider_reads_the_haproxy_exporter_per_server(released):
-    site, prometheus = released
-    env = manifest.load(site.root / "shipline.yml").service(None).environment("prod")
-    provider = PrometheusProvider(env.deploy.analysis.prometheus)
-    assert provider.variables("stable", "blue") == {
-        "environment": "prod",
-        "target": "stable",
-        "color": "blue",
-        "server": "blue",
-        "backend": "app",
-        "window": "4s",
-    }
-    sample = provider.measure({"stable": f"http://127.0.0.1:{site.blue}", "canary": f"http://127.0.0.1:{site.green}"})
-    assert sample["stable"].requests > 0 and sample["stable"].errors == 0
-    assert sample["canary"].requests == 0, "green takes no traffic before the deploy"
