@@ -92,6 +92,9 @@ def report_result(ctx: Context, result, analysis) -> int:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Deploy and report."""
+    from shipline.deploy.providers.prometheus import preflight
+
     version = args.version or _default_version(ctx)
     deployer = engine(ctx, args)
+    preflight(deployer.provider)  # a bad query or an unreachable Prometheus stops the deploy before traffic moves
     return report_result(ctx, deployer.run_deploy(version), deployer.analysis)
