@@ -9,7 +9,7 @@ from typing import Any
 
 from shipline.errors import ToolError
 from shipline.scan import tool
-from shipline.scan.model import Finding, Rule
+from shipline.scan.model import Finding, Note, Rule
 from shipline.scan.tool import Output, Settings
 
 _SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
@@ -41,24 +41,21 @@ class Bandit:
     """Runs ``bandit -f json`` and reads its results."""
 
     name = "bandit"
-    chooses_files = False
 
     def enabled(self, settings: Settings) -> bool:
         """On unless the manifest turns it off (the default for non-Python projects)."""
         return settings.bandit
 
-    def scan(self, root: Path, targets: Sequence[str], settings: Settings) -> Output:
-        """Scan the Python files among ``targets`` (directories recursively)."""
-        targets = [t for t in targets if t.endswith(".py") or (root / t).is_dir()]
+    def scan(self, root: Path, files: Sequence[str], large: Sequence[str], settings: Settings) -> Output:
+        """Scan the Python files among ``files`` and ``large`` (bandit has no size limit)."""
+        targets = [t for t in (*files, *large) if t.endswith(".py")]
         output = Output()
         for start in range(0, len(targets), _CHUNK):
             self._run(root, targets[start : start + _CHUNK], settings, output)
         return output
 
     def _run(self, root: Path, targets: Sequence[str], settings: Settings, output: Output) -> None:
-        argv = ["-f", "json", "-q", "-r"]
-        if settings.exclude:
-            argv += ["-x", ",".join(settings.exclude)]
+        argv = ["-f", "json", "-q"]
         proc = tool.run("bandit", [*argv, "--", *targets], cwd=root)
         try:
             report = json.loads(proc.stdout)
@@ -66,5 +63,5 @@ class Bandit:
             raise ToolError("bandit", f"exit {proc.returncode}: {tool.last_lines(proc.stderr or proc.stdout)}") from None
         if proc.returncode not in (0, 1):
             raise ToolError("bandit", f"exit {proc.returncode}: {tool.last_lines(proc.stderr)}")
-        output.warnings += [f"bandit: {e.get('filename', '').removeprefix('./')}: {e.get('reason', '')}" for e in report.get("errors", [])]
+        output.notes += [Note(str(e.get("filename", "")).removeprefix("./"), f"bandit could not parse it: {e.get('reason', '')}") for e in report.get("errors", [])]
         output.findings += [_finding(r) for r in report.get("results", [])]

@@ -8,10 +8,11 @@ well.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from shipline.errors import InputError, Problem
+from shipline.scan import fingerprint, gitdiff
 from shipline.scan.model import Finding
 
 VERSION = 1
@@ -41,3 +42,21 @@ def read(path: Path, display: str) -> set[str]:
     if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries):
         raise InputError(problems=[Problem(display, 1, 1, f'not a shipline scan baseline (expected {{"version": {VERSION}, "findings": [{{"fingerprint": ...}}]}}); regenerate it with `shipline scan --update-baseline`')])
     return {e["fingerprint"] for e in entries}
+
+
+def accepted(root: Path, path: Path, findings: Sequence[Finding], fingerprints: set[str], read: Callable[[str], list[str]]) -> set[str]:
+    """The current fingerprints of the ``findings`` that the baseline file at ``path`` lists.
+
+    The file was written at some commit: files renamed since are matched under their
+    names then, and a line copied since is new while the line it was copied from is
+    not, as in the diff-aware scan.
+    """
+    if not fingerprints or not findings:
+        return set()
+    history = None
+    if gitdiff.toplevel(root) is not None and path.resolve().is_relative_to(root.resolve()):
+        commit = gitdiff.committed_at(root, path.resolve().relative_to(root.resolve()).as_posix())
+        if commit is not None:
+            history = fingerprint.History.since(root, commit, sorted({f.path for f in findings}))
+    then = fingerprint.fingerprints(findings, read, history, old_names=True)
+    return {f.fingerprint for f, old in zip(findings, then, strict=True) if old in fingerprints or f.fingerprint in fingerprints}
