@@ -29,6 +29,8 @@ def load(text, f):
     yaml.safe_load(text)
     # ok: shipline.python.unsafe-yaml-load
     yaml.load(text, Loader=yaml.SafeLoader)
+    # ok: shipline.python.unsafe-yaml-load
+    yaml.load(text, yaml.SafeLoader)
 
 
 def load_with_ruamel(text):
@@ -92,3 +94,36 @@ API_KEY_ENV = os.environ["API_KEY"]
 PASSWORD = ""
 # ok: shipline.python.hard-coded-secret
 token_name = "x"
+# ruleid: shipline.python.hard-coded-secret
+SECRET_KEY = "django-insecure-7x$k2!q9@zr#p1v&w8m"
+SETTINGS = {
+    "debug": False,
+    # ruleid: shipline.python.hard-coded-secret
+    "secret_key": "Zq7$kP2m!x9LwR4v",
+}
+# ok: shipline.python.hard-coded-secret
+TOKEN_URL = "https://oauth2.example.com/token"
+# ok: shipline.python.hard-coded-secret
+API_KEY_ENV_VAR = "OPENAI_API_KEY"
+# ok: shipline.python.hard-coded-secret
+OPENAI_API_KEY = "OPENAI_API_KEY"
+# ok: shipline.python.hard-coded-secret
+SECRET_FILE = "/run/secrets/app-key"
+# ok: shipline.python.hard-coded-secret
+password_hint = "aaaaaaaaaaaa"
+
+
+def report(db, user_id, table):
+    # ruleid: shipline.python.formatted-sql
+    db.execute("SELECT * FROM orders WHERE user_id = %s" % user_id)
+    query = f"DELETE FROM sessions WHERE user = '{user_id}'"
+    # ruleid: shipline.python.formatted-sql
+    db.cursor().execute(query)
+    # ruleid: shipline.python.formatted-sql
+    db.execute("UPDATE users SET seen = 1 WHERE id = " + user_id + " AND active")
+    # ok: shipline.python.formatted-sql
+    db.execute("SELECT * FROM orders WHERE user_id = %s", (user_id,))
+    # ok: shipline.python.formatted-sql
+    db.execute("SELECT 1")
+    # ok: shipline.python.formatted-sql
+    log.info("SELECT took %s ms" % user_id)

@@ -93,7 +93,7 @@ def _finding(result: dict[str, Any], known: set[str]) -> Finding:
         severity=_severity(extra),
         cwes=_cwes(metadata),
         help_uri=str(metadata.get("source") or (references[0] if references else "")),
-        covers=tuple(f"bandit.{b}" for b in metadata.get("bandit", []) or []),
+        covers=(*(f"bandit.{b}" for b in metadata.get("bandit", []) or []), *(metadata.get("covers", []) or [])),
     )
     start, end = result["start"], result["end"]
     return Finding(rule, Path(result["path"]).as_posix(), start["line"], start["col"], end["line"], end["col"], rule.message)
