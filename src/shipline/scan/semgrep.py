@@ -129,7 +129,8 @@ class Semgrep:
         return output
 
     def _run(self, root: Path, files: Sequence[str], configs: Sequence[str], known: set[str], output: Output) -> None:
-        argv = ["scan", NATIVE, *OFFLINE, "--json", "--no-autofix", "--max-target-bytes", str(MAX_BYTES)]
+        # the scan root anchors path patterns (/.github/workflows/) also outside git
+        argv = ["scan", NATIVE, *OFFLINE, "--json", "--no-autofix", "--max-target-bytes", str(MAX_BYTES), "--project-root", "."]
         for config in configs:
             argv += ["--config", config]
         proc = tool.run("semgrep", [*argv, "--", *files], cwd=root)
