@@ -59,4 +59,4 @@ def accepted(root: Path, path: Path, findings: Sequence[Finding], fingerprints: 
         if commit is not None:
             history = fingerprint.History.since(root, commit, sorted({f.path for f in findings}))
     then = fingerprint.fingerprints(findings, read, history, old_names=True)
-    return {f.fingerprint for f, old in zip(findings, then, strict=True) if old in fingerprints or f.fingerprint in fingerprints}
+    return {f.fingerprint for f, old in zip(findings, then, strict=True) if old in fingerprints}
