@@ -7,8 +7,6 @@ import json
 import subprocess
 from pathlib import Path
 
-from shipline.scan import targets
-from shipline.scan.tool import MAX_BYTES
 from tests.helpers import build_file_tree, run_cli
 
 INJECTION = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
@@ -50,7 +48,8 @@ def test_a_non_utf8_file_is_a_note_not_a_crash(tmp_path):
 
 
 def test_a_file_over_the_size_limit_is_scanned_by_bandit_with_a_note(tmp_path):
-    padding = ("# " + "x" * 998 + "\n") * (MAX_BYTES // 1000 * 2)  # 2 MB, in long lines (quick for bandit)
+    max_bytes = 1_000_000  # semgrep's default limit
+    padding = ("# " + "x" * 998 + "\n") * (max_bytes // 1000 * 2)  # 2 MB, in long lines (quick for bandit)
     build_file_tree(tmp_path, {"big.py": padding + INJECTION})
     code, report, sarif, summary = scan(tmp_path)
     last = padding.count("\n") + 5
@@ -70,6 +69,8 @@ def test_a_binary_named_py_is_skipped_up_front(tmp_path):
 
 
 def test_full_and_diff_aware_scans_choose_the_same_files(tmp_path):
+    from shipline.scan import targets
+
     files = {name: INJECTION for name in ("app/a.py", "tests/test_a.py", "vendor/lib.py", "build/gen.py", "generated/x.py", "node_modules/m/i.py")}
     build_file_tree(tmp_path, {"README.md": "x\n", "shipline.yml": "version: 1\nproject: {name: app, language: python}\nsecurity: {exclude: [generated]}\n"})
     git(tmp_path, "init", "-q", "-b", "main")
@@ -87,6 +88,8 @@ def test_full_and_diff_aware_scans_choose_the_same_files(tmp_path):
 
 
 def test_a_semgrepignore_replaces_the_default_folders(tmp_path):
+    from shipline.scan import targets
+
     build_file_tree(tmp_path, {".semgrepignore": "# only this\nfixtures/\n", "tests/t.py": "", "fixtures/f.py": "", "app.py": ""})
     chosen = targets.choose(tmp_path, ["."], ())
     assert chosen.files == [".semgrepignore", "app.py", "tests/t.py"]
@@ -133,3 +136,16 @@ def test_a_diff_aware_sarif_goes_to_its_own_category(tmp_path):
         result = run_cli("scan", *argv, cwd=tmp_path, env={"GITHUB_OUTPUT": str(outputs)})
         assert result.code == 0, result.err
         assert f"sarif-category={category}" in outputs.read_text().splitlines()
+
+
+def test_a_default_generated_repository_scans_clean(tmp_path):
+    """The generated workflows use the kit's own actions at kit.ref (v1 by default): not flagged."""
+    build_file_tree(tmp_path, {"pyproject.toml": '[project]\nname = "app"\nversion = "0.1.0"\n', "app.py": "def add(a, b):\n    return a + b\n"})
+    git(tmp_path, "init", "-q", "-b", "main")
+    for command in ("init", "generate"):
+        result = run_cli(command, cwd=tmp_path)
+        assert result.code == 0, result.err
+    workflows = "".join(p.read_text() for p in (tmp_path / ".github/workflows").glob("*.yml"))
+    assert "shipline/shipline/actions/security-scan@v1" in workflows
+    code, report, _, _ = scan(tmp_path, "--fail-on", "low")
+    assert (code, report["new"]) == (0, [])
