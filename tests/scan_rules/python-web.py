@@ -105,6 +105,8 @@ def django_view(request):
     query = request.GET.get("q", "")
     # ruleid: shipline.python.web.xss
     HttpResponse("<p>Results for " + query + "</p>")
+    # ok: shipline.python.web.xss
+    HttpResponse("Results for " + query, content_type="text/plain")
     # ok: shipline.python.web.open-redirect
     HttpResponseRedirect("/search")
     # ruleid: shipline.python.web.open-redirect

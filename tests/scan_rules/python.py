@@ -110,7 +110,9 @@ OPENAI_API_KEY = "OPENAI_API_KEY"
 # ok: shipline.python.hard-coded-secret
 SECRET_FILE = "/run/secrets/app-key"
 # ok: shipline.python.hard-coded-secret
-password_hint = "aaaaaaaaaaaa"
+token_key = "access_token"
+# ruleid: shipline.python.hard-coded-secret
+app.config["SECRET_KEY"] = "aaaaaaa"
 
 
 def report(db, user_id, table):
@@ -127,3 +129,19 @@ def report(db, user_id, table):
     db.execute("SELECT 1")
     # ok: shipline.python.formatted-sql
     log.info("SELECT took %s ms" % user_id)
+
+
+
+def decode(token, key):
+    # ruleid: shipline.python.jwt-signature-not-verified
+    jwt.decode(token, verify=False)
+    # ruleid: shipline.python.jwt-signature-not-verified
+    jwt.decode(token, key, options={"verify_signature": False})
+    # ok: shipline.python.jwt-signature-not-verified
+    return jwt.decode(token, key, algorithms=["HS256"])
+
+
+# ruleid: shipline.python.template-autoescape-off
+HTML = jinja2.Environment(loader=loader, autoescape=False)
+# ok: shipline.python.template-autoescape-off
+SAFE_HTML = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape())
