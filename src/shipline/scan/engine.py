@@ -89,7 +89,7 @@ def scan_change(root: Path, paths: Sequence[str], settings: Settings, baseline_r
     head_files = targets.choose(root, paths, settings.exclude, among=change.head)
     ignored = targets.ignore(root, settings.exclude)
     base_files = [p for p in change.base if targets.wanted(change.renamed.get(p, p), paths, ignored)]
-    history = fingerprint.History.since(root, base, head_files.files + head_files.large)
+    history = fingerprint.History(added=gitdiff.added_lines(root, base, head_files.files + head_files.large))
     head = scan(root, head_files, settings, history=history)
     with gitdiff.worktree(root, base, base_files) as tree:
         before = scan(tree, targets.select(tree, base_files), settings, rename=change.renamed)
