@@ -7,7 +7,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import jsonschema
+
 from tests.helpers import build_file_tree, run_cli
+
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 
 INJECTION = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 
@@ -43,6 +47,7 @@ def test_a_non_utf8_file_is_a_note_not_a_crash(tmp_path):
     assert code == 1  # the gate ran: app.py's injection is new and high
     assert ("app.py", "shipline.python.shell-injection") in {(f["path"], f["rule"]) for f in report["new"]}
     assert "could not parse it" in notifications(sarif)["latin.py"]
+    jsonschema.validate(sarif, SARIF_SCHEMA)
     assert any(n["path"] == "latin.py" for n in report["not_scanned"])
     assert "`latin.py`: " in summary
 
@@ -55,8 +60,8 @@ def test_a_file_over_the_size_limit_is_scanned_by_bandit_with_a_note(tmp_path):
     last = padding.count("\n") + 5
     assert code == 1
     assert ("big.py", "bandit.B602", last) in {(f["path"], f["rule"], f["line"]) for f in report["new"]}
-    assert "over its size limit" in notifications(sarif)["big.py"]
-    assert "`big.py`: semgrep skipped it" in summary
+    assert notifications(sarif)["big.py"] == "big.py: over semgrep's size limit of 1,000,000 bytes: scanned by bandit only"
+    assert "`big.py`: over semgrep's size limit" in summary
 
 
 def test_a_binary_named_py_is_skipped_up_front(tmp_path):

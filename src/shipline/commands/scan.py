@@ -12,10 +12,14 @@ import argparse
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from shipline.scan.model import FAIL_ON, SEVERITIES
+
+if TYPE_CHECKING:
+    from shipline.scan.engine import Scan
 
 HELP = "security scan: semgrep and bandit, one SARIF file, a gate on new findings only"
 
@@ -148,7 +152,7 @@ def _status(verdict) -> str:
     return "failed: " + " and ".join(why)
 
 
-def _report(ctx: Context, verdict, result, sarif_file: str) -> None:
+def _report(ctx: Context, verdict, result: Scan, sarif_file: str) -> None:
     """Annotations at the lines, a table, the job summary, outputs and the JSON result."""
     from shipline.report import markdown_table
     from shipline.scan.model import rank

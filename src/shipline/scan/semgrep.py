@@ -120,7 +120,8 @@ class Semgrep:
     def scan(self, root: Path, files: Sequence[str], large: Sequence[str], settings: Settings) -> Output:
         """Scan ``files`` under ``root`` with shipline's rules and the user's; ``large`` get a note."""
         configs = _configs(settings)
-        output = Output(notes=[Note(p, f"semgrep skipped it: over its size limit of {MAX_BYTES:,} bytes") for p in large])
+        limit = f"over semgrep's size limit of {MAX_BYTES:,} bytes"
+        output = Output(notes=[Note(p, f"{limit}: scanned by bandit only" if p.endswith(".py") and settings.bandit else f"{limit}: not scanned") for p in large])
         if not files:
             return output
         known = _local_rule_ids(configs)
