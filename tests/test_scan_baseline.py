@@ -73,3 +73,8 @@ def test_a_copied_line_is_new_where_the_copy_is(repo, mode):
     (repo / "calc.py").write_text(COPIED)
     commit_all(repo, "copy")
     assert new_findings(repo, *mode) == [("calc.py", 2, "shipline.python.eval-exec")]
+    # and the original keeps its fingerprint, so code scanning keeps its alert where it was
+    accepted = json.loads((repo / ".shipline/scan-baseline.json").read_text())["findings"]
+    results = json.loads((repo / "shipline.sarif").read_text())["runs"][0]["results"]
+    at_line_6 = next(r for r in results if r["locations"][0]["physicalLocation"]["region"]["startLine"] == 6 and r["ruleId"] == "shipline.python.eval-exec")
+    assert at_line_6["partialFingerprints"]["shipline/v1"] in {e["fingerprint"] for e in accepted}

@@ -109,14 +109,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         result, old = diff.head, diff.base_fingerprints
         ctx.reporter.info(f"diff-aware scan: {len(diff.changed)} changed file(s) since {diff.merge_base[:12]} (merge base with {baseline_ref})")
     else:
-        result, old = engine.scan_tree(root, targets, settings), set()
+        # Lines added since the committed baseline was written are fingerprinted after
+        # the lines that were there, so a copied line is the new one. A baseline being
+        # rewritten takes the plain order, the one it will be read back with.
+        since = None if args.update_baseline else lambda files: baseline.history(root, baseline_path, files)
+        result, old = engine.scan_tree(root, targets, settings, since), set()
     for note in result.notes:
         ctx.reporter.warning(note.message, file=note.path, title="file not fully scanned")
 
     if args.update_baseline:
         baseline.write(baseline_path, result.findings)
         ctx.reporter.info(f"wrote {ctx.display(baseline_path)}: {len(result.findings)} finding(s) accepted as the baseline")
-    old |= baseline.accepted(root, baseline_path, result.findings, baseline.read(baseline_path, ctx.display(baseline_path)), engine.reader(root, {}))
+    accepted = baseline.read(baseline_path, ctx.display(baseline_path))
+    if accepted:
+        history = baseline.history(root, baseline_path, sorted({f.path for f in result.findings}))
+        old |= baseline.accepted(result.findings, accepted, engine.reader(root, {}), history)
     today = dt.datetime.now(dt.timezone.utc).date()
     suppressions_path = ctx.path(security.suppressions)
     # named from the repository root, like the findings, so that annotations land on it

@@ -44,19 +44,24 @@ def read(path: Path, display: str) -> set[str]:
     return {e["fingerprint"] for e in entries}
 
 
-def accepted(root: Path, path: Path, findings: Sequence[Finding], fingerprints: set[str], read: Callable[[str], list[str]]) -> set[str]:
-    """The current fingerprints of the ``findings`` that the baseline file at ``path`` lists.
+def history(root: Path, path: Path, paths: Sequence[str]) -> fingerprint.History | None:
+    """What changed in ``paths`` since the baseline file at ``path`` was committed (renames,
+    added lines); None when it is not committed as it is, or there is no git."""
+    top = gitdiff.toplevel(root)
+    if top is None or not path.resolve().is_relative_to(top.resolve()):
+        return None
+    commit = gitdiff.committed_at(root, path.resolve().relative_to(top.resolve()).as_posix())
+    return fingerprint.History.since(root, commit, paths) if commit else None
 
-    The file was written at some commit: files renamed since are matched under their
-    names then, and a line copied since is new while the line it was copied from is
-    not, as in the diff-aware scan.
+
+def accepted(findings: Sequence[Finding], fingerprints: set[str], read: Callable[[str], list[str]], since: fingerprint.History | None) -> set[str]:
+    """The current fingerprints of the ``findings`` that the baseline file lists.
+
+    The file was written at some commit (``since``: what changed after it): files
+    renamed since are matched under their names then, and a line copied since is new
+    while the line it was copied from is not, as in the diff-aware scan.
     """
     if not fingerprints or not findings:
         return set()
-    history = None
-    if gitdiff.toplevel(root) is not None and path.resolve().is_relative_to(root.resolve()):
-        commit = gitdiff.committed_at(root, path.resolve().relative_to(root.resolve()).as_posix())
-        if commit is not None:
-            history = fingerprint.History.since(root, commit, sorted({f.path for f in findings}))
-    then = fingerprint.fingerprints(findings, read, history, old_names=True)
+    then = fingerprint.fingerprints(findings, read, since, old_names=True)
     return {f.fingerprint for f, old in zip(findings, then, strict=True) if old in fingerprints}

@@ -64,9 +64,11 @@ def scan(root: Path, selection: targets.Selection, settings: Settings, *, rename
     return result
 
 
-def scan_tree(root: Path, paths: Sequence[str], settings: Settings) -> Scan:
-    """A full scan of ``paths`` (relative to ``root``)."""
-    return scan(root, targets.choose(root, paths, settings.exclude), settings)
+def scan_tree(root: Path, paths: Sequence[str], settings: Settings, history: Callable[[Sequence[str]], fingerprint.History | None] | None = None) -> Scan:
+    """A full scan of ``paths`` (relative to ``root``); ``history(files)``, when given,
+    says which lines of the chosen files are new (see `fingerprint.fingerprints`)."""
+    chosen = targets.choose(root, paths, settings.exclude)
+    return scan(root, chosen, settings, history=history(chosen.files + chosen.large) if history else None)
 
 
 @dataclass
