@@ -21,11 +21,12 @@ from shipline.scan import gitdiff
 from shipline.scan.model import Note
 from shipline.scan.tool import MAX_BYTES
 
-# semgrep's own default .semgrepignore (without .gitignore, which git applies here)
+# semgrep's own default .semgrepignore (1.185, --experimental), .gitignore aside: git applies it here
 DEFAULT_IGNORE = (
-    ".DS_Store", ".git/", ".hg/", ".svn/", "node_modules/", "build/", "dist/", "vendor/",
-    ".env/", ".venv/", ".tox/", "*.min.js", ".npm/", ".yarn/", "test/", "tests/",
-    "*_test.go", ".semgrep", ".semgrep_logs/",
+    ".git", ".svn", ".hg", "_darcs", "CVS",
+    "build/", "vendor/", "dist/", "*.min.js", ".env/", ".tox/",
+    "node_modules/", ".npm/", ".yarn/", ".venv/", "_opam/", "_build/", "_cargo/",
+    "test/", "tests/", "testsuite/", "*_test.go",
 )  # fmt: skip
 _SNIFF = 8192  # bytes read to tell a binary: a NUL among them
 # Names the scanners read as code: checked for binaries, and noted when too large. Other
