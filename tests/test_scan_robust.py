@@ -154,3 +154,12 @@ def test_a_default_generated_repository_scans_clean(tmp_path):
     assert "shipline/shipline/actions/security-scan@v1" in workflows
     code, report, _, _ = scan(tmp_path, "--fail-on", "low")
     assert (code, report["new"]) == (0, [])
+
+
+def test_ignore_patterns_follow_semgrepignore_syntax():
+    from shipline.scan.targets import Ignore
+
+    ignored = Ignore(("build/", "/docs", "src/gen/", "*.min.js", "generated"))
+    assert [p for p in ("build/x.py", "app/build/x.py", "docs/x.md", "src/gen/x.py", "web/app.min.js", "x/generated") if not ignored(p)] == []
+    # a folder pattern is no file; an anchored one only at the root
+    assert [p for p in ("build", "app/docs/x.md", "lib/src/gen/x.py", "app.py") if ignored(p)] == []

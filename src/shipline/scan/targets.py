@@ -43,15 +43,14 @@ class Ignore:
 
     def __call__(self, path: str) -> bool:
         p = PurePosixPath(path)
+        folders = [str(d) for d in p.parents if str(d) != "."]
         for pattern in self.patterns:
-            if pattern.endswith("/"):
-                if any(fnmatch(part, pattern.rstrip("/")) for part in p.parts[:-1]):
-                    return True
-            elif "/" in pattern.strip("/"):
-                anchored = pattern.lstrip("/")
-                if fnmatch(path, anchored) or any(fnmatch(str(parent), anchored) for parent in p.parents):
-                    return True
-            elif fnmatch(path, pattern) or any(fnmatch(part, pattern.lstrip("/")) for part in p.parts):
+            folder_only, body = pattern.endswith("/"), pattern.strip("/")
+            if "/" in body or pattern.startswith("/"):  # anchored at the root
+                candidates = folders if folder_only else [path, *folders]
+            else:
+                candidates = list(p.parts[:-1] if folder_only else p.parts)
+            if any(fnmatch(c, body) for c in candidates):
                 return True
         return False
 
