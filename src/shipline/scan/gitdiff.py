@@ -113,11 +113,14 @@ def added_lines(repo: Path, base: str, paths: Sequence[str]) -> dict[str, frozen
     """The lines of each of ``paths`` (in the work tree) added or changed since ``base``."""
     if not paths:
         return {}
-    diff = git(repo, "-c", "core.quotePath=false", "--literal-pathspecs", "diff", "-U0", "-M", "--no-ext-diff", "--no-color", base, "--", *paths).stdout
+    # many paths would overflow the command line: then the whole diff, filtered below
+    pathspec = list(paths) if len(paths) <= 1000 else []
+    diff = git(repo, "-c", "core.quotePath=false", "--literal-pathspecs", "diff", "-U0", "-M", "--no-ext-diff", "--no-color", base, "--", *pathspec).stdout
+    wanted = set(paths)
     added: dict[str, frozenset[int]] = {}
     for chunk in re.split(r"^diff --git ", diff, flags=re.MULTILINE)[1:]:
         target = re.search(r"^\+\+\+ b/(.*)$", chunk, re.MULTILINE)
-        if target:
+        if target and target[1] in wanted:
             lines = (range(int(m[1]), int(m[1]) + int(m[2] if m[2] is not None else 1)) for m in _HUNK.finditer(chunk))
             added[target[1]] = frozenset(n for span in lines for n in span)
     return added
