@@ -111,6 +111,12 @@ OPENAI_API_KEY = "OPENAI_API_KEY"
 SECRET_FILE = "/run/secrets/app-key"
 # ok: shipline.python.hard-coded-secret
 token_key = "access_token"
+# ok: shipline.python.hard-coded-secret
+PASSWORD_MASK = "********"
+# ok: shipline.python.hard-coded-secret
+api_key = "<your-api-key>"
+# ok: shipline.python.hard-coded-secret
+db_password = "${DB_PASSWORD}"
 # ruleid: shipline.python.hard-coded-secret
 app.config["SECRET_KEY"] = "aaaaaaa"
 
