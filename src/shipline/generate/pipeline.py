@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shipline.generate import jobs
 from shipline.generate.jobs import READ_CODE, Target
@@ -33,7 +34,7 @@ class Build:
     filters: dict[str, list[str]] = field(default_factory=dict)  # service -> path prefixes
 
 
-def _targets(manifest: Manifest, manifest_name: str) -> list[Target]:
+def _targets(manifest: Manifest, manifest_name: str, root: Path | None) -> list[Target]:
     monorepo = bool(manifest.services)
     p = manifest.pipeline
     return [
@@ -45,6 +46,7 @@ def _targets(manifest: Manifest, manifest_name: str) -> list[Target]:
             default_branch=p.default_branch,
             runs_on=p.runs_on,
             timeout_minutes=p.timeout_minutes,
+            root=root,
         )
         for svc in manifest.resolved_services()
     ]
@@ -159,7 +161,11 @@ def _service_jobs(t: Target, out: Build) -> tuple[list[Job], list[str]]:
     """The jobs of one service, and the ids a required check waits for."""
     svc = t.service
     ci = Condition(service=svc.name, output=jobs.slug(svc.name)) if t.monorepo else Condition()
-    ci_jobs = [jobs.build(t, ci), jobs.test(t, ci)]
+    ci_jobs = [jobs.build(t, ci)]
+    if jobs.has_tests(t):
+        ci_jobs.append(jobs.test(t, ci))
+    else:
+        out.notes.append(f"{svc.name}: no test job: {'test.enabled is false' if not svc.test.enabled else 'the project has no tests to run by default (set test.command)'}")
     if svc.security.enabled:
         ci_jobs.append(jobs.scan(t, ci))
     out_jobs = list(ci_jobs)
@@ -202,9 +208,13 @@ def _rollback_workflow(targets: list[Target], monorepo: bool) -> Workflow | None
     return Workflow(filename=ROLLBACK_FILE, name="shipline rollback", on={"workflow_dispatch": {"inputs": inputs}}, jobs=rollbacks)
 
 
-def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml") -> Build:
-    """Every workflow the manifest asks for, before overrides."""
-    targets = _targets(manifest, manifest_name)
+def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml", root: Path | None = None) -> Build:
+    """Every workflow the manifest asks for, before overrides.
+
+    ``root`` is the repository: the install steps and setup caches come from the files
+    each project declares its dependencies in. Without it, only the manifest counts.
+    """
+    targets = _targets(manifest, manifest_name, root)
     monorepo = bool(manifest.services)
     out = Build(workflows=[])
     if not manifest.kit.pinned:

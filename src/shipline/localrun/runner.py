@@ -162,6 +162,7 @@ def run(
     environ = {k: v for k, v in (os.environ if environ is None else environ).items() if not k.startswith(("GITHUB_", "ACTIONS_", "RUNNER_"))}
     store = store or default_store(plan.root, environ)
     shutil.rmtree(store / "artifacts", ignore_errors=True)
+    shutil.rmtree(store / "venvs", ignore_errors=True)  # setup-python's per-job virtualenvs
     store.mkdir(parents=True, exist_ok=True)
     with _workspace() as tmp:
         kit = _slim_kit(plan.kit_dir, tmp / "kit") if plan.mapping.kit else None
