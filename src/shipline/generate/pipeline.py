@@ -23,6 +23,7 @@ PIPELINE_FILE = "shipline-pipeline.yml"
 ROLLBACK_FILE = "shipline-rollback.yml"
 REQUIRED_JOB = "shipline-required"
 SUMMARY_JOB = "pr-summary"
+REPOSITORY_SCAN_JOB = "repository-scan"
 
 
 @dataclass
@@ -132,6 +133,34 @@ def _required_job(needs: list[str], runs_on: str | list[str]) -> Job:
     )
 
 
+def _repository_scan_job(manifest: Manifest, manifest_name: str) -> Job:
+    """A scan of the whole repository on every run: each service's scan covers its folder only.
+
+    Without it a pull request changing only ``.github/`` or a script outside every
+    service would skip every scan and pass the required check. The scan runs from
+    ``.github`` where no manifest is, so it takes the scanner's defaults over the
+    whole tree (semgrep and bandit), diff-aware like the others, gating at the
+    manifest's top-level ``security.fail_on``.
+    """
+    kit = manifest.kit
+    inputs = {
+        "working-directory": ".github",
+        "path": "..",
+        "fail-on": manifest.security.fail_on,
+        "baseline-ref": "${{ github.event.pull_request.base.sha || github.event.before }}",
+        "sarif-file": "../shipline-repository.sarif",
+    }
+    scan = Step(id="scan", name="Security scan (whole repository)", uses=f"{kit.repository}/actions/security-scan@{kit.ref}", with_=inputs)
+    return Job(
+        id=REPOSITORY_SCAN_JOB,
+        name="Security scan (whole repository)",
+        permissions=[READ_CODE, jobs.SARIF, jobs.RUN_INFO],
+        steps=[jobs.checkout(fetch_depth=0), scan],
+        runs_on=manifest.pipeline.runs_on,
+        timeout_minutes=manifest.pipeline.timeout_minutes,
+    )
+
+
 def _summary_job(kit_setup: str, ci: list[str], runs_on: str | list[str]) -> Job:
     """One comment per pull request with each stage's result, updated on every push."""
     record = []
@@ -227,6 +256,9 @@ def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml", roo
         out.filters = {t.service.name: path_filter(t.service, manifest_name) for t in targets}
         pipeline_jobs.append(_changes_job(targets, out.filters, manifest.pipeline.runs_on))
         required.append("changes")
+        if manifest.security.enabled:
+            pipeline_jobs.append(_repository_scan_job(manifest, manifest_name))
+            required.append(REPOSITORY_SCAN_JOB)
     for t in targets:
         service_jobs, ci = _service_jobs(t, out)
         pipeline_jobs += service_jobs

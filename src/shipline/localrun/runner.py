@@ -24,7 +24,7 @@ from pathlib import Path
 from shipline import processes, yamlfile
 from shipline.errors import InputError, Problem, ToolError
 from shipline.localrun import event as events
-from shipline.localrun import actionmap, jsonlog, workflows
+from shipline.localrun import actionmap, jsonlog, onejob, workflows
 from shipline.localrun.binary import find_act
 from shipline.localrun.command import ActOptions, command
 
@@ -174,10 +174,14 @@ def run(
             "SHIPLINE_VENV": sys.prefix,
             **(env or {}),
         }
+        selected = plan.files[0] if len(plan.files) == 1 else plan.files[0].parent
+        if job is not None:
+            # act would run the jobs it needs first; this runs it alone, with stand-in results
+            selected = onejob.isolate(plan.files, job, tmp / "workflows") or selected
         opts = ActOptions(
             act=find_act(),
             event=event,
-            workflows=plan.files[0] if len(plan.files) == 1 else plan.files[0].parent,
+            workflows=selected,
             job=job,
             event_path=events.write_event(tmp / "event.json", event, plan.root, default_branch, inputs),
             labels=plan.found.labels or {"ubuntu-latest"},
