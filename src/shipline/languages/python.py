@@ -125,7 +125,9 @@ class Python:
         if purpose == "build":
             return runtime
         test = [f for f in REQUIREMENTS_TEST if files.exists(f)]
-        test += [f for f in files.glob("requirements/*.txt") if re.search(r"(test|dev|ci)", f.rsplit("/", 1)[-1])]
+        # requirements/tests.txt when there is one; dev.txt often adds docs and release tools
+        folder = files.glob("requirements/*.txt")
+        test += [f for f in folder if "test" in f.rsplit("/", 1)[-1]] or [f for f in folder if re.search(r"(dev|ci)", f.rsplit("/", 1)[-1])]
         return runtime + test
 
     def _extras(self, pyproject: dict[str, Any]) -> list[str]:

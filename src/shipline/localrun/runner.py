@@ -145,6 +145,7 @@ def run(
     default_branch: str = "main",
     timeout: float | None = None,
     environ: Mapping[str, str] | None = None,
+    matrix: Mapping[str, list[str]] | None = None,
     on_line: Callable[[str], None] | None = None,
     on_job: Callable[[jsonlog.Job], None] | None = None,
 ) -> Result:
@@ -193,6 +194,7 @@ def run(
             artifact_dir=tmp / "artifact-server",
             artifact_port=_free_port(),
             default_branch=default_branch,
+            matrix=dict(matrix or {}),
         )
         result = _execute(command(opts), plan.root, {**environ, **secrets}, timeout, on_line, on_job)
     result.store = store
