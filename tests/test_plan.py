@@ -45,7 +45,8 @@ def test_push_runs_deploys_in_order_and_names_the_approval():
 def test_monorepo_runs_only_the_changed_service_and_the_required_check():
     jobs = runs(plan("monorepo", "--event", "pull_request", "--changed", "services/web/src/app.js", "README.md"))
     running = {k for k, (ok, _) in jobs.items() if ok}
-    assert running == {"changes", "web-build", "web-test", "web-scan", "shipline-required", "pr-summary"}
+    # the repository scan runs whatever changed: nothing outside the services escapes the gate
+    assert running == {"changes", "repository-scan", "web-build", "web-test", "web-scan", "shipline-required", "pr-summary"}
     assert "services/web/src/app.js changed" in jobs["web-build"][1]
     assert jobs["api-build"][1].startswith("api did not change (no changed path under services/api/")
 
@@ -112,7 +113,7 @@ def _workflow_runs(folder: Path, event: str, branch: str) -> dict[str, bool]:
         workflow = YAML(typ="safe").load(path.read_text())
         triggered = event in workflow["on"]
         for job_id, job in workflow["jobs"].items():
-            expression = str(job.get("if", "true")).replace("true", "True") if "if" in job else "True"
+            expression = str(job["if"]) if isinstance(job.get("if"), str) else "True"
             needs_ok = all(out.get(n, False) for n in job.get("needs", [])) or "always()" in expression
             out[job_id] = triggered and needs_ok and _holds(expression, event, branch)
     return out
@@ -124,5 +125,7 @@ def test_plan_agrees_with_the_generated_conditions(name, event):
     """The plan and the workflows' own on:/if: give the same jobs for every event."""
     folder = PIPELINES / name
     planned = {j["job"]: j["runs"] for j in plan(name, "--event", event)["jobs"]}
-    generated = _workflow_runs(folder, event, "main")
+    from shipline.manifest import load
+
+    generated = _workflow_runs(folder, event, load(folder / "shipline.yml").pipeline.default_branch)
     assert {k: v for k, v in generated.items() if v} == {k: v for k, v in planned.items() if v}
