@@ -83,6 +83,7 @@ def test_read_coverage(tmp_path):
 
 
 def test_plans(tmp_path):
+    (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
     python = Project(name="a", language="python")
     plan = testing.plan(python, manifest.Test(), tmp_path, env=os.environ, python=sys.executable)
     assert plan.argv[1:5] == ["-m", "pytest", "--junitxml=.shipline/test-results/junit.xml", "-o"]

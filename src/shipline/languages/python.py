@@ -13,7 +13,8 @@ from shipline.languages.base import BuildContext, Declared, Detection, ProjectFi
 
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
 REQUIREMENTS_TEST = ("requirements-dev.txt", "requirements-test.txt", "requirements_dev.txt", "requirements_test.txt", "dev-requirements.txt", "test-requirements.txt")
-_PIP = "python -m pip install --upgrade pip"  # pip >= 25.1 reads [dependency-groups]
+_PIP = "python -m pip install"
+_NEW_PIP = "python -m pip install --upgrade pip\n"  # pip >= 25.1 reads [dependency-groups]
 
 
 def _first_line(text: str | None) -> str | None:
@@ -165,7 +166,8 @@ class Python:
         args += [f"-r {shlex.quote(r)}" for r in self._requirement_files(files, "test")]
         if extra_tool:
             args.append("pytest")
-        return f"{_PIP}\npython -m pip install " + " ".join(args) if args else None
+        upgrade = _NEW_PIP if any(a.startswith("--group") for a in args) else ""
+        return f"{upgrade}{_PIP} " + " ".join(args) if args else None
 
     def setup_inputs(self, files: ProjectFiles, prefix: str) -> dict[str, str]:
         """pip's cache keyed on the files that declare the dependencies."""
