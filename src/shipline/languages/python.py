@@ -157,7 +157,10 @@ class Python:
         if manager == "poetry":
             return f"{_PIP} poetry{extra_tool}\nPOETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --all-extras"
         if manager == "pipenv":
-            return f"{_PIP} pipenv{extra_tool}\npipenv install --dev --system"
+            # --system installs only from a lock: without Pipfile.lock, make one first
+            lock = "" if files.exists("Pipfile.lock") else "pipenv lock\n"
+            deploy = " --deploy" if files.exists("Pipfile.lock") else ""
+            return f"{_PIP} pipenv{extra_tool}\n{lock}pipenv install --dev --system{deploy}"
         args: list[str] = []
         if self._packaged(files, pyproject):
             extras = self._extras(pyproject)

@@ -155,6 +155,10 @@ def setup_runtime(action: str, env: Mapping[str, str]) -> None:
             if env.get("GITHUB_PATH"):
                 with open(env["GITHUB_PATH"], "a", encoding="utf-8") as f:
                     f.write(f"{bin_dir}\n")
+            if language == "python" and env.get("GITHUB_ENV"):
+                # tools that look for the active environment (poetry, pipenv) install into it
+                with open(env["GITHUB_ENV"], "a", encoding="utf-8") as f:
+                    f.write(f"VIRTUAL_ENV={bin_dir.parent}\n")
             _output(env, f"{language}-version", version)
             if language == "python":
                 _output(env, "python-path", str(bin_dir / "python"))
