@@ -155,7 +155,12 @@ class Python:
         manager = self._manager(files, pyproject).value
         extra_tool = " pytest" if tests and tests.value == "pytest" and not self._declares_pytest(files, pyproject) else ""
         if manager == "poetry":
-            return f"{_PIP} poetry{extra_tool}\nPOETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --all-extras"
+            # poetry in an environment of its own (installing the project must not replace
+            # poetry's dependencies), installing into the job's Python
+            tool = '"${RUNNER_TEMP:-/tmp}/shipline-poetry"'
+            into = "VIRTUAL_ENV=\"$(python -c 'import sys; print(sys.prefix)')\" POETRY_VIRTUALENVS_CREATE=false"
+            extra = f"\n{_PIP}{extra_tool}" if extra_tool else ""
+            return f"python -m venv {tool}\n{tool}/bin/python -m pip install poetry\n{into} {tool}/bin/poetry install --no-interaction --all-extras{extra}"
         if manager == "pipenv":
             # --system installs only from a lock: without Pipfile.lock, make one first
             lock = "" if files.exists("Pipfile.lock") else "pipenv lock\n"
