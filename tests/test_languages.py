@@ -164,3 +164,11 @@ def test_manifest_install_replaces_the_default(tmp_path):
     jobs = YAML(typ="safe").load((tmp_path / ".github/workflows/shipline-pipeline.yml").read_text())["jobs"]
     assert step(jobs["test"], "install")["run"] == "make deps\n"
     assert "-r requirements.txt" in step(jobs["build"], "install")["run"]
+
+
+def test_poetry_runs_from_its_own_environment(tmp_path):
+    """Installing a project poetry depends on (cleo) must not replace poetry's own packages."""
+    build_file_tree(tmp_path, {"pyproject.toml": '[tool.poetry]\nname = "cleo"\n[tool.poetry.group.dev.dependencies]\npytest = "^7"\n', "tests/test_a.py": "def test_a():\n    pass\n"})
+    install = get("python").install(ProjectFiles(tmp_path), "test")
+    assert install.splitlines()[0] == 'python -m venv "${RUNNER_TEMP:-/tmp}/shipline-poetry"'
+    assert "POETRY_VIRTUALENVS_CREATE=false" in install and "VIRTUAL_ENV=" in install
