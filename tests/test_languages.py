@@ -58,6 +58,8 @@ def test_requirements_and_a_dockerfile_make_a_python_service_not_a_bare_containe
     assert "-r requirements.txt" in install and "pytest" in install
     # bandit runs for python services; a container got none
     assert schema.load(tmp_path / "shipline.yml").project.language == "python"
+    # the image build is one uncommented block away
+    assert '#   command: docker build --tag' in (tmp_path / "shipline.yml").read_text()
 
 
 def test_python_build_job_installs_build_and_test_job_installs_the_test_extras(tmp_path):

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not projects:
         kinds = ", ".join(m for _, markers in starter.MARKERS for m in markers)
         raise InputError(f"{ctx.display(root)}: no project found; expected one of: {kinds} (here or one or two folders down)")
-    text = starter.starter(projects, root.resolve().name)
+    text = starter.starter(projects, root.resolve().name, root)
     # the starter must load and generate, or it is shipline's bug, not the user's
     try:
         files.render(schema.parse(yamlfile.loads(text, target.name)), target.name, root=root)

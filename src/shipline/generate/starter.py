@@ -191,19 +191,26 @@ def _install_comment(p: Project, indent: str) -> str:
     )
 
 
-def _notes(p: Project, indent: str) -> str:
-    return "".join(f"{indent}# note: {n}\n" for n in p.detection.notes if "test" not in n or p.detection.tests is not None)
+def _notes(p: Project, indent: str, root: Path) -> str:
+    text = "".join(f"{indent}# note: {n}\n" for n in p.detection.notes if "test" not in n or p.detection.tests is not None)
+    if p.language != "container" and (root / p.path / "Dockerfile").is_file():
+        # the Dockerfile packages this service: the language's jobs test it, docker ships it
+        text += (
+            f"{indent}# note: a Dockerfile is beside the code; to build the image instead of the {p.language} default:\n"
+            f"{indent}# build:\n{indent}#   command: docker build --tag {p.name}:\"$VERSION\" .\n"
+        )
+    return text
 
 
-def starter(projects: list[Project], root_name: str) -> str:
-    """The text of a commented starter manifest for the detected projects."""
+def starter(projects: list[Project], root_name: str, root: Path = Path(".")) -> str:
+    """The text of a commented starter manifest for the detected projects under ``root``."""
     if len(projects) == 1:
         p = projects[0]
         text = f"\nproject:\n  name: {p.name}\n  language: {p.language}  # python, node, go or container\n"
         text += _runtime_line(p, "  ")
         if p.path != ".":
             text += f"  working_directory: {p.path}\n"
-        text += _install_comment(p, "") + _notes(p, "") + "\n" + _test_section(p, "")
+        text += _install_comment(p, "") + _notes(p, "", root) + "\n" + _test_section(p, "")
         return _HEAD + text + _COMMON
     first = projects[0]
     text = f"\n# Defaults every service inherits unless it says otherwise.\nproject:\n  name: {_name(root_name)}\n  language: {first.language}\n"
@@ -211,7 +218,7 @@ def starter(projects: list[Project], root_name: str) -> str:
     for p in projects:
         text += f"  - name: {p.name}\n    path: {p.path}\n    project:\n      language: {p.language}\n"
         text += _runtime_line(p, "      ")
-        text += _install_comment(p, "    ") + _notes(p, "    ") + _test_section(p, "    ")
+        text += _install_comment(p, "    ") + _notes(p, "    ", root) + _test_section(p, "    ")
     return _HEAD + text + _COMMON
 
 
