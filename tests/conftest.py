@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # the one shared fake of the GitHub REST API, as the `fake_github` fixture
 pytest_plugins = ["tests.fake_github"]
+# the corpus projects' own tests are data: their pipelines run them
+collect_ignore = ["corpus"]
 
 
 def _is_local(address) -> bool:

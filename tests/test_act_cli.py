@@ -137,3 +137,41 @@ def test_dispatch_inputs_reach_the_job_and_secrets_never_show(tmp_path):
     # act may drop the output of a step that ends at once, so the step itself checks what it got
     assert result.code == 0, result.out + result.err
     assert "hunter2-secret" not in result.out + result.err
+
+
+ONE_JOB = """
+name: pipeline
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      version: ${{ steps.v.outputs.version }}
+    steps:
+      - uses: acme/compile-action@v1
+      - id: v
+        run: echo "version=1.2.3" >> "$GITHUB_OUTPUT"
+  deploy:
+    needs: build
+    if: needs.build.result == 'success'
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          VERSION: ${{ needs.build.outputs.version }}
+        run: test "$VERSION" = local
+"""
+
+
+def test_one_job_runs_alone_with_stand_in_results_of_what_it_needs(tmp_path):
+    """-j deploy runs deploy only: build (and its action with no stand-in) is neither run nor fetched."""
+    root = repo(tmp_path, {".github/workflows/p.yml": ONE_JOB})
+    result = run_cli("act", "-j", "deploy", "--format", "json", cwd=root, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.code == 0, result.out + result.err
+    report = json.loads(result.out)
+    assert [(j["id"], j["result"]) for j in report["jobs"]] == [("deploy", "success")]
+    # the step checked it was given the stand-in version
+    # the job that has the action is the one that runs: refused before act starts, with the way out
+    result = run_cli("act", "-j", "build", cwd=root)
+    assert result.code == 2
+    assert "acme/compile-action@v1: act would fetch it from github.com" in result.err
+    assert "replace the step with a run: step" in result.err

@@ -55,54 +55,84 @@ def test_missing_artifact_and_missing_files_fail_with_the_reason(tmp_path, capsy
     assert "::error title=shipline stand-in::upload-artifact: no files found for none/*" in capsys.readouterr().out
 
 
-def test_setup_python_accepts_the_installed_version_and_refuses_a_missing_one(tmp_path, capsys):
+def _python_of(bin_dir: Path) -> str:
+    import subprocess
+
+    return subprocess.run([str(bin_dir / "python"), "-c", "import sys; print('%d.%d' % sys.version_info[:2], sys.prefix)"], capture_output=True, text=True, check=True).stdout
+
+
+def test_setup_python_gives_a_fresh_virtualenv_of_the_installed_version_and_refuses_a_missing_one(tmp_path, capsys):
     here = "%d.%d" % sys.version_info[:2]
     env = job_env(tmp_path, "test", PYTHON_VERSION=here)
     assert standin.main(["setup-python"], env) == 0
     assert outputs(env)["python-version"].startswith(here + ".")
     bin_dir = Path(Path(env["GITHUB_PATH"]).read_text().strip())
-    assert (bin_dir / "python").resolve() == Path(outputs(env)["python-path"]).resolve()
+    assert bin_dir / "python" == Path(outputs(env)["python-path"])
+    # the job's installs land in its own virtualenv, not in this machine's Python
+    version, prefix = _python_of(bin_dir).split()
+    assert (version, Path(prefix)) == (here, bin_dir.parent)
+    assert bin_dir.parent.parent == tmp_path / "store" / "venvs"
 
     assert standin.main(["setup-python"], job_env(tmp_path, "old", PYTHON_VERSION="2.7")) == 1
     assert "python 2.7 is not installed on this machine" in capsys.readouterr().out
 
 
-def test_jobs_setting_up_python_side_by_side_share_the_store(tmp_path):
-    # act runs jobs at the same time; each one's stand-in links the runtime into the store
+PYENV_SHIMS = Path.home() / ".pyenv" / "shims"
+
+
+@pytest.mark.skipif(not (PYENV_SHIMS / "python3.11").exists() or not (PYENV_SHIMS / "python3.12").exists(), reason="needs pyenv with 3.11 and 3.12")
+def test_setup_python_resolves_a_pyenv_shim_to_the_exact_version(tmp_path):
+    """A shim linked as `python` runs pyenv's global version; the stand-in uses the interpreter behind it."""
+    for wanted in ("3.11", "3.12"):
+        env = job_env(tmp_path, f"job{wanted}", PYTHON_VERSION=wanted)
+        env["PATH"] = f"{PYENV_SHIMS}:{Path.home() / '.pyenv' / 'bin'}:/usr/bin:/bin"
+        assert standin.main(["setup-python"], env) == 0
+        bin_dir = Path(Path(env["GITHUB_PATH"]).read_text().strip())
+        assert _python_of(bin_dir).split()[0] == wanted
+
+
+def test_jobs_setting_up_python_side_by_side_get_their_own_virtualenvs(tmp_path):
+    # act runs jobs at the same time; each one's stand-in makes its own virtualenv in the shared store
     here = "%d.%d" % sys.version_info[:2]
-    for round_ in range(5):  # each round a fresh store: the race is on the first links
-        root = tmp_path / f"round{round_}"
-        root.mkdir()
-        envs = [job_env(root, f"job{i}", PYTHON_VERSION=here) for i in range(16)]
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            list(pool.map(lambda env: standin.setup_runtime("setup-python", env), envs))
-        bin_dir = Path(Path(envs[0]["GITHUB_PATH"]).read_text().strip())
-        assert sorted(p.name for p in bin_dir.iterdir()) == ["python", "python3"]
+    envs = [job_env(tmp_path, f"job{i}", PYTHON_VERSION=here) for i in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda env: standin.setup_runtime("setup-python", env), envs))
+    bin_dirs = {Path(Path(env["GITHUB_PATH"]).read_text().strip()) for env in envs}
+    assert len(bin_dirs) == 4 and all((b / "python").exists() for b in bin_dirs)
 
 
 def test_a_stale_runtime_link_from_an_earlier_run_is_replaced(tmp_path):
-    here = "%d.%d" % sys.version_info[:2]
-    env = job_env(tmp_path, "first", PYTHON_VERSION=here)
-    standin.setup_runtime("setup-python", env)
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("needs node")
+    env = job_env(tmp_path, "first")
+    env["PATH"] = str(Path(node).parent)
+    standin.setup_runtime("setup-node", env)
     bin_dir = Path(Path(env["GITHUB_PATH"]).read_text().strip())
-    for name in ("python", "python3"):  # as if an earlier run had linked another interpreter
-        (bin_dir / name).unlink()
-        (bin_dir / name).symlink_to("/bin/sh")
-    again = job_env(tmp_path, "second", PYTHON_VERSION=here)
-    standin.setup_runtime("setup-python", again)
-    for name in ("python", "python3"):
-        assert (bin_dir / name).resolve() == Path(outputs(again)["python-path"]).resolve()
+    (bin_dir / "node").unlink()
+    (bin_dir / "node").symlink_to("/bin/sh")  # as if an earlier run had linked another one
+    again = job_env(tmp_path, "second")
+    again["PATH"] = env["PATH"]
+    standin.setup_runtime("setup-node", again)
+    assert (bin_dir / "node").resolve() == Path(node).resolve()
 
 
 def test_cache_saved_then_restored_by_exact_key_or_prefix(tmp_path):
+    import shutil
+
     save = job_env(tmp_path, "one", CACHE_PATH="base.json", CACHE_KEY="lt-1")
     build_file_tree(Path(save["GITHUB_WORKSPACE"]), {"base.json": "{}"})
     assert standin.main(["cache-save"], save) == 0
+    # each act run has its own temporary workspace, gone when the run ends
+    shutil.rmtree(save["GITHUB_WORKSPACE"])
     restore = job_env(tmp_path, "two", CACHE_PATH="base.json", CACHE_KEY="lt-2", RESTORE_KEYS="lt-")
     assert standin.main(["cache-restore"], restore) == 0
     assert outputs(restore)["cache-hit"] == "false" and outputs(restore)["cache-matched-key"] == "lt-1"
-    # restored to the path it was saved from (as actions/cache does)
-    assert (Path(save["GITHUB_WORKSPACE"]) / "base.json").read_text() == "{}"
+    # restored into this run's workspace, where the next step reads it
+    assert (Path(restore["GITHUB_WORKSPACE"]) / "base.json").read_text() == "{}"
+    assert not Path(save["GITHUB_WORKSPACE"]).exists()
 
 
 ACT_WORKFLOW = """

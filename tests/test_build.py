@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from shipline import build
-from shipline.build.languages import LANGUAGES, container
+from shipline.languages import BuildContext, ProjectFiles, get
+from shipline.languages.container import tag as docker_tag
 from shipline.errors import InputError
 from shipline.manifest import Build, Project
 
@@ -52,19 +53,33 @@ def _spec(tmp_path: Path, language: str, **build_fields) -> build.Spec:
     return build.Spec(Project(name="web", language=language), Build(**build_fields), tmp_path, "1.0.0+build.7", "a" * 40)
 
 
+def _context(tmp_path: Path, image: str = "web") -> BuildContext:
+    return BuildContext(ProjectFiles(tmp_path), "1.0.0+build.7", "a" * 40, image)
+
+
 def test_language_defaults(tmp_path):
-    assert LANGUAGES["node"].commands(_spec(tmp_path, "node")) == [["npm", "ci"], ["npm", "run", "build", "--if-present"]]
-    assert LANGUAGES["go"].commands(_spec(tmp_path, "go")) == [["go", "build", "./..."]]
-    assert LANGUAGES["python"].commands(_spec(tmp_path, "python")) == [["python", "-m", "build", "--outdir", "dist", "."]]
-    (argv,) = container.commands(_spec(tmp_path, "container", image="ghcr.io/acme/web"))
+    # the install step of the generated job installs; the build only builds
+    assert get("node").build_commands(_context(tmp_path)) == []
+    build_file_tree(tmp_path, {"package.json": '{"scripts": {"build": "tsc"}}', "pnpm-lock.yaml": "lockfileVersion: 9\n"})
+    assert get("node").build_commands(_context(tmp_path)) == [["pnpm", "run", "build"]]
+    assert get("go").build_commands(_context(tmp_path)) == [["go", "build", "./..."]]
+    build_file_tree(tmp_path, {"pyproject.toml": "[project]\nname = 'web'\n"})
+    assert get("python").build_commands(_context(tmp_path)) == [["python", "-m", "build", "--outdir", "dist", "."]]
+    (argv,) = get("container").build_commands(_context(tmp_path, "ghcr.io/acme/web"))
     assert argv[:6] == ["docker", "build", "--tag", f"ghcr.io/acme/web:{'a' * 40}", "--tag", "ghcr.io/acme/web:1.0.0-build.7"]
     assert argv[-1] == "."
     assert "VERSION=1.0.0+build.7" in argv
 
 
+def test_python_application_without_packaging_is_byte_compiled(tmp_path):
+    build_file_tree(tmp_path, {"requirements.txt": "flask\n", "app.py": "import flask\n"})
+    (argv,) = get("python").build_commands(_context(tmp_path))
+    assert argv[1:3] == ["-m", "compileall"]
+
+
 @pytest.mark.parametrize(("value", "tag"), [("1.2.3", "1.2.3"), ("1.2.3+g1f", "1.2.3-g1f"), ("-x/y", "x-y"), ("", "latest"), ("a" * 200, "a" * 128)])
 def test_docker_tags_are_valid(value, tag):
-    assert container.tag(value) == tag
+    assert docker_tag(value) == tag
 
 
 def test_custom_command_with_declared_artifacts(tmp_path):
@@ -138,5 +153,5 @@ def test_cli_node_build_with_real_npm(tmp_path):
     res = run_cli("build", "--format", "json", cwd=tmp_path, env={"PATH": "/usr/local/bin:/usr/bin:/bin", **offline})
     assert res.code == 0, res.err
     doc = json.loads(res.out)
-    assert (doc["version"], doc["commands"]) == ("2.3.4", ["npm ci", "npm run build --if-present"])
+    assert (doc["version"], doc["commands"]) == ("2.3.4", ["npm run build"])
     assert doc["digests"] == {"dist/app.js": hashlib.sha256(b"x").hexdigest()}

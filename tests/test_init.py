@@ -22,9 +22,9 @@ def loaded(root: Path) -> schema.Manifest:
     ("files", "language", "name", "runtime"),
     [
         ({"pyproject.toml": '[project]\nname = "Orders_API"\n'}, "python", "orders_api", "3.12"),
-        ({"setup.cfg": "[metadata]\nname = x\n"}, "python", None, "3.12"),
+        ({"setup.cfg": "[metadata]\nname = x\n"}, "python", "x", "3.12"),
         ({"package.json": '{"name": "@acme/shop"}'}, "node", "shop", "22"),
-        ({"go.mod": "module example.com/acme/payments\n\ngo 1.23.4\n"}, "go", "payments", "1.23"),
+        ({"go.mod": "module example.com/acme/payments\n\ngo 1.23.4\n"}, "go", "payments", "1.23.4"),
         ({"Dockerfile": "FROM scratch\n"}, "container", None, None),
         ({"pyproject.toml": "[project]\nname = 'svc'\n", "Dockerfile": "FROM python\n"}, "python", "svc", "3.12"),
     ],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shipline import testing
-from shipline.errors import ToolError
+from shipline.errors import InputError, ToolError
 from shipline import manifest
 from shipline.manifest import Project
 
@@ -83,6 +83,7 @@ def test_read_coverage(tmp_path):
 
 
 def test_plans(tmp_path):
+    (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
     python = Project(name="a", language="python")
     plan = testing.plan(python, manifest.Test(), tmp_path, env=os.environ, python=sys.executable)
     assert plan.argv[1:5] == ["-m", "pytest", "--junitxml=.shipline/test-results/junit.xml", "-o"]
@@ -90,7 +91,20 @@ def test_plans(tmp_path):
     custom = testing.plan(python, manifest.Test(command="make test", junit="out/junit.xml"), tmp_path, env={})
     assert (custom.argv, custom.junit) == (["bash", "-c", "make test"], tmp_path / "out/junit.xml")
     assert testing.plan(Project(name="a", language="go"), manifest.Test(), tmp_path, env={}).argv == ["go", "test", "./..."]
-    assert testing.plan(Project(name="a", language="node"), manifest.Test(), tmp_path, env={}).argv == ["npm", "test"]
+    node = Project(name="a", language="node")
+    (tmp_path / "package.json").write_text('{"scripts": {"test": "echo \\"Error: no test specified\\" && exit 1"}}')
+    with pytest.raises(InputError, match="no tests to run by default"):
+        testing.plan(node, manifest.Test(), tmp_path, env={})
+    (tmp_path / "package.json").write_text('{"scripts": {"test": "vitest run"}, "packageManager": "pnpm@9.12.0"}')
+    assert testing.plan(node, manifest.Test(), tmp_path, env={}).argv == ["pnpm", "test"]
+
+
+def test_unittest_project_runs_unittest(tmp_path):
+    """A project whose tests import only unittest is tested with unittest, not pytest it does not install."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text("import unittest\n\n\nclass T(unittest.TestCase):\n    def test_x(self):\n        pass\n")
+    plan = testing.plan(Project(name="a", language="python"), manifest.Test(), tmp_path, env={}, python="python3")
+    assert plan.argv == ["python3", "-m", "unittest", "discover", "-v", "-s", "tests", "-t", "."]
 
 
 def test_has_pytest_cov_is_false_without_it(tmp_path):

@@ -30,11 +30,13 @@ from pydantic import (
 
 from shipline import validation, yamlfile
 from shipline.errors import InputError, Problem
+from shipline.languages import LANGUAGES as LANGUAGE_PLUGINS
 
 SCHEMA_URL = "https://raw.githubusercontent.com/shipline/shipline/v1/schema/shipline.schema.json"
 
-LANGUAGES = ("python", "node", "go", "container")
-DEFAULT_RUNTIME = {"python": "3.12", "node": "22", "go": "1.22", "container": None}
+LANGUAGES = tuple(LANGUAGE_PLUGINS)
+DEFAULT_RUNTIME = {name: plugin.default_runtime for name, plugin in LANGUAGE_PLUGINS.items()}
+Language = Literal[LANGUAGES]  # type: ignore[valid-type]
 SEVERITIES = ("critical", "high", "medium", "low", "none")
 INCIDENT_SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -124,7 +126,7 @@ class Project(Strict):
     """What is being shipped."""
 
     name: Name
-    language: Literal["python", "node", "go", "container"]
+    language: Language
     runtime: str | None = Field(None, description="runtime version (3.12, 20, 1.22); defaults per language")
     working_directory: str = Field(".", description="where commands run, relative to the repository root")
 
@@ -142,9 +144,17 @@ class Build(Strict):
     image: str | None = Field(None, description="container image name (language: container)")
 
 
+class Install(Strict):
+    """How the build and test jobs install the project's dependencies; empty means the language's default."""
+
+    build: str | None = Field(None, description="replaces the default install in the build job (pip install build, npm ci...)")
+    test: str | None = Field(None, description="replaces the default install in the test job (the project with its test extras and groups, npm ci...)")
+
+
 class Test(Strict):
     """How to test."""
 
+    enabled: bool = Field(True, description="false: no test job (a project without tests)")
     command: str | None = Field(None, description="default: pytest with JUnit XML and coverage (python), npm test, go test ./...")
     matrix: list[str] = Field(default_factory=list, description="runtime versions to test on; default: the project's")
     coverage_min: float | None = Field(None, ge=0, le=100, description="fail below this line coverage, in percent")
@@ -475,7 +485,7 @@ class Monitoring(Strict):
 class ServiceProject(Strict):
     """A service's own language and runtime; the name comes from the service."""
 
-    language: Literal["python", "node", "go", "container"]
+    language: Language
     runtime: str | None = None
 
 
@@ -485,6 +495,7 @@ class Service(Strict):
     name: Name
     path: str
     project: ServiceProject | None = None
+    install: Install | None = None
     build: Build | None = None
     test: Test | None = None
     security: Security | None = None
@@ -557,6 +568,7 @@ class Manifest(Strict):
     kit: Kit = Field(default_factory=Kit)
     project: Project
     pipeline: Pipeline = Field(default_factory=Pipeline)
+    install: Install = Field(default_factory=Install)
     build: Build = Field(default_factory=Build)
     test: Test = Field(default_factory=Test)
     security: Security = Field(default_factory=Security)
@@ -575,6 +587,7 @@ class Manifest(Strict):
                     name=self.project.name,
                     path=self.project.working_directory,
                     project=self.project,
+                    install=self.install,
                     build=self.build,
                     test=self.test,
                     security=self.security,
@@ -591,6 +604,7 @@ class Manifest(Strict):
                     name=s.name,
                     path=s.path,
                     project=Project(name=s.name, language=sp.language, runtime=sp.runtime, working_directory=s.path),
+                    install=s.install or self.install,
                     build=s.build or self.build,
                     test=s.test or self.test,
                     security=s.security or self.security,
@@ -622,6 +636,7 @@ class ServiceConfig(Strict):
     name: str
     path: str
     project: Project
+    install: Install
     build: Build
     test: Test
     security: Security

@@ -1,8 +1,9 @@
 """Run a project's tests and read what they did: JUnit XML, coverage, the failing lines.
 
 `plan(project, test, ...)` picks the command: the manifest's ``test.command``, else the
-language's default (python: pytest writing JUnit XML, plus coverage when pytest-cov is
-installed in the project's Python; node: ``npm test``; go: ``go test ./...``).
+language plugin's default (python: pytest writing JUnit XML, plus coverage when
+pytest-cov is installed in the project's Python, or unittest where the project's tests
+use only it; node: its package manager's ``test``; go: ``go test ./...``).
 `run(plan)` runs it and returns a `TestRun`; `read_junit(path)` parses JUnit XML with
 junitparser, so any tool that writes JUnit (jest-junit, gotestsum...) is understood.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from shipline.errors import InputError, ToolError
+from shipline.languages import ProjectFiles, get
 from shipline.manifest import Project, Test
 
 RESULTS_DIR = ".shipline/test-results"
@@ -103,21 +105,19 @@ def plan(project: Project, test: Test, cwd: Path, *, env: Mapping[str, str], pyt
         junit = cwd / test.junit if test.junit else None
         coverage = cwd / "coverage.xml"
         return Plan(["bash", "-c", test.command], cwd, junit, coverage, test.command)
-    if project.language == "python":
+    argv = get(project.language).test_command(ProjectFiles(cwd), python)
+    if argv is None:
+        raise InputError(f'the {project.language} project in {cwd.name or "."} has no tests to run by default; set test.command in the manifest, or test.enabled: false')
+    junit = cwd / test.junit if test.junit else None
+    coverage = None
+    if argv[1:3] == ["-m", "pytest"]:
         junit = results / "junit.xml"
         # xunit1 adds file and line attributes to each test case
-        argv = [python, "-m", "pytest", f"--junitxml={RESULTS_DIR}/junit.xml", "-o", "junit_family=xunit1"]
-        coverage = None
+        argv = [*argv, f"--junitxml={RESULTS_DIR}/junit.xml", "-o", "junit_family=xunit1"]
         if has_pytest_cov(python, cwd, env):
             coverage = results / "coverage.xml"
             argv += ["--cov", f"--cov-report=xml:{RESULTS_DIR}/coverage.xml", "--cov-report=term"]
-        return Plan(argv, cwd, junit, coverage, shlex.join(argv))
-    defaults = {"node": ["npm", "test"], "go": ["go", "test", "./..."]}
-    if project.language not in defaults:
-        raise InputError(f'there is no default test command for language "{project.language}"; set test.command in the manifest')
-    argv = defaults[project.language]
-    junit = cwd / test.junit if test.junit else None
-    return Plan(argv, cwd, junit, None, shlex.join(argv))
+    return Plan(argv, cwd, junit, coverage, shlex.join(argv))
 
 
 def _fresh(path: Path | None, since: float) -> bool:

@@ -2,7 +2,7 @@
 
 `Spec` says what to build; `run(spec, ...)` runs the commands and returns a `Result`
 with the artifacts (paths relative to the project), their sha256 digests and the
-version. Each language is a module in `shipline.build.languages` (one registry);
+version. The default commands come from the project's `shipline.languages` plugin;
 `resolve_version()` finds the version when none is given.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import IO
 
 from shipline.build.artifacts import Artifact, find, sha256_file
-from shipline.build.languages import LANGUAGES
 from shipline.build.version import resolve_version
 from shipline.errors import InputError
+from shipline.languages import BuildContext, ProjectFiles, get
 from shipline.manifest import Build, Project
 
 __all__ = ["Artifact", "BuildFailed", "Result", "Spec", "resolve_version", "run"]
@@ -68,12 +68,13 @@ def _run_step(argv: list[str], spec: Spec, env: Mapping[str, str], stdout: int |
 
 def run(spec: Spec, *, env: Mapping[str, str], stdout: int | IO[str] | None = None) -> Result:
     """Run the build and collect its artifacts; `BuildFailed` when a command fails."""
-    language = LANGUAGES[spec.project.language]
+    language = get(spec.project.language)
+    context = BuildContext(ProjectFiles(spec.cwd), spec.version, spec.sha, spec.build.image or spec.project.name, spec.python)
     env = {**env, "VERSION": spec.version, "COMMIT_SHA": spec.sha}
     if spec.build.command:
         commands = [["bash", "-c", spec.build.command]]
     else:
-        commands = language.commands(spec)
+        commands = language.build_commands(context)
     started = time.time()
     shown = [_run_step(argv, spec, env, stdout) for argv in commands]
     result = Result(spec.version, shown, time.time() - started)
@@ -82,8 +83,8 @@ def run(spec: Spec, *, env: Mapping[str, str], stdout: int | IO[str] | None = No
     elif spec.build.command:
         paths = []
     else:
-        paths = find(spec.cwd, list(language.ARTIFACTS), started)
+        paths = find(spec.cwd, list(language.artifacts), started)
     result.artifacts = [Artifact(p.relative_to(spec.cwd).as_posix(), sha256_file(p), p.stat().st_size) for p in paths]
     if not spec.build.command:
-        result.artifacts += language.extra_artifacts(spec, env)
+        result.artifacts += [Artifact(ref, digest) for ref, digest in language.built_references(context, env)]
     return result

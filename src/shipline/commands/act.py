@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--event", choices=EVENTS, default="push", help="the event to simulate (default: push)")
     parser.add_argument("--input", action="append", default=[], metavar="K=V", help="a workflow_dispatch input (repeatable)")
     parser.add_argument("--secret", action="append", default=[], metavar="K=V", help="a secret (repeatable); never shown in logs")
+    parser.add_argument("--matrix", action="append", default=[], metavar="K=V", help="run only the matrix entries with this value, e.g. runtime=3.12 (repeatable): the versions installed here")
     parser.add_argument("--list", action="store_true", help="list the jobs and how they would run, run nothing")
 
 
@@ -48,6 +49,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     inputs = _pairs(args.input, "--input")
     secrets = _pairs(args.secret, "--secret")
+    matrix: dict[str, list[str]] = {}
+    for pair in args.matrix:  # one key may come several times
+        for key, value in _pairs([pair], "--matrix").items():
+            matrix.setdefault(key, []).append(value)
     for value in secrets.values():
         ctx.reporter.mask(value)
     kit_repository, branch = _kit(ctx, args.manifest)
@@ -77,6 +82,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         secrets=secrets,
         default_branch=branch,
         environ=ctx.environ,
+        matrix=matrix,
         on_job=lambda job: ctx.reporter.info(present.job_line(job)),
     )
     present.report(ctx.reporter, result)

@@ -25,7 +25,7 @@ def load(args: argparse.Namespace, ctx: Context):
     path = ctx.path(args.manifest)
     doc = yamlfile.load(path, ctx.display(path))
     manifest = schema.parse(doc)
-    rendered = files.render(manifest, path.name, doc)
+    rendered = files.render(manifest, path.name, doc, path.parent)
     return path.parent, rendered, manifest
 
 

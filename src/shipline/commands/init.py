@@ -33,15 +33,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not projects:
         kinds = ", ".join(m for _, markers in starter.MARKERS for m in markers)
         raise InputError(f"{ctx.display(root)}: no project found; expected one of: {kinds} (here or one or two folders down)")
-    text = starter.starter(projects, root.resolve().name)
+    text = starter.starter(projects, root.resolve().name, root)
     # the starter must load and generate, or it is shipline's bug, not the user's
     try:
-        files.render(schema.parse(yamlfile.loads(text, target.name)), target.name)
+        files.render(schema.parse(yamlfile.loads(text, target.name)), target.name, root=root)
     except InputError as err:
         raise RuntimeError(f"the starter manifest does not load: {err}") from None
     files.write_atomic(target, text)
     for p in projects:
         ctx.reporter.info(f"found a {p.language} project in {p.path} ({p.name})")
     ctx.reporter.info(f'wrote {ctx.display(target)}; next: edit it, then run "shipline generate"')
-    ctx.reporter.result(manifest=ctx.display(target), projects=[p.__dict__ for p in projects])
+    ctx.reporter.result(manifest=ctx.display(target), projects=[starter.summary(p) for p in projects])
     return EXIT_OK

@@ -13,7 +13,7 @@ HELP = "show which jobs would run for an event and why, and each environment's w
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--event`` and ``--changed``."""
-    parser.add_argument("--event", choices=("push", "pull_request"), default="push", help="the event to plan for (default: push to the default branch)")
+    parser.add_argument("--event", choices=("push", "pull_request", "workflow_dispatch"), default="push", help="the event to plan for (default: push to the default branch)")
     parser.add_argument("--changed", nargs="+", metavar="PATH", default=None, help="paths the change touches (monorepos: decides which services run)")
 
 
@@ -23,9 +23,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     manifest = ctx.load_manifest(args.manifest)
     name = ctx.path(args.manifest).name
-    jobs = planner.plan_jobs(manifest, name, args.event, args.changed)
+    jobs = planner.plan_jobs(manifest, name, args.event, args.changed, ctx.path(args.manifest).parent)
     budgets = planner.budgets(manifest)
-    ctx.reporter.info(f"On {'a pull request' if args.event == 'pull_request' else 'a push to ' + manifest.pipeline.default_branch}:")
+    what = {"pull_request": "a pull request", "push": f"a push to {manifest.pipeline.default_branch}"}.get(args.event, "a manual run (workflow_dispatch)")
+    ctx.reporter.info(f"On {what}:")
     ctx.reporter.table(["job", "runs", "why"], [[j.job, "yes" if j.runs else "no", j.why] for j in jobs])
     rows = [[b.service, b.environment, b.strategy, b.steps, budget.human(b.promote), budget.human(b.rollback)] for b in budgets]
     if rows:

@@ -1,6 +1,6 @@
 """What `shipline generate` puts on disk: rendering, drift, stale files, atomic writes.
 
-`render()` is pure: manifest in, ``{relative path: text}`` out. `changes()` compares
+`render()` is pure: manifest (and the projects' declaration files) in, ``{relative path: text}`` out. `changes()` compares
 that with a directory (files to write, stale ``shipline-*.yml`` files to remove) and
 `apply()` carries the changes out, each file written atomically.
 """
@@ -68,9 +68,12 @@ class Changes:
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
 
 
-def render(manifest: Manifest, manifest_name: str, doc: yamlfile.Document | None = None) -> Rendered:
-    """Every workflow file the manifest gives, overrides applied (errors located in ``doc``)."""
-    built = build_workflows(manifest, manifest_name)
+def render(manifest: Manifest, manifest_name: str, doc: yamlfile.Document | None = None, root: Path | None = None) -> Rendered:
+    """Every workflow file the manifest gives, overrides applied (errors located in ``doc``).
+
+    ``root`` is the repository the projects' own files are read from (install steps).
+    """
+    built = build_workflows(manifest, manifest_name, root)
     if doc is not None:
         overrides.apply(built.workflows, manifest.overrides, doc.problem)
     else:

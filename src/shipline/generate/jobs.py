@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from shipline.generate import budget
 from shipline.generate.model import Concurrency, Condition, Deployment, Grant, Job, Step
+from shipline.languages import Language, ProjectFiles, get, has_marker
+from shipline.languages.base import Purpose
 from shipline.manifest import Environment, Kit, ServiceConfig
 
 READ_CODE = Grant("contents", "read", "check out the code")
@@ -23,11 +26,6 @@ SARIF = Grant("security-events", "write", "upload the SARIF report to code scann
 RUN_INFO = Grant("actions", "read", "the SARIF upload reads this run's details (private repositories)")
 PULL_REQUESTS = Grant("pull-requests", "write", "post the summary comment on the pull request")
 
-_SETUP = {
-    "python": ("actions/setup-python", "python-version", "Set up Python"),
-    "node": ("actions/setup-node", "node-version", "Set up Node.js"),
-    "go": ("actions/setup-go", "go-version", "Set up Go"),
-}
 _GLOB = re.compile(r"[*?\[{]")
 
 
@@ -42,6 +40,26 @@ class Target:
     default_branch: str
     runs_on: str | list[str]
     timeout_minutes: int
+    root: Path | None = None  # the repository, to read what the project declares; None: defaults only
+
+    @property
+    def language(self) -> Language:
+        """The service's language plugin."""
+        return get(self.service.project.language)
+
+    @property
+    def folder(self) -> str:
+        """The service's folder as a workflow path prefix: "" or "api/"."""
+        path = self.service.path.strip("/")
+        return "" if path in ("", ".") else path + "/"
+
+    def files(self) -> ProjectFiles | None:
+        """The service's files, when the repository is at hand."""
+        if self.root is None:
+            return None
+        files = ProjectFiles(self.root / self.service.path)
+        # a manifest without its code beside it (an example) gets the defaults
+        return files if has_marker(type(self.language), files) else None
 
     def job_id(self, kind: str) -> str:
         """``build`` for a single service, ``api-build`` in a monorepo."""
@@ -91,12 +109,29 @@ def checkout(fetch_depth: int | None = None) -> Step:
 
 
 def setup_runtime(t: Target, version: str | None) -> list[Step]:
-    """The language's pinned setup action, or nothing for container images."""
-    setup = _SETUP.get(t.service.project.language)
+    """The language's pinned setup action, with its own dependency cache; nothing for images."""
+    setup = t.language.setup
     if setup is None or version is None:
         return []
-    action, key, name = setup
-    return [Step.pinned("setup-runtime", name, action, {key: version})]
+    files = t.files()
+    extra = t.language.setup_inputs(files, t.folder) if files is not None else {}
+    return [Step.pinned("setup-runtime", setup.title, setup.action, {setup.version_input: version, **extra})]
+
+
+def install(t: Target, purpose: Purpose) -> list[Step]:
+    """The step installing what the build or the tests need: the manifest's ``install:``, else the language's."""
+    command = getattr(t.service.install, purpose)
+    if command is None:
+        files = t.files()
+        command = t.language.install(files, purpose) if files is not None else None
+    if not command:
+        return []
+    run = command if command.endswith("\n") else command + "\n"
+    folder = t.folder.rstrip("/")
+    step = Step(id="install", name="Install dependencies", shell="bash", run=run)
+    if folder:
+        step.working_directory = folder
+    return [step]
 
 
 def _artifact_dir(globs: list[str]) -> str:
@@ -114,7 +149,7 @@ def _artifact_name(t: Target) -> str:
 
 def build(t: Target, condition: Condition) -> Job:
     """Build once; later jobs deploy this build's version (and artifacts, when declared)."""
-    steps = [checkout(), *setup_runtime(t, t.service.project.runtime_version), t.kit_step("build", "Build", "build")]
+    steps = [checkout(), *setup_runtime(t, t.service.project.runtime_version), *install(t, "build"), t.kit_step("build", "Build", "build")]
     artifacts = t.service.build.artifacts
     if artifacts:
         steps.append(
@@ -133,6 +168,17 @@ def _changes_need(t: Target) -> list[str]:
     return ["changes"] if t.monorepo else []
 
 
+def has_tests(t: Target) -> bool:
+    """Whether the service gets a test job: not switched off, and something to run."""
+    test = t.service.test
+    if not test.enabled:
+        return False
+    if test.command:
+        return True
+    files = t.files()
+    return files is None or t.language.test_command(files, "python") is not None
+
+
 def test(t: Target, condition: Condition) -> Job:
     """The test suite, once per runtime of the matrix."""
     runtimes = t.service.test.matrix or ([t.service.project.runtime_version] if t.service.project.runtime_version else [])
@@ -140,6 +186,7 @@ def test(t: Target, condition: Condition) -> Job:
     steps = [
         checkout(),
         *setup_runtime(t, "${{ matrix.runtime }}" if runtimes else None),
+        *install(t, "test"),
         t.kit_step("test", "Test", "test", inputs),
     ]
     matrix = {"runtime": list(runtimes)} if runtimes else None

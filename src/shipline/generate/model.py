@@ -7,6 +7,7 @@ data; `shipline.generate.writer` turns it into YAML with the comments.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,6 +37,7 @@ class Step:
     env: dict[str, str] = field(default_factory=dict)
     if_: str | None = None
     shell: str | None = None
+    working_directory: str | None = None
 
     @classmethod
     def pinned(cls, id: str, name: str, action: str, with_: dict[str, Any] | None = None, **kw: Any) -> Step:
@@ -64,6 +66,8 @@ class Step:
             data["env"] = dict(self.env)
         if self.shell:
             data["shell"] = self.shell
+        if self.working_directory:
+            data["working-directory"] = self.working_directory
         if self.run is not None:
             data["run"] = self.run
         return data
@@ -89,7 +93,7 @@ class Concurrency:
 class Condition:
     """When a job runs, as data: the builder writes ``if:`` from it and `plan` reads it."""
 
-    events: tuple[str, ...] = ("pull_request", "push")
+    events: tuple[str, ...] | None = None  # None: every event the workflow runs on
     branch: str | None = None  # only on pushes to this branch
     service: str | None = None  # only when this service changed (monorepos)
     changes_job: str = "changes"
@@ -101,7 +105,7 @@ class Condition:
         parts = []
         if self.always:
             parts.append("always()")
-        if tuple(self.events) != ("pull_request", "push"):
+        if self.events is not None:
             either = " || ".join(f"github.event_name == '{e}'" for e in self.events)
             parts.append(either if len(self.events) == 1 else f"({either})")
         if self.branch:
@@ -109,6 +113,20 @@ class Condition:
         if self.output:
             parts.append(f"needs.{self.changes_job}.outputs.{self.output} == 'true'")
         return " && ".join(parts) or None
+
+    def blocker(self, event: str, changed: Collection[str], default_branch: str) -> str | None:
+        """Why the job does not run for ``event`` (a push is to the default branch), or None when it may.
+
+        The same fields `expression` writes, read the way GitHub evaluates them;
+        ``always`` only decides whether a job waits for the jobs it needs to succeed.
+        """
+        if self.events is not None and event not in self.events:
+            return f"only on {' or '.join(self.events)}" + (f" to {self.branch or default_branch}" if "push" in self.events else "")
+        if self.branch and event == "push" and self.branch != default_branch:
+            return f"only on pushes to {self.branch}"
+        if self.service is not None and self.service not in changed:
+            return f"{self.service} did not change"
+        return None
 
 
 @dataclass

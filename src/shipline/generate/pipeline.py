@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shipline.generate import jobs
 from shipline.generate.jobs import READ_CODE, Target
@@ -22,6 +23,7 @@ PIPELINE_FILE = "shipline-pipeline.yml"
 ROLLBACK_FILE = "shipline-rollback.yml"
 REQUIRED_JOB = "shipline-required"
 SUMMARY_JOB = "pr-summary"
+REPOSITORY_SCAN_JOB = "repository-scan"
 
 
 @dataclass
@@ -33,7 +35,7 @@ class Build:
     filters: dict[str, list[str]] = field(default_factory=dict)  # service -> path prefixes
 
 
-def _targets(manifest: Manifest, manifest_name: str) -> list[Target]:
+def _targets(manifest: Manifest, manifest_name: str, root: Path | None) -> list[Target]:
     monorepo = bool(manifest.services)
     p = manifest.pipeline
     return [
@@ -45,6 +47,7 @@ def _targets(manifest: Manifest, manifest_name: str) -> list[Target]:
             default_branch=p.default_branch,
             runs_on=p.runs_on,
             timeout_minutes=p.timeout_minutes,
+            root=root,
         )
         for svc in manifest.resolved_services()
     ]
@@ -130,6 +133,34 @@ def _required_job(needs: list[str], runs_on: str | list[str]) -> Job:
     )
 
 
+def _repository_scan_job(manifest: Manifest, manifest_name: str) -> Job:
+    """A scan of the whole repository on every run: each service's scan covers its folder only.
+
+    Without it a pull request changing only ``.github/`` or a script outside every
+    service would skip every scan and pass the required check. The scan runs from
+    ``.github`` where no manifest is, so it takes the scanner's defaults over the
+    whole tree (semgrep and bandit), diff-aware like the others, gating at the
+    manifest's top-level ``security.fail_on``.
+    """
+    kit = manifest.kit
+    inputs = {
+        "working-directory": ".github",
+        "path": "..",
+        "fail-on": manifest.security.fail_on,
+        "baseline-ref": "${{ github.event.pull_request.base.sha || github.event.before }}",
+        "sarif-file": "../shipline-repository.sarif",
+    }
+    scan = Step(id="scan", name="Security scan (whole repository)", uses=f"{kit.repository}/actions/security-scan@{kit.ref}", with_=inputs)
+    return Job(
+        id=REPOSITORY_SCAN_JOB,
+        name="Security scan (whole repository)",
+        permissions=[READ_CODE, jobs.SARIF, jobs.RUN_INFO],
+        steps=[jobs.checkout(fetch_depth=0), scan],
+        runs_on=manifest.pipeline.runs_on,
+        timeout_minutes=manifest.pipeline.timeout_minutes,
+    )
+
+
 def _summary_job(kit_setup: str, ci: list[str], runs_on: str | list[str]) -> Job:
     """One comment per pull request with each stage's result, updated on every push."""
     record = []
@@ -159,7 +190,11 @@ def _service_jobs(t: Target, out: Build) -> tuple[list[Job], list[str]]:
     """The jobs of one service, and the ids a required check waits for."""
     svc = t.service
     ci = Condition(service=svc.name, output=jobs.slug(svc.name)) if t.monorepo else Condition()
-    ci_jobs = [jobs.build(t, ci), jobs.test(t, ci)]
+    ci_jobs = [jobs.build(t, ci)]
+    if jobs.has_tests(t):
+        ci_jobs.append(jobs.test(t, ci))
+    else:
+        out.notes.append(f"{svc.name}: no test job: {'test.enabled is false' if not svc.test.enabled else 'the project has no tests to run by default (set test.command)'}")
     if svc.security.enabled:
         ci_jobs.append(jobs.scan(t, ci))
     out_jobs = list(ci_jobs)
@@ -202,9 +237,13 @@ def _rollback_workflow(targets: list[Target], monorepo: bool) -> Workflow | None
     return Workflow(filename=ROLLBACK_FILE, name="shipline rollback", on={"workflow_dispatch": {"inputs": inputs}}, jobs=rollbacks)
 
 
-def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml") -> Build:
-    """Every workflow the manifest asks for, before overrides."""
-    targets = _targets(manifest, manifest_name)
+def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml", root: Path | None = None) -> Build:
+    """Every workflow the manifest asks for, before overrides.
+
+    ``root`` is the repository: the install steps and setup caches come from the files
+    each project declares its dependencies in. Without it, only the manifest counts.
+    """
+    targets = _targets(manifest, manifest_name, root)
     monorepo = bool(manifest.services)
     out = Build(workflows=[])
     if not manifest.kit.pinned:
@@ -217,6 +256,9 @@ def build_workflows(manifest: Manifest, manifest_name: str = "shipline.yml") -> 
         out.filters = {t.service.name: path_filter(t.service, manifest_name) for t in targets}
         pipeline_jobs.append(_changes_job(targets, out.filters, manifest.pipeline.runs_on))
         required.append("changes")
+        if manifest.security.enabled:
+            pipeline_jobs.append(_repository_scan_job(manifest, manifest_name))
+            required.append(REPOSITORY_SCAN_JOB)
     for t in targets:
         service_jobs, ci = _service_jobs(t, out)
         pipeline_jobs += service_jobs

@@ -1,14 +1,16 @@
 """Which jobs of the generated pipeline would run for an event, and why.
 
-Reads the same `Condition` each job's ``if:`` is written from, so the plan and the
-workflow cannot disagree. Pushes are taken to be to the default branch (the pipeline
-runs on no other).
+Reads the same `Condition` each job's ``if:`` is written from (`Condition.blocker`), and
+the workflow's own ``on:`` triggers, so the plan and the workflow cannot disagree.
+Pushes are taken to be to the default branch (the pipeline runs on no other);
+``workflow_dispatch`` plans the rollback workflow, whose jobs run when chosen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from shipline.generate import budget
 from shipline.generate.pipeline import build_workflows, matches
@@ -50,38 +52,45 @@ def _changed_services(filters: dict[str, list[str]], changed: Sequence[str] | No
     return out
 
 
-def plan_jobs(manifest: Manifest, manifest_name: str, event: str, changed: Sequence[str] | None) -> list[JobPlan]:
-    """Every pipeline job in order, with whether it runs for ``event`` and why."""
-    built = build_workflows(manifest, manifest_name)
-    pipeline = built.workflows[0]
+def plan_jobs(manifest: Manifest, manifest_name: str, event: str, changed: Sequence[str] | None, root: Path | None = None) -> list[JobPlan]:
+    """Every job of the workflows ``event`` triggers, in order, with whether it runs and why."""
+    built = build_workflows(manifest, manifest_name, root)
     services = _changed_services(built.filters, changed)
-    runs: dict[str, bool] = {}
-    out = []
     branch = manifest.pipeline.default_branch
-    for job in pipeline.jobs:
-        c = job.condition
-        blocked = [n for n in job.needs if not runs.get(n, False)]
-        if c.always:
-            ok, why = True, "always runs, so a required check never waits on skipped jobs"
-        elif event not in c.events:
-            ok, why = False, f"only on {' or '.join(c.events)} to {c.branch or branch}"
-        elif c.service is not None and c.service not in services:
-            filter_ = ", ".join(p or "everything" for p in built.filters[c.service])
-            ok, why = False, f"{c.service} did not change (no changed path under {filter_})"
-        elif blocked:
-            ok, why = False, f"needs {', '.join(blocked)}, which does not run"
-        else:
-            ok = True
-            reasons = [f"{event} to {branch}" if event == "push" else "pull request"]
-            if c.service is not None:
-                reasons.append(services[c.service])
-            if job.needs:
-                reasons.append(f"after {', '.join(job.needs)}")
-            if job.environment:
-                reasons.append(f'waits for approval in GitHub environment "{job.environment.name}" when it has reviewers')
-            why = "; ".join(reasons)
-        runs[job.id] = ok
-        out.append(JobPlan(job.id, job.name, ok, why))
+    out = []
+    for workflow in built.workflows:
+        if event not in workflow.on:
+            if workflow is built.workflows[0]:
+                out += [JobPlan(j.id, j.name, False, f"{workflow.filename} does not run on {event}") for j in workflow.jobs]
+            continue
+        runs: dict[str, bool] = {}
+        for job in workflow.jobs:
+            c = job.condition
+            blocked = [n for n in job.needs if not runs.get(n, False)]
+            blocker = c.blocker(event, services, branch)
+            if blocker is not None:
+                if c.service is not None and c.service in built.filters and c.service not in services:
+                    blocker += f" (no changed path under {', '.join(p or 'everything' for p in built.filters[c.service])})"
+                ok, why = False, blocker
+            elif blocked and not c.always:
+                ok, why = False, f"needs {', '.join(blocked)}, which does not run"
+            elif c.always:
+                ok, why = True, "always runs, so a required check never waits on skipped jobs"
+            else:
+                ok = True
+                reasons = {"push": f"{event} to {branch}", "pull_request": "pull request"}.get(event, f"{event}")
+                reasons_list = [reasons]
+                if c.service is not None:
+                    reasons_list.append(services[c.service])
+                if job.needs:
+                    reasons_list.append(f"after {', '.join(job.needs)}")
+                if job.if_:
+                    reasons_list.append(f"when {job.if_}")
+                if job.environment:
+                    reasons_list.append(f'waits for approval in GitHub environment "{job.environment.name}" when it has reviewers')
+                why = "; ".join(reasons_list)
+            runs[job.id] = ok
+            out.append(JobPlan(job.id, job.name, ok, why))
     return out
 
 

@@ -1,38 +1,42 @@
 """`shipline init`'s half: detect the projects in a directory, write a starter manifest.
 
-A project is a folder holding one of the markers below (the first that matches gives
-its language: a Python service with a Dockerfile is a Python service). One project
-gives a single-service manifest; several give a monorepo with one service per folder.
+A project is a folder holding one of a language plugin's markers (`shipline.languages`;
+the first language that matches wins: Python code with a Dockerfile is a Python
+service). One project gives a single-service manifest; several independent ones give a
+monorepo with one service per folder. Folders of examples, docs, fixtures and tests
+inside a project belong to it. Every detected value is written with a comment naming
+the file it came from.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipline.manifest import DEFAULT_RUNTIME, SCHEMA_URL
+from shipline.languages import LANGUAGES, Declared, Detection, ProjectFiles, get, has_marker
+from shipline.manifest import SCHEMA_URL
 
-MARKERS = (
-    ("python", ("pyproject.toml", "setup.cfg", "setup.py")),
-    ("node", ("package.json",)),
-    ("go", ("go.mod",)),
-    ("container", ("Dockerfile",)),
-)
+MARKERS = tuple((name, plugin.markers) for name, plugin in LANGUAGES.items())
 _SKIP = {"node_modules", "vendor", "venv", "dist", "build", "target", "__pycache__", "site-packages"}
+# nested projects in these folders are part of the project around them, never services
+_PART_OF_PARENT = re.compile(r"^(examples?|samples?|demos?|docs?|fixtures?|test.*|benchmarks?|e2e)$", re.I)
 MAX_DEPTH = 2  # the root, services/, services/api/
 
 
 @dataclass(frozen=True)
 class Project:
-    """A detected project: its folder (relative, POSIX), language, name and runtime."""
+    """A detected project: its folder (relative, POSIX), language, name and what it declares."""
 
     path: str
     language: str
     name: str
-    runtime: str | None
+    detection: Detection
+
+    @property
+    def runtime(self) -> str | None:
+        """The version the build runs on: the oldest the project allows (what it must keep working on)."""
+        return self.detection.runtimes[0].value if self.detection.runtimes else None
 
 
 def _name(raw: str) -> str:
@@ -41,38 +45,15 @@ def _name(raw: str) -> str:
     return (s or "app")[:63]
 
 
-def _read_name(folder: Path, language: str) -> str | None:
-    """The project's own name from its metadata, when it has one."""
-    try:
-        if language == "python" and (folder / "pyproject.toml").is_file():
-            data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
-            return data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get("name")
-        if language == "node":
-            return json.loads((folder / "package.json").read_text(encoding="utf-8")).get("name")
-        if language == "go":
-            m = re.search(r"^module\s+(\S+)", (folder / "go.mod").read_text(encoding="utf-8"), re.M)
-            return m[1] if m else None
-    except (OSError, ValueError, AttributeError):
-        return None  # unreadable metadata: fall back to the folder's name
-    return None
-
-
-def _go_runtime(folder: Path) -> str | None:
-    try:
-        m = re.search(r"^go\s+(\d+\.\d+)", (folder / "go.mod").read_text(encoding="utf-8"), re.M)
-    except OSError:
-        return None
-    return m[1] if m else None
-
-
 def detect_one(root: Path, folder: Path) -> Project | None:
     """The project in ``folder`` (not its subfolders), or None."""
-    for language, markers in MARKERS:
-        if any((folder / m).is_file() for m in markers):
+    files = ProjectFiles(folder)
+    for language, plugin in LANGUAGES.items():
+        if has_marker(plugin, files):
+            detection = get(language).detect(files)
             rel = folder.relative_to(root).as_posix()
-            name = _name(_read_name(folder, language) or (folder.name if rel != "." else root.resolve().name))
-            runtime = _go_runtime(folder) if language == "go" else DEFAULT_RUNTIME[language]
-            return Project(path=rel, language=language, name=name, runtime=runtime)
+            name = _name(detection.name or (folder.name if rel != "." else root.resolve().name))
+            return Project(path=rel, language=language, name=name, detection=detection)
     return None
 
 
@@ -87,8 +68,9 @@ def detect(root: Path) -> list[Project]:
         if depth == MAX_DEPTH:
             return
         for child in sorted(p for p in folder.iterdir() if p.is_dir()):
-            if not child.name.startswith(".") and child.name not in _SKIP:
-                walk(child, depth + 1)
+            if child.name.startswith(".") or child.name in _SKIP or _PART_OF_PARENT.match(child.name):
+                continue
+            walk(child, depth + 1)
 
     walk(root, 0)
     subprojects = [p for p in found if p.path != "."]
@@ -110,7 +92,7 @@ def _unique(projects: list[Project]) -> list[Project]:
         while candidate in seen:
             candidate, n = f"{name}-{n}", n + 1
         seen.add(candidate)
-        out.append(Project(p.path, p.language, candidate, p.runtime))
+        out.append(Project(p.path, p.language, candidate, p.detection))
     return out
 
 
@@ -167,20 +149,68 @@ smoke:
 """
 
 
+def _quoted(values: list[Declared]) -> str:
+    return "[" + ", ".join(f'"{v.value}"' for v in values) + "]"
+
+
+def _sources(values: list[Declared]) -> str:
+    return "; ".join(dict.fromkeys(v.source for v in values))
+
+
 def _runtime_line(p: Project, indent: str) -> str:
-    return f'{indent}runtime: "{p.runtime}"\n' if p.runtime else ""
+    runtimes = p.detection.runtimes
+    if not p.runtime:
+        return ""
+    why = "the oldest of the test matrix" if len(runtimes) > 1 else runtimes[0].source
+    return f'{indent}runtime: "{p.runtime}"  # {why}\n'
 
 
-def starter(projects: list[Project], root_name: str) -> str:
-    """The text of a commented starter manifest for the detected projects."""
+def _test_section(p: Project, indent: str) -> str:
+    """``test:`` with the matrix and how the tests run, or ``enabled: false`` with the reason."""
+    d = p.detection
+    if d.tests is None:
+        reason = next((n for n in d.notes if "test" in n), "no tests found")
+        return f"{indent}test:\n{indent}  enabled: false  # {reason}\n"
+    text = f"{indent}test:\n{indent}  # runs {d.tests.value} ({d.tests.source})\n"
+    if d.runtimes:
+        text += f"{indent}  # runtime versions the tests run on: {_sources(d.runtimes)}\n{indent}  matrix: {_quoted(d.runtimes)}\n"
+    else:
+        text += f"{indent}  enabled: true\n"
+    return text
+
+
+def _install_comment(p: Project, indent: str) -> str:
+    """What the jobs will install, where that came from, and how to change it."""
+    manager = p.detection.package_manager
+    if manager is None:
+        return ""
+    return (
+        f"{indent}# dependencies: {manager.value} ({manager.source}); `shipline generate` writes the install\n"
+        f"{indent}# step of the build and test jobs from the project's files. To replace it:\n"
+        f"{indent}# install:\n{indent}#   build: ...\n{indent}#   test: ...\n"
+    )
+
+
+def _notes(p: Project, indent: str, root: Path) -> str:
+    text = "".join(f"{indent}# note: {n}\n" for n in p.detection.notes if "test" not in n or p.detection.tests is not None)
+    if p.language != "container" and (root / p.path / "Dockerfile").is_file():
+        # the Dockerfile packages this service: the language's jobs test it, docker ships it
+        text += (
+            f"{indent}# note: a Dockerfile is beside the code; to build the image instead of the {p.language} default:\n"
+            f"{indent}# build:\n{indent}#   command: docker build --tag {p.name}:\"$VERSION\" .\n"
+        )
+    return text
+
+
+def starter(projects: list[Project], root_name: str, root: Path = Path(".")) -> str:
+    """The text of a commented starter manifest for the detected projects under ``root``."""
     if len(projects) == 1:
         p = projects[0]
         text = f"\nproject:\n  name: {p.name}\n  language: {p.language}  # python, node, go or container\n"
         text += _runtime_line(p, "  ")
         if p.path != ".":
             text += f"  working_directory: {p.path}\n"
-        if p.runtime:
-            text += f'\ntest:\n  # runtime versions the tests run on\n  matrix: ["{p.runtime}"]\n'
+        text += _install_comment(p, "") + _notes(p, "", root) + "\n" + _test_section(p, "")
         return _HEAD + text + _COMMON
     first = projects[0]
     text = f"\n# Defaults every service inherits unless it says otherwise.\nproject:\n  name: {_name(root_name)}\n  language: {first.language}\n"
@@ -188,4 +218,20 @@ def starter(projects: list[Project], root_name: str) -> str:
     for p in projects:
         text += f"  - name: {p.name}\n    path: {p.path}\n    project:\n      language: {p.language}\n"
         text += _runtime_line(p, "      ")
+        text += _install_comment(p, "    ") + _notes(p, "    ", root) + _test_section(p, "    ")
     return _HEAD + text + _COMMON
+
+
+def summary(p: Project) -> dict[str, object]:
+    """What was detected in ``p``, as plain data for `shipline init --format json`."""
+    d = p.detection
+    return {
+        "path": p.path,
+        "language": p.language,
+        "name": p.name,
+        "runtime": p.runtime,
+        "runtimes": [r.value for r in d.runtimes],
+        "package_manager": d.package_manager.value if d.package_manager else None,
+        "tests": d.tests.value if d.tests else None,
+        "notes": list(d.notes),
+    }

@@ -82,7 +82,14 @@ def map_actions(uses: dict[ActionRef, Problem], kit_repository: str, kit_dir: Pa
             out.standins.append(ref)
         else:
             known = ", ".join(sorted(STANDINS) + sorted(BUILT_IN) + [f"{kit_repository}/actions/*"])
-            out.unmapped.append(_problem(where, f"{ref}: act would fetch it from github.com and there is no offline stand-in for it; offline runs support: {known}"))
+            out.unmapped.append(
+                _problem(
+                    where,
+                    f"{ref}: act would fetch it from github.com and there is no offline stand-in for it; offline runs support: {known}."
+                    f" To run this job here, replace the step with a run: step (an override's remove/before), or add a stand-in:"
+                    f" {STANDINS_DIR.name}/{ref.repository}/action.yml in the kit and an entry in STANDINS",
+                )
+            )
     return out
 
 

@@ -32,6 +32,7 @@ class ActOptions:
     artifact_port: int | None = None
     default_branch: str | None = None
     list_only: bool = False
+    matrix: Mapping[str, list[str]] = field(default_factory=dict)  # run only these matrix values
 
 
 def command(opts: ActOptions) -> list[str]:
@@ -61,6 +62,9 @@ def command(opts: ActOptions) -> list[str]:
     argv.append("--action-offline-mode")
     if opts.default_branch:
         argv += ["--defaultbranch", opts.default_branch]
+    for key, values in sorted(opts.matrix.items()):
+        for value in values:
+            argv += ["--matrix", f"{key}:{value}"]
     for name, value in sorted(opts.inputs.items()):
         argv += ["--input", f"{name}={value}"]
     for name in sorted(opts.secrets):

@@ -24,7 +24,7 @@ from pathlib import Path
 from shipline import processes, yamlfile
 from shipline.errors import InputError, Problem, ToolError
 from shipline.localrun import event as events
-from shipline.localrun import actionmap, jsonlog, workflows
+from shipline.localrun import actionmap, jsonlog, onejob, workflows
 from shipline.localrun.binary import find_act
 from shipline.localrun.command import ActOptions, command
 
@@ -145,6 +145,7 @@ def run(
     default_branch: str = "main",
     timeout: float | None = None,
     environ: Mapping[str, str] | None = None,
+    matrix: Mapping[str, list[str]] | None = None,
     on_line: Callable[[str], None] | None = None,
     on_job: Callable[[jsonlog.Job], None] | None = None,
 ) -> Result:
@@ -162,6 +163,7 @@ def run(
     environ = {k: v for k, v in (os.environ if environ is None else environ).items() if not k.startswith(("GITHUB_", "ACTIONS_", "RUNNER_"))}
     store = store or default_store(plan.root, environ)
     shutil.rmtree(store / "artifacts", ignore_errors=True)
+    shutil.rmtree(store / "venvs", ignore_errors=True)  # setup-python's per-job virtualenvs
     store.mkdir(parents=True, exist_ok=True)
     with _workspace() as tmp:
         kit = _slim_kit(plan.kit_dir, tmp / "kit") if plan.mapping.kit else None
@@ -173,10 +175,14 @@ def run(
             "SHIPLINE_VENV": sys.prefix,
             **(env or {}),
         }
+        selected = plan.files[0] if len(plan.files) == 1 else plan.files[0].parent
+        if job is not None:
+            # act would run the jobs it needs first; this runs it alone, with stand-in results
+            selected = onejob.isolate(plan.files, job, tmp / "workflows") or selected
         opts = ActOptions(
             act=find_act(),
             event=event,
-            workflows=plan.files[0] if len(plan.files) == 1 else plan.files[0].parent,
+            workflows=selected,
             job=job,
             event_path=events.write_event(tmp / "event.json", event, plan.root, default_branch, inputs),
             labels=plan.found.labels or {"ubuntu-latest"},
@@ -188,6 +194,7 @@ def run(
             artifact_dir=tmp / "artifact-server",
             artifact_port=_free_port(),
             default_branch=default_branch,
+            matrix=dict(matrix or {}),
         )
         result = _execute(command(opts), plan.root, {**environ, **secrets}, timeout, on_line, on_job)
     result.store = store

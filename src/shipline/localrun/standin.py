@@ -5,10 +5,14 @@ its inputs through ``env:`` and runs this module. It does what a local run needs
 the real action and says that it is a stand-in:
 
 - ``setup-python|setup-node|setup-go``: check the requested runtime is installed here
-  and put it first on PATH (a stand-in cannot download one);
+  and put it first on PATH (a stand-in cannot download one). A version manager's shim
+  (pyenv) is resolved to the real interpreter of the exact version, and Python gets a
+  fresh virtualenv per job, like a runner's clean interpreter: the job's install step
+  installs into it, never into this machine's Python;
 - ``upload-artifact`` / ``download-artifact``: keep artifacts in
   ``$SHIPLINE_ACT_STORE/artifacts/NAME`` so a later job of the run can download them;
-- ``cache-restore`` / ``cache-save``: keep caches in ``$SHIPLINE_ACT_STORE/cache``;
+- ``cache-restore`` / ``cache-save``: keep caches in ``$SHIPLINE_ACT_STORE/cache``, with
+  paths relative to the workspace (each run has a new one), so a later run restores them;
 - ``upload-sarif``: keep the SARIF file in ``$SHIPLINE_ACT_STORE/sarif``.
 
 It runs inside act's job (not through the shipline CLI), so it speaks the runner's
@@ -33,7 +37,8 @@ from pathlib import Path
 
 RUNTIMES = {
     # action -> (executable names to try for VERSION, argv printing the version, input name)
-    "setup-python": (("python{v}", "python3", "python"), ("-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"), "PYTHON_VERSION"),
+    # python prints its real executable too: a pyenv shim runs whichever version pyenv picks
+    "setup-python": (("python{v}", "python3", "python"), ("-c", "import sys; print('%d.%d.%d' % sys.version_info[:3], sys.executable)"), "PYTHON_VERSION"),
     "setup-node": (("node",), ("--version",), "NODE_VERSION"),
     "setup-go": (("go",), ("version",), "GO_VERSION"),
 }
@@ -78,13 +83,16 @@ def _matches(wanted: str, found: str) -> bool:
     return found == wanted or found.startswith(wanted + ".")
 
 
-def _version_of(exe: str, argv: tuple[str, ...]) -> str | None:
+def _version_of(exe: str, argv: tuple[str, ...]) -> tuple[str, str] | None:
+    """The version ``exe`` reports, and the real executable behind it (shims resolved)."""
     try:
         out = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=30, check=False).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
-    m = re.search(r"(\d+\.\d+(?:\.\d+)?)", out)
-    return m.group(1) if m else None
+    m = re.search(r"(\d+\.\d+(?:\.\d+)?)(?:\s+(/\S+))?", out)
+    if not m:
+        return None
+    return m.group(1), os.path.realpath(m.group(2) or exe)
 
 
 def _link(link: Path, target: str) -> None:
@@ -94,33 +102,67 @@ def _link(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
+def _python_venv(env: Mapping[str, str], exe: str, version: str) -> Path:
+    """A fresh virtualenv of ``exe`` for this job: what it installs stays in it."""
+    folder = Path(tempfile.mkdtemp(prefix=f"python-{version}-", dir=_store(env, "venvs")))
+    subprocess.run([exe, "-m", "venv", str(folder)], check=True, capture_output=True, timeout=300)
+    return folder / "bin"
+
+
+def _candidates(names: tuple[str, ...], wanted: str, env: Mapping[str, str]) -> list[str]:
+    """Executables to try, in order; a version manager's shim stands for every version it manages.
+
+    A pyenv shim runs the version pyenv selects, which is not always its name's
+    (``python3.12`` fails when 3.12 is not selected): the interpreters behind it are
+    tried directly.
+    """
+    out: list[str] = []
+    for name in names:
+        program = name.format(v=wanted.removesuffix(".x"))
+        found = shutil.which(program, path=env.get("PATH"))
+        if not found:
+            continue
+        shims = Path(found).parent
+        if shims.name == "shims" and (shims.parent / "versions").is_dir():
+            out += sorted(glob.glob(str(shims.parent / "versions" / "*" / "bin" / program)), reverse=True)
+        out.append(found)
+    return list(dict.fromkeys(out))
+
+
 def setup_runtime(action: str, env: Mapping[str, str]) -> None:
     """Find the requested runtime on this machine and put it first on PATH."""
     names, argv, var = RUNTIMES[action]
     wanted = env.get(var, "").strip()
     language = action.removeprefix("setup-")
     seen: dict[str, str] = {}
-    for name in names:
-        exe = shutil.which(name.format(v=wanted.removesuffix(".x")), path=env.get("PATH"))
-        if not exe or exe in seen:
+    for found in _candidates(names, wanted, env):
+        probed = _version_of(found, argv)
+        if probed is None:
             continue
-        version = _version_of(exe, argv)
-        if version is None:
+        version, exe = probed
+        if exe in seen:
             continue
         seen[exe] = version
         if not wanted or _matches(wanted, version):
-            bin_dir = Path(_store(env, "runtimes")) / f"{language}-{version}"
-            bin_dir.mkdir(parents=True, exist_ok=True)
-            _link(bin_dir / language, exe)
             if language == "python":
-                _link(bin_dir / "python3", exe)
+                bin_dir = _python_venv(env, exe, version)
+                shown = f"a fresh virtualenv of {exe} in {bin_dir.parent}"
+            else:
+                bin_dir = Path(_store(env, "runtimes")) / f"{language}-{version}"
+                bin_dir.mkdir(parents=True, exist_ok=True)
+                _link(bin_dir / language, exe)
+                shown = exe
             if env.get("GITHUB_PATH"):
                 with open(env["GITHUB_PATH"], "a", encoding="utf-8") as f:
                     f.write(f"{bin_dir}\n")
+            if language == "python" and env.get("GITHUB_ENV"):
+                # tools that look for the active environment (poetry, pipenv) install into it
+                with open(env["GITHUB_ENV"], "a", encoding="utf-8") as f:
+                    f.write(f"VIRTUAL_ENV={bin_dir.parent}\n")
             _output(env, f"{language}-version", version)
             if language == "python":
-                _output(env, "python-path", exe)
-            _say(f"{action}: using {language} {version} already installed at {exe} (nothing is downloaded)")
+                _output(env, "python-path", str(bin_dir / "python"))
+            _say(f"{action}: using {language} {version} already installed at {shown} (nothing is downloaded)")
             return
     have = ", ".join(f"{v} ({exe})" for exe, v in seen.items()) or "none"
     raise StandinError(f"{action}: {language} {wanted} is not installed on this machine (found: {have}); install it, or ask for a version that is")
@@ -233,10 +275,12 @@ def cache_restore(env: Mapping[str, str]) -> None:
         _say(f"cache: no entry for {key!r} (kept in {_store(env, 'cache')})")
         return
     _, matched, folder, paths = hit
+    root = _workspace(env)
     if (env.get("LOOKUP_ONLY") or "false") != "true":
         for n, original in enumerate(paths):
             src = folder / str(n)
-            target = Path(original)
+            # saved relative to the workspace of its run; this run has another one
+            target = root / os.path.expanduser(original)
             if src.is_dir():
                 shutil.copytree(src, target, dirs_exist_ok=True)
             elif src.is_file():
@@ -256,10 +300,10 @@ def cache_save(env: Mapping[str, str]) -> None:
         _say(f"cache: {key!r} is already saved; not saving again")
         return
     root = _workspace(env)
-    paths = [str((root / os.path.expanduser(p)).resolve()) for p in _lines(env.get("CACHE_PATH", ""))]
+    paths = _lines(env.get("CACHE_PATH", ""))
     folder.mkdir(parents=True, exist_ok=True)
     for n, original in enumerate(paths):
-        src = Path(original)
+        src = root / os.path.expanduser(original)
         if src.is_dir():
             shutil.copytree(src, folder / str(n), symlinks=True)
         elif src.is_file():

@@ -1,0 +1,2 @@
+def bold(text: str) -> str:
+    return f"<b>{text}</b>"

@@ -1,0 +1,5 @@
+from cleo import bold
+
+
+def test_bold():
+    assert bold("x") == "<b>x</b>"

@@ -1,0 +1,2 @@
+const http = require('http');
+http.createServer((req, res) => res.end('results')).listen(4000);

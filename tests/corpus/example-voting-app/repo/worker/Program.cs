@@ -1,0 +1,1 @@
+// the worker moves votes from redis to postgres

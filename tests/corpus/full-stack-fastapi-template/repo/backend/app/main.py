@@ -1,0 +1,2 @@
+def health() -> dict:
+    return {"status": "ok"}

@@ -1,0 +1,2 @@
+def status(code: int) -> str:
+    return f"HTTP {code}"

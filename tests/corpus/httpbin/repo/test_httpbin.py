@@ -1,0 +1,5 @@
+from httpbin import status
+
+
+def test_status():
+    assert status(418) == "HTTP 418"

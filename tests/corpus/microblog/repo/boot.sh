@@ -1,0 +1,2 @@
+#!/bin/sh
+exec venv/bin/gunicorn -b :5000 microblog:app

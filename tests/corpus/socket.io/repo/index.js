@@ -1,0 +1,1 @@
+exports.rooms = (ids) => new Set(ids);

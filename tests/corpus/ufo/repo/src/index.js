@@ -1,0 +1,1 @@
+export const withTrailingSlash = (url) => (url.endsWith('/') ? url : url + '/');
