@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     RootModel,
     WithJsonSchema,
     field_validator,
@@ -101,6 +102,8 @@ class Strict(BaseModel):
     """Every section rejects unknown keys and is immutable once loaded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # where the section was read (validation.locate): problems found later are located
+    _origin: validation.Origin | None = PrivateAttr(default=None)
 
 
 # -- kit, project, build, test --------------------------------------------------------

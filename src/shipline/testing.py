@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from shipline import validation
 from shipline.errors import InputError, ToolError
 from shipline.manifest import Project, Test
 
@@ -114,7 +115,7 @@ def plan(project: Project, test: Test, cwd: Path, *, env: Mapping[str, str], pyt
         return Plan(argv, cwd, junit, coverage, shlex.join(argv))
     defaults = {"node": ["npm", "test"], "go": ["go", "test", "./..."]}
     if project.language not in defaults:
-        raise InputError(f'there is no default test command for language "{project.language}"; set test.command in the manifest')
+        raise validation.error_at(project, "language", f'there is no default test command for language "{project.language}"; set test.command in the manifest')
     argv = defaults[project.language]
     junit = cwd / test.junit if test.junit else None
     return Plan(argv, cwd, junit, None, shlex.join(argv))

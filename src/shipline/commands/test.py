@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from shipline.context import Context
-from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
 
 # the child writes straight to our stderr (a file descriptor, whatever sys.stderr is)
 STDERR_FD = 2
@@ -25,14 +25,14 @@ def _first_line(text: str) -> str:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Run the test command, report the results, and fail on failed tests or low coverage."""
-    from shipline import testing
+    from shipline import testing, validation
     from shipline.runtime import project_python
     from shipline.report import markdown_table
 
     service = ctx.load_manifest(args.manifest).service(args.service)
     cwd = ctx.path(service.project.working_directory)
     if not cwd.is_dir():
-        raise InputError(f'project.working_directory "{service.project.working_directory}" is not a directory')
+        raise validation.error_at(service.project, "working_directory", f'project.working_directory "{service.project.working_directory}" is not a directory')
     python = project_python(ctx.environ)
     env = {**ctx.environ, "PYTHONUNBUFFERED": "1"}
     plan = testing.plan(service.project, service.test, cwd, env=env, python=python)
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     label = f"{service.project.language} {runtime}".strip()
     reporter = ctx.reporter
     if service.test.coverage_min is not None and plan.coverage_xml is None:
-        raise InputError(f"test.coverage_min is set but {python} has no pytest-cov to measure coverage: install it next to pytest")
+        raise validation.error_at(service.test, "coverage_min", f"test.coverage_min is set but {python} has no pytest-cov to measure coverage: install it next to pytest")
     with reporter.group(f"Tests ({label}): {plan.display}"):
         # in JSON mode stdout carries only the JSON document, so the tests talk on stderr
         result = testing.run(plan, env=env, stdout=STDERR_FD if reporter.format == "json" else None)
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if coverage_min is not None:
         if result.coverage is None:
             where = ctx.display(plan.coverage_xml) if plan.coverage_xml else "coverage.xml"
-            raise InputError(f"test.coverage_min is set but the test command wrote no coverage report; write Cobertura XML to {where}")
+            raise validation.error_at(service.test, "coverage_min", f"test.coverage_min is set but the test command wrote no coverage report; write Cobertura XML to {where}")
         if result.coverage < coverage_min:
             problems.append(f"coverage {result.coverage:g}% is {coverage_min - result.coverage:.2f} points below the minimum {coverage_min:g}%")
 
