@@ -65,30 +65,29 @@ RUN_TAG = f"SHIPLINE_TEST_RUN={os.getpid()}-{time.time_ns()}"
 os.environ[RUN_TAG.split("=", 1)[0]] = RUN_TAG.split("=", 1)[1]
 
 
-def _started_by_this_run(pid: int, basetemp: bytes) -> str | None:
+def _started_by_this_run(pid: int, basetemp: str) -> str | None:
     """The command line of ``pid`` when this run started it, else None."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
+    environ, cmdline = processes.environ(pid), processes.cmdline(pid)
+    if environ is None or cmdline is None:
         return None
-    ours = RUN_TAG.encode() in environ.split(b"\0") or (basetemp and (basetemp in environ or basetemp in cmdline))
-    return cmdline.replace(b"\0", b" ").decode(errors="replace").strip() if ours else None
+    name, value = RUN_TAG.split("=", 1)
+    ours = environ.get(name) == value or (basetemp and (any(basetemp in v for v in environ.values()) or basetemp in cmdline))
+    return cmdline.strip() if ours else None
 
 
-def _our_processes(basetemp: bytes) -> dict[int, str]:
+def _our_processes(basetemp: str) -> dict[int, str]:
     """pid -> command line of every live process this test run started."""
     found = {}
-    for pid, _ in processes.live_processes():
-        if pid != os.getpid() and (cmdline := _started_by_this_run(pid, basetemp)) is not None:
-            found[pid] = cmdline
+    for process in processes.live_processes():
+        if process.pid != os.getpid() and (cmdline := _started_by_this_run(process.pid, basetemp)) is not None:
+            found[process.pid] = cmdline
     return found
 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_process_left_behind(tmp_path_factory):
     """Fail the run when a process the tests started outlives them (a leaked slot, proxy worker...)."""
-    basetemp = str(tmp_path_factory.getbasetemp()).encode() + b"/"
+    basetemp = str(tmp_path_factory.getbasetemp()) + "/"
     yield
     deadline = time.monotonic() + 5
     while (left := _our_processes(basetemp)) and time.monotonic() < deadline:

@@ -53,3 +53,25 @@ def test_children_and_groups_count_live_processes_not_zombies():
         live.kill()
         live.wait()
         dead.wait()
+
+
+def test_environment_command_line_and_start_time_come_from_psutil():
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "marker-arg"], env={**os.environ, "SHIPLINE_PROBE": "yes"})
+    try:
+        assert processes.environ(proc.pid)["SHIPLINE_PROBE"] == "yes"
+        assert processes.cmdline(proc.pid).endswith("marker-arg")
+        info = processes.proc_stat(proc.pid)
+        assert info.ppid == os.getpid() and not info.zombie and info.started == processes.proc_stat(proc.pid).started
+    finally:
+        proc.kill()
+        proc.wait()
+    assert processes.proc_stat(proc.pid) is None and processes.environ(proc.pid) is None
+
+
+def test_no_module_reads_proc_directly():
+    """/proc is Linux's; psutil reads processes on macOS too."""
+    from pathlib import Path
+
+    src = Path(processes.__file__).parent
+    offenders = [str(p.relative_to(src)) for p in src.rglob("*.py") if '"/proc' in p.read_text() or "'/proc" in p.read_text()]
+    assert offenders == []
