@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see `{self.prog} --help`)")
 
 
-def _common_options() -> argparse.ArgumentParser:
+def _common_options() -> _Parser:
     common = _Parser(add_help=False)
     common.add_argument("-m", "--manifest", default="shipline.yml", metavar="PATH", help="the manifest (default: shipline.yml)")
     common.add_argument("--service", default=None, metavar="NAME", help="the service of a monorepo manifest")

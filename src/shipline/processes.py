@@ -31,7 +31,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
 
-    def interrupt(signum, frame):
+    def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
@@ -79,7 +79,8 @@ def live_processes() -> Iterator[ProcessInfo]:
 def environ(pid: int) -> dict[str, str] | None:
     """The environment ``pid`` started with, or None when it cannot be read (gone, or not ours)."""
     try:
-        return psutil.Process(pid).environ()
+        environment: dict[str, str] = psutil.Process(pid).environ()
+        return environment
     except (psutil.Error, OSError):
         return None
 

@@ -266,7 +266,7 @@ def write_junit(report: SmokeReport, path: Path) -> None:
         if not r.passed:
             case.result = [Failure(f"expected {r.expected}, got {r.got}")]
         suite.add_testcase(case)
-    suite.update_statistics()
+    suite.update_statistics()  # type: ignore[no-untyped-call]  # junitparser leaves it unannotated
     xml = JUnitXml()
     xml.add_testsuite(suite)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -193,7 +193,7 @@ def _alternative(err: dict[str, Any]) -> str:
     bounds = {"less_than_equal": "at most {le}", "greater_than_equal": "at least {ge}", "less_than": "below {lt}", "greater_than": "above {gt}"}
     if etype in bounds:
         return "a number " + bounds[etype].format(**ctx)
-    return err["msg"].replace("Input should be ", "a value ").replace("Value error, ", "")
+    return str(err["msg"]).replace("Input should be ", "a value ").replace("Value error, ", "")
 
 
 def _union_problem(doc: Document, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Problem:
@@ -229,7 +229,8 @@ def validate(model: type[M], doc: Document) -> M:
         # A plain union (int | list, int | "auto") reports once per member, each under
         # a made-up loc part such as 'int' or "literal['auto']": gather those into one.
         unions: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        for err in exc.errors(include_url=False):
+        for details in exc.errors(include_url=False):
+            err: dict[str, Any] = dict(details)
             raw = tuple(err["loc"])
             about_key = err["type"] in ("missing", "extra_forbidden")
             loc = _clean_loc(raw, doc, keep_last=about_key)
@@ -283,7 +284,7 @@ def remember_origins(value: Any, doc: Document, path: tuple[str | int, ...] = ()
     """
     if isinstance(value, BaseModel):
         if "_origin" in type(value).__private_attributes__:
-            value._origin = Origin(doc, path)
+            setattr(value, "_origin", Origin(doc, path))  # a private attribute of the schema's models
         for name, field in type(value).model_fields.items():
             remember_origins(getattr(value, name), doc, path + (field.alias or name,))
         if isinstance(value, RootModel):

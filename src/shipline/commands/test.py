@@ -65,8 +65,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     coverage_min = service.test.coverage_min
     if coverage_min is not None:
         if result.coverage is None:
-            where = ctx.display(plan.coverage_xml) if plan.coverage_xml else "coverage.xml"
-            raise validation.error_at(service.test, "coverage_min", f"test.coverage_min is set but the test command wrote no coverage report; write Cobertura XML to {where}")
+            expected = ctx.display(plan.coverage_xml) if plan.coverage_xml else "coverage.xml"
+            raise validation.error_at(service.test, "coverage_min", f"test.coverage_min is set but the test command wrote no coverage report; write Cobertura XML to {expected}")
         if result.coverage < coverage_min:
             problems.append(f"coverage {result.coverage:g}% is {coverage_min - result.coverage:.2f} points below the minimum {coverage_min:g}%")
 
@@ -81,8 +81,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         rows = [(c.title, c.outcome, testing.repo_path(c.file, cwd, workspace) + (f":{c.line}" if c.line else "") if c.file else "", _first_line(c.message)) for c in result.failures]
         summary += ["", "#### Failures", "", markdown_table(("test", "outcome", "where", "message"), rows)]
     if result.cases:
-        rows = [(c.title, f"{c.seconds:.2f}s", c.outcome) for c in result.slowest()]
-        summary += ["", "#### Slowest tests", "", markdown_table(("test", "time", "outcome"), rows)]
+        slowest = [(c.title, f"{c.seconds:.2f}s", c.outcome) for c in result.slowest()]
+        summary += ["", "#### Slowest tests", "", markdown_table(("test", "time", "outcome"), slowest)]
     reporter.summary("\n".join(summary))
     for problem in problems:
         reporter.error(problem, title="tests failed")
