@@ -56,8 +56,10 @@ def test_children_and_groups_count_live_processes_not_zombies():
 
 
 def test_environment_command_line_and_start_time_come_from_psutil():
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "marker-arg"], env={**os.environ, "SHIPLINE_PROBE": "yes"})
+    script = "import time; print('ready', flush=True); time.sleep(30)"
+    proc = subprocess.Popen([sys.executable, "-c", script, "marker-arg"], env={**os.environ, "SHIPLINE_PROBE": "yes"}, stdout=subprocess.PIPE, text=True)
     try:
+        assert proc.stdout.readline().strip() == "ready"  # past exec: the environment is the child's own
         assert processes.environ(proc.pid)["SHIPLINE_PROBE"] == "yes"
         assert processes.cmdline(proc.pid).endswith("marker-arg")
         info = processes.proc_stat(proc.pid)
@@ -65,6 +67,7 @@ def test_environment_command_line_and_start_time_come_from_psutil():
     finally:
         proc.kill()
         proc.wait()
+        proc.stdout.close()
     assert processes.proc_stat(proc.pid) is None and processes.environ(proc.pid) is None
 
 

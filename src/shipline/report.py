@@ -223,8 +223,9 @@ class Reporter:
         ``text`` and ``markdown``: ``shipline: error: FILE:LINE:COL: message`` per problem
         on stderr. ``github``: an ``::error file=,line=,col=::`` annotation per problem on
         stdout. ``json``: the result so far plus ``{"error": ..., "problems": [...]}`` as
-        the one document on stdout. ``error`` is the whole message when there are no
-        problems, a one-line summary otherwise.
+        the one document on stdout, and the text lines on stderr for the people reading
+        the log. ``error`` is the whole message when there are no problems, a one-line
+        summary otherwise.
         """
         shown = list(problems) or [Problem("", 0, 0, error)]
         if self.format == "json":
@@ -234,7 +235,6 @@ class Reporter:
                 for p in shown
             ]
             self.finish()
-            return
         for p in shown:
             if self.format == "github":
                 message = f"{p.message} [{p.rule}]" if p.rule else p.message
