@@ -17,6 +17,26 @@ ROOT = Path(__file__).resolve().parents[1]
 # the one shared fake of the GitHub REST API, as the `fake_github` fixture
 pytest_plugins = ["tests.fake_github"]
 
+# The unit tests: modules that start no haproxy, nginx, act, semgrep, bandit or locust.
+# `scripts/test -m "not slow"` runs only these (under a minute here); every test of any
+# other module is marked slow. The whole suite stays the default.
+UNIT_MODULES = {
+    "test_actiondocs", "test_actions_lint", "test_actions_setup", "test_build", "test_check", "test_cli",
+    "test_code_lint", "test_deploy_units", "test_error_formats", "test_generate_entrypoint", "test_generate_files",
+    "test_generate_golden", "test_generate_lint", "test_generate_model", "test_generate_overrides", "test_github_comment",
+    "test_github_deployments", "test_github_dora", "test_github_errors", "test_github_incidents", "test_hooks_and_scripts",
+    "test_init", "test_install", "test_leftover_guard", "test_loadtest_results", "test_manifest", "test_manifest_errors",
+    "test_manifest_fuzz", "test_network_guard", "test_packaging", "test_plan", "test_processes", "test_report",
+    "test_scan_units", "test_smoke", "test_testing", "test_types",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test outside `UNIT_MODULES` slow."""
+    for item in items:
+        if item.module is None or item.module.__name__.rpartition(".")[2] not in UNIT_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 def _is_local(address) -> bool:
     if isinstance(address, (str, bytes)):  # AF_UNIX path
