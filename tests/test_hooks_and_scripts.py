@@ -86,5 +86,5 @@ def test_the_unit_subset_names_real_modules_that_start_no_proxy_act_or_load():
 
     for name in sorted(UNIT_MODULES):
         source = (ROOT / "tests" / f"{name}.py").read_text()
-        for heavy in ("from tests.deploy_support", "from tests.act_harness", "from tests.loadtest_support"):
-            assert heavy not in source, f"{name} uses {heavy}: it is not a unit test module"
+        for helper in ("deploy_support", "act_harness", "loadtest_support"):  # proxies, act, locust
+            assert f"from tests.{helper} import" not in source, f"{name} uses tests/{helper}.py: it is not a unit test module"
