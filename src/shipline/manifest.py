@@ -504,11 +504,13 @@ class Manifest(Strict):
         out = []
         for s in self.services:
             sp = s.project or ServiceProject(language=self.project.language, runtime=self.project.runtime)
+            project = Project(name=s.name, language=sp.language, runtime=sp.runtime, working_directory=s.path)
+            project._origin = s._origin  # a problem with the service's project points at the service
             out.append(
                 ServiceConfig(
                     name=s.name,
                     path=s.path,
-                    project=Project(name=s.name, language=sp.language, runtime=sp.runtime, working_directory=s.path),
+                    project=project,
                     build=s.build or self.build,
                     test=s.test or self.test,
                     security=s.security or self.security,
