@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -116,4 +115,3 @@ def test_the_stage_actions_ask_setup_for_their_extra():
         assert f"SHIPLINE_EXTRAS: {extra}" in text, action
     for action in ("build", "test", "deploy", "smoke-test", "rollback"):
         assert "SHIPLINE_EXTRAS" not in (ROOT / "actions" / action / "action.yml").read_text(), action
-    assert shutil.which("bash")
