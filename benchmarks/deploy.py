@@ -9,6 +9,8 @@
 2. Time from the start of a fault (a new version answering 50% errors from its first
    request) to traffic restored on the old version, as seen by a client polling the
    live entry point every 10 ms, against the goal interval x (failure_limit + 1) + 1 s.
+3. The same for a canary at 50% judged by the probe and by the prometheus provider
+   (haproxy's exporter scraped every second), goal + the scrape interval for the latter.
 
 Prints Markdown tables.
 """
@@ -205,5 +207,71 @@ def main() -> None:
             print(f"| {kind} | {interval:g} s | {limit} | {goal:.1f} s | {took:.2f} s | {'yes' if took <= goal else 'NO'} |", flush=True)
 
 
+# -- canary analysis: the prometheus provider next to the probe -------------------------
+# python benchmarks/deploy.py --only prometheus runs this section alone.
+
+
+def canary_time_to_rollback(provider: str, interval: float, failure_limit: int) -> tuple[float, str]:
+    """Seconds from the faulty canary's first answer a client sees to the first of an unbroken run of old answers; and the reason."""
+    import json
+
+    from tests.prometheus_support import monitored_site
+
+    with tempfile.TemporaryDirectory() as d, monitored_site(Path(d)) as (site, prometheus):
+        site.manifest("canary", canary_steps=[50, 100])
+        assert deploy(site, "v1") == 0
+        analysis = {"provider": provider, "interval": interval, "count": failure_limit + 2, "failure_limit": failure_limit, "max_error_rate": "10%"}
+        analysis["probe"] = {"requests": 10, "concurrency": 2, "timeout": 2}
+        analysis["prometheus"] = {"url": prometheus.url, "window": "4s", "settle": "1.5s"}
+        site.manifest("canary", canary_steps=[50, 100], analysis=analysis)
+        site.faults({"v2": {"error_share": 0.5}})
+        seen: list[tuple[float, int, str]] = []
+        stop = threading.Event()
+
+        def poll() -> None:  # the users: their traffic is what Prometheus sees
+            deadline = time.monotonic() + 120
+            while not stop.is_set() and time.monotonic() < deadline:
+                conn = http.client.HTTPConnection("127.0.0.1", site.proxy.port, timeout=5)
+                try:
+                    conn.request("GET", "/")
+                    resp = conn.getresponse()
+                    resp.read()
+                    seen.append((time.monotonic(), resp.status, resp.getheader("X-App-Version", "")))
+                except (OSError, http.client.HTTPException):
+                    seen.append((time.monotonic(), 0, ""))
+                finally:
+                    conn.close()
+                time.sleep(0.01)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        time.sleep(2)  # Prometheus has the old version's traffic before the canary starts
+        done = subprocess.run(site.cli("deploy", "--env", "prod", "--version", "v2"), cwd=site.root, capture_output=True, text=True, timeout=120)
+        time.sleep(0.3)
+        stop.set()
+        poller.join(10)
+        assert done.returncode == 1, f"the faulty canary was not rolled back: {done.stderr[-500:]}"
+        bad = [t for t, status, version in seen if status != 200 or version != "v1"]
+        restored = next(t for t, _, _ in seen if t > bad[-1])
+        return restored - bad[0], json.loads(done.stdout)["reason"]
+
+
+def prometheus_section() -> None:
+    """The canary rollback table: probe and prometheus providers side by side."""
+    print("\n### Canary with 50% errors: time from its first answer to traffic restored, probe vs prometheus\n")
+    print("| provider | interval | failure_limit | goal | measured | reason |")
+    print("|---|---|---|---|---|---|")
+    for interval, limit in ((1.0, 0), (1.0, 1)):
+        for provider in ("probe", "prometheus"):
+            scrape = 1.0 if provider == "prometheus" else 0.0
+            goal = interval * (limit + 1) + scrape + 1
+            took, reason = canary_time_to_rollback(provider, interval, limit)
+            print(f"| {provider} | {interval:g} s | {limit} | {goal:.1f} s | {took:.2f} s | {reason[:90]} |", flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--only", "prometheus"]:
+        prometheus_section()
+    else:
+        main()
+        prometheus_section()

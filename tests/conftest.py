@@ -26,7 +26,8 @@ UNIT_MODULES = {
     "test_generate_golden", "test_generate_lint", "test_generate_model", "test_generate_overrides", "test_github_comment",
     "test_github_deployments", "test_github_dora", "test_github_errors", "test_github_incidents", "test_hooks_and_scripts",
     "test_init", "test_install", "test_leftover_guard", "test_loadtest_results", "test_manifest", "test_manifest_errors",
-    "test_manifest_fuzz", "test_network_guard", "test_packaging", "test_plan", "test_processes", "test_report",
+    "test_manifest_fuzz", "test_monitor_command", "test_network_guard", "test_packaging", "test_plan", "test_prometheus_budget",
+    "test_processes", "test_report",
     "test_scan_units", "test_smoke", "test_testing", "test_types",
 }  # fmt: skip
 

@@ -74,8 +74,8 @@ class Proxy:
         self.process.wait(5)
 
 
-def start_haproxy(tmp: Path, blue: int, green: int) -> Proxy:
-    """haproxy with an admin socket and a backend "app" with servers blue (weight 100) and green (0)."""
+def start_haproxy(tmp: Path, blue: int, green: int, extra: str = "") -> Proxy:
+    """haproxy with an admin socket and a backend "app" with servers blue (weight 100) and green (0); ``extra`` config appended."""
     port = free_port()
     sock = tmp / "haproxy.sock"
     cfg = tmp / "haproxy.cfg"
@@ -93,7 +93,7 @@ def start_haproxy(tmp: Path, blue: int, green: int) -> Proxy:
         backend app
             server blue 127.0.0.1:{blue} weight 100
             server green 127.0.0.1:{green} weight 0
-        """))
+        """) + extra)
     proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(tmp / "haproxy.log", "wb"), start_new_session=True)
     wait_until(lambda: sock.exists() and _listening(port), what="haproxy")
     return Proxy("haproxy", port, proc, {"type": "haproxy", "admin_socket": str(sock)}, {"config": cfg})

@@ -26,6 +26,8 @@ import pytest
 TOKEN = "ghs_fake_token_0123456789"
 OWNER, NAME = "acme", "shop"
 SECONDARY_RATE_LIMIT = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+# GitHub's primary rate limit message (docs: "Rate limits for the REST API"), as a GITHUB_TOKEN sees it
+PRIMARY_RATE_LIMIT = "API rate limit exceeded for installation ID 1234567. If you reach out to GitHub Support for help, please include the request ID ABCD:1234."
 DOCS = "https://docs.github.com/rest"
 
 
@@ -48,6 +50,8 @@ class Failure:
     body: dict[str, Any]
     headers: dict[str, str]
     times: int
+    after_write: bool = False  # do the real work, then answer with the failure
+    hang: bool = False  # accept the request and never answer
 
 
 @dataclass
@@ -83,6 +87,7 @@ class FakeGitHub:
         self.failures: list[Failure] = []
         self.requests: list[Request] = []
         self.lock = threading.Lock()
+        self.stopping = threading.Event()  # releases hanging requests
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.repo = f"{OWNER}/{NAME}"
@@ -98,6 +103,7 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)
@@ -135,6 +141,28 @@ class FakeGitHub:
         text = message or {401: "Bad credentials", 403: "Resource not accessible by integration", 404: "Not Found"}.get(status, "Server Error")
         body = {"message": text, "documentation_url": DOCS, "status": str(status)}
         self.failures.append(Failure(method.upper(), re.compile(path), status, body, headers or {}, times))
+
+    def primary_rate_limit(self, method: str, path: str, reset_in: float = 3600, times: int = 1) -> None:
+        """The primary rate limit spent: 403 with ``x-ratelimit-remaining: 0`` and a reset ``reset_in`` s away (real epoch time)."""
+        import time
+
+        reset = str(int(time.time() + reset_in))
+        headers = {"x-ratelimit-limit": "1000", "x-ratelimit-remaining": "0", "x-ratelimit-used": "1000", "x-ratelimit-reset": reset, "x-ratelimit-resource": "core"}
+        self.fail(method, path, 403, times, PRIMARY_RATE_LIMIT, headers)
+
+    def too_many(self, method: str, path: str, retry_after: int = 3600, times: int = 1) -> None:
+        """429 Too Many Requests with a ``retry-after`` of ``retry_after`` seconds."""
+        self.fail(method, path, 429, times, SECONDARY_RATE_LIMIT, {"retry-after": str(retry_after)})
+
+    def fail_after_write(self, method: str, path: str, status: int = 502, times: int = 1) -> None:
+        """Do the next matching write for real, then answer ``status`` (a proxy failing on the way back)."""
+        self.fail(method, path, status, times)
+        self.failures[-1].after_write = True
+
+    def hang(self, method: str, path: str, times: int = 1) -> None:
+        """Accept the next matching requests and never answer (until the fake stops)."""
+        self.fail(method, path, 504, times)
+        self.failures[-1].hang = True
 
     def rate_limit(self, method: str, path: str, times: int = 1) -> None:
         """A secondary rate limit on the next ``times`` matching requests (403, as GitHub answers it)."""
@@ -258,6 +286,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     (m, re.compile(rf"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+){p}$"), fn)
     for m, p, fn in [
         ("GET", "", "get_repo"),
+        ("GET", "/commits", "list_commits"),
         ("GET", "/commits/(?P<sha>[^/]+)", "get_commit"),
         ("GET", r"/compare/(?P<base>[^/.]+)\.\.\.(?P<head>[^/.]+)", "compare"),
         ("POST", "/deployments", "create_deployment"),
@@ -274,6 +303,8 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("PATCH", r"/issues/comments/(?P<id>\d+)", "edit_comment"),
     ]
 ]
+# An installation token (a workflow's GITHUB_TOKEN) may not read /user: GitHub answers 403.
+USER_ROUTE = re.compile(r"^/user$")
 
 
 class Api:
@@ -299,6 +330,18 @@ class Api:
         if sha not in self.s.commits:
             raise _Reply(422, f"No commit found for SHA: {sha}")
         return self.gh.commit(sha)
+
+    def list_commits(self, q, body, **_):
+        """The history of ``sha`` (a branch or commit; default: main), newest first, committed at or after ``since``."""
+        head = self._sha(q.get("sha", ["main"])[0])
+        since = parse_time(q["since"][0]) if "since" in q else None
+        found, sha = [], head
+        while sha:
+            c = self.s.commits[sha]
+            if since is None or parse_time(c["date"]) >= since:
+                found.append(self.gh.commit(sha))
+            sha = c["parent"]
+        return _page(found, q)
 
     def compare(self, q, body, base, head, **_):
         base, head = self._sha(base), self._sha(head)
@@ -428,10 +471,13 @@ class Api:
     def list_issues(self, q, body, **_):
         state = q.get("state", ["open"])[0]
         wanted = {name for name in q.get("labels", [""])[0].split(",") if name}
+        since = q.get("since", [""])[0]  # issues updated at or after
         found = [
             i
             for i in sorted(self.s.issues, key=lambda i: -i["number"])
-            if (state == "all" or i["state"] == state) and wanted <= {label["name"] for label in i["labels"]}
+            if (state == "all" or i["state"] == state)
+            and wanted <= {label["name"] for label in i["labels"]}
+            and (not since or parse_time(i["updated_at"]) >= parse_time(since))
         ]
         return _page(found, q)
 
@@ -546,9 +592,22 @@ def _handler(gh: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             for failure in gh.failures:
                 if failure.times > 0 and failure.method == self.command and failure.path.search(path):
                     failure.times -= 1
+                    if failure.hang:
+                        gh.lock.release()  # other requests go on while this one hangs
+                        try:
+                            gh.stopping.wait()
+                        finally:
+                            gh.lock.acquire()
+                    if failure.after_write:
+                        self._route(path, query, body)
                     return failure.status, failure.body, failure.headers
+            return self._route(path, query, body)
+
+        def _route(self, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
             if self.headers.get("Authorization") != f"token {gh.token}":
                 return 401, {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"}, {}
+            if USER_ROUTE.match(path) and self.command == "GET":
+                return 403, {"message": "Resource not accessible by integration", "documentation_url": DOCS, "status": "403"}, {}
             for method, pattern, name in ROUTES:
                 m = pattern.match(path)
                 if method != self.command or not m:

@@ -49,7 +49,7 @@ def test_deploy_and_rollback_actions(tmp_path):
         site.manifest("blue-green", state_dir=str(site.state_dir))
         run = run_workflow(tmp_path, WORKFLOW, files={"shipline.yml": (site.root / "shipline.yml").read_text()})
         assert run.jobs["ship"].result == "success", run.explain()
-        expected = {"active-color": "blue", "version": "v1", "result": "promoted", "reason": run.step("v1").outputs["reason"], "incident-url": ""}
+        expected = {"active-color": "blue", "version": "v1", "result": "promoted", "reason": run.step("v1").outputs["reason"], "incident-url": "", "deployment-id": ""}
         assert run.step("v1").outputs == expected
         v2 = run.step("v2")
         assert v2.result == "failure" and v2.outputs["result"] == "rolled-back", run.explain()

@@ -71,3 +71,32 @@ def test_bad_records_are_input_errors(tmp_path):
     (tmp_path / "shipline-results.json").write_text("[1, 2]")
     broken = run_cli("pr-comment", "record", "build", "--status", "passed", cwd=tmp_path)
     assert broken.code == 2 and "shipline-results.json: not a shipline results file" in broken.err
+
+
+def test_a_comment_by_someone_else_with_the_marker_is_not_edited(fake_github, tmp_path):
+    fake_github.add_pull(5)
+    fake_github.add_comment(5, MARKER + "\nquoted from an old summary")
+    record(tmp_path, "build", "--status", "passed")
+    result = run_cli("pr-comment", "post", "--pr", "5", cwd=tmp_path, env=fake_github.env())
+    assert result.code == 0, result.err and "summary comment created" in result.out
+    theirs, mine = fake_github.state.comments
+    assert theirs["body"].endswith("quoted from an old summary") and theirs["user"]["login"] == "octocat"
+    assert mine["user"]["login"] == "github-actions[bot]" and "| ✅ build | passed |" in mine["body"]
+    assert not fake_github.calls("PATCH", r".*")
+
+
+def test_a_pull_request_from_a_fork_skips_the_comment_with_a_notice(fake_github, tmp_path):
+    fake_github.add_pull(9)
+    event = tmp_path / "event.json"
+    pull = {"number": 9, "head": {"repo": {"full_name": "someone/shop"}}, "base": {"repo": {"full_name": "acme/shop"}}}
+    event.write_text(json.dumps({"action": "opened", "pull_request": pull}))
+    record(tmp_path, "build", "--status", "passed")
+    env = fake_github.env(GITHUB_EVENT_PATH=str(event), GITHUB_EVENT_NAME="pull_request")
+    fake_github.fail("POST", r"/issues/9/comments$", 403)  # what a read-only token would get
+    result = run_cli("pr-comment", "post", cwd=tmp_path, env=env)
+    assert result.code == 0, result.err
+    assert "notice: pull request summary: not posted: pull request #9 comes from the fork someone/shop" in result.err
+    assert not fake_github.requests
+    # pull_request_target runs with a writable token: the comment is posted
+    target = run_cli("pr-comment", "post", cwd=tmp_path, env={**env, "GITHUB_EVENT_NAME": "pull_request_target"})
+    assert target.code == 2 and "`permissions: pull-requests: write`" in target.err  # the 403 above

@@ -51,7 +51,7 @@ def test_blue_green_with_rollbacks_is_recorded_and_opens_an_incident(fake_github
 
     [issue] = fake_github.state.issues
     assert issue["title"] == "[P0] prod: automatic rollback of v2"  # 50% errors reach the default P0 rule
-    assert issue["body"].startswith(marker("prod"))
+    assert issue["body"].startswith(marker("prod", deployment_id=d2["id"]))
     assert "| #1 live (after the switch to green): failed | error rate 50.0%" in issue["body"]
     assert "switch: traffic switched to green" in issue["body"] and "rolled-back: " in issue["body"]
     [comment] = fake_github.state.comments
@@ -66,7 +66,7 @@ def test_a_github_refusal_warns_and_the_deploy_goes_on(fake_github, tmp_path):
         result = run_cli("deploy", "--env", "prod", "--version", "v1", cwd=site.root, env=fake_github.env(GITHUB_SHA=SHA))
         assert result.code == 0, result.err
         assert "`permissions: deployments: write`" in result.err
-        assert "the deploy goes on without recording to GitHub" in result.err
+        assert "not recorded on GitHub: the deployment to prod and its statuses, and any incident; the deploy goes on" in result.err
         assert live_versions(site.proxy.port) == {"v1"}
     assert not fake_github.state.deployments
 
@@ -79,13 +79,17 @@ def test_manual_rollback_is_recorded_without_an_incident(fake_github, tmp_path):
         for version in ("v1", "v2"):
             code, out, err = deploy(site, env, version)
             assert code == 0, err
-        back = run_cli("rollback", "--env", "prod", "--reason", "checkout is slow", cwd=site.root, env=env)
+        outputs = tmp_path / "outputs"
+        back = run_cli("rollback", "--env", "prod", "--reason", "checkout is slow", cwd=site.root, env={**env, "GITHUB_OUTPUT": str(outputs)})
         assert back.code == 0, back.err
         assert live_versions(site.proxy.port) == {"v1"}
     d1, d2 = fake_github.state.deployments
     assert fake_github.statuses_of(d2["id"]) == ["in_progress", "success", "failure"]
     assert fake_github.statuses_of(d1["id"]) == ["in_progress", "success", "inactive", "success"]
-    assert fake_github.state.statuses[d1["id"]][-1]["description"] == "restored by rollback: checkout is slow"
+    restore = fake_github.state.statuses[d1["id"]][-1]
+    assert restore["description"] == "restored by rollback: checkout is slow"
+    assert restore["environment_url"] == f"http://127.0.0.1:{site.proxy.port}"  # a manual rollback's success names the URL too
+    assert f"deployment-id={d1['id']}" in outputs.read_text().splitlines()
     assert not fake_github.state.issues
 
 

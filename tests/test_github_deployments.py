@@ -28,7 +28,7 @@ def test_deploys_replace_each_other(fake_github):
 
     d1, d2 = fake_github.state.deployments
     assert (d2["sha"], d2["ref"], d2["environment"], d2["production_environment"]) == (two, "main", "production", True)
-    assert d2["payload"] == {"version": "1.1.0", "tool": "shipline"}
+    assert {k: d2["payload"][k] for k in ("version", "tool", "service")} == {"version": "1.1.0", "tool": "shipline", "service": ""}
     assert fake_github.statuses_of(d1["id"]) == ["in_progress", "success", "inactive"]
     assert fake_github.statuses_of(d2["id"]) == ["in_progress", "success"]
     live = fake_github.state.statuses[d2["id"]][-1]
@@ -87,3 +87,48 @@ def test_without_github_it_says_once_and_goes_on():
     rec.finish(True)
     rec.rolled_back("production", "x")
     assert out.getvalue().count("GitHub deployments: not recorded") == 1
+
+
+def service_recorder(fake, service: str) -> GitHubDeployments:
+    settings = client.settings_from_environ(fake.env())
+    return GitHubDeployments(client.GitHub(settings, Reporter(stdout=io.StringIO())), Reporter(stdout=io.StringIO()), service)
+
+
+def test_services_sharing_an_environment_keep_their_own_records(fake_github):
+    sha = fake_github.add_commit("3" * 40, "2026-11-01T08:00:00Z")
+    for version in ("api-1", "web-1", "api-2", "web-2"):
+        rec = service_recorder(fake_github, version.split("-")[0])
+        rec.start("production", version, sha, URL)
+        rec.finish(True)
+    back = service_recorder(fake_github, "web")
+    back.rolled_back("production", "checkout is slow", URL)
+
+    api1, web1, api2, web2 = fake_github.state.deployments
+    assert [d["environment"] for d in (api1, web1, api2, web2)] == ["production/api", "production/web"] * 2
+    assert [d["payload"]["service"] for d in (api1, web1, api2, web2)] == ["api", "web"] * 2
+    # each deploy replaced only its own service's previous deployment
+    assert fake_github.statuses_of(api1["id"]) == ["in_progress", "success", "inactive"]
+    assert fake_github.statuses_of(api2["id"]) == ["in_progress", "success"]
+    # the rollback of web touched web's records only, and named the URL on the restore
+    assert fake_github.statuses_of(web2["id"]) == ["in_progress", "success", "failure"]
+    assert fake_github.statuses_of(web1["id"]) == ["in_progress", "success", "inactive", "success"]
+    assert fake_github.state.statuses[web1["id"]][-1]["environment_url"] == URL
+    assert back.deployment_id == web1["id"]
+
+
+def test_deployments_github_actions_made_for_the_job_are_not_ours(fake_github):
+    from tests.fake_github import Api
+
+    sha = fake_github.add_commit("4" * 40, "2026-11-01T08:00:00Z")
+    mine = new_recorder(fake_github)
+    mine.start("production", "1.0", sha, URL)
+    mine.finish(True)
+    # the job's `environment: production` deployment, which Actions marks success with auto_inactive
+    theirs, _ = Api(fake_github).create_deployment({}, {"ref": sha, "environment": "production"})
+    Api(fake_github).create_status({}, {"state": "success"}, str(theirs["id"]))
+    assert fake_github.statuses_of(mine.current.id)[-1] == "inactive"
+    # a later rollback still finds shipline's live deployment and leaves Actions' alone
+    back = new_recorder(fake_github)
+    back.rolled_back("production", "bad", URL)
+    assert fake_github.statuses_of(mine.current.id)[-1] == "failure"
+    assert fake_github.statuses_of(theirs["id"]) == ["success"]

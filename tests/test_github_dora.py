@@ -1,26 +1,29 @@
-"""DORA figures from a history recorded through the deployment recorder, checked by hand."""
+"""DORA figures from a hand-laid history (tests/data/github_dora), checked against hand-computed answers.
+
+The history holds what the definitions must tell apart: deploys that failed before
+taking traffic, a rollback three hours after going live, a rollback after the
+window's end, an incident naming the deployment that caused it, an incident with
+no deployment, the deployments GitHub Actions makes for an ``environment:`` job,
+and a second service with its own records.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import io
 import json
-from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
-from shipline.github import client, dora, history
-from shipline.github.deployments import GitHubDeployments
+from shipline.github import client, dora, history, incidents
 from shipline.report import Reporter
+from tests.fake_github import Api, parse_time
 from tests.helpers import run_cli
 
-H = 3600.0
-SINCE = datetime(2026, 11, 1, tzinfo=timezone.utc)
-UNTIL = datetime(2026, 11, 11, tzinfo=timezone.utc)
-
-
-def sha(n: int) -> str:
-    return f"{n:040x}"
+DATA = Path(__file__).parent / "data" / "github_dora"
+EXPECTED = json.loads((DATA / "expected.json").read_text())
+SINCE, UNTIL = (parse_time(t) for t in EXPECTED["window"])
 
 
 def connect(fake, **knobs) -> client.GitHub:
@@ -28,86 +31,99 @@ def connect(fake, **knobs) -> client.GitHub:
     return client.GitHub(settings, Reporter(stdout=io.StringIO()))
 
 
-def deploy(fake, gh, commit: str, created: str, done: str, outcome: str = "success") -> GitHubDeployments:
-    """One deploy: created at ``created``; at ``done`` it succeeds, fails or is rolled back."""
-    recorder = GitHubDeployments(gh, Reporter(stdout=io.StringIO()))
-    fake.at(created)
-    recorder.start("production", commit[:7], commit, "https://shop.example.com")
-    fake.at(done)
-    if outcome == "rolled-back":
-        recorder.rolled_back("production", "error rate 12% over 5%")
-    else:
-        recorder.finish(outcome == "success", "" if outcome == "success" else "health check failed")
-    return recorder
+def lay_out(fake) -> dict[str, int]:
+    """history.json into the fake, in order; returns each deployment's id by name."""
+    data = json.loads((DATA / "history.json").read_text())
+    api = Api(fake)
+    for sha, date in data["commits"]:
+        fake.add_commit(sha, date)
+    ids: dict[str, int] = {}
+    for entry in data["deployments"]:
+        if "later" not in entry:
+            fake.at(entry["created"])
+            payload = {} if entry.get("actions") else {"tool": "shipline", "service": entry["service"], "environment": "production", "version": entry["sha"], "key": entry["name"]}
+            made, _ = api.create_deployment({}, {"ref": entry["sha"], "environment": entry["environment"], "payload": payload})
+            ids[entry["name"]] = made["id"]
+        for state, at, description in entry.get("statuses", entry.get("later", [])):
+            fake.at(at)
+            body = {"state": state, "description": description}
+            if not entry.get("actions"):
+                body["auto_inactive"] = False  # as shipline writes them; Actions keeps GitHub's default
+            api.create_status({}, body, str(ids[entry["name"]]))
+    for n, incident in enumerate(data["incidents"], start=1):
+        fake.at(incident["opened"])
+        body = incidents.marker(incident["environment"], "", ids.get(incident.get("deployment", ""))) + "\nan incident"
+        api.create_issue({}, {"title": f"incident {n}", "body": body, "labels": ["incident", "P2"]})
+        if incident.get("closed"):
+            fake.at(incident["closed"])
+            api.edit_issue({}, {"state": "closed"}, str(n))
+    fake.at("2026-11-20T00:00:00Z")
+    return ids
 
 
 @pytest.fixture
-def history_in_fake(fake_github):
-    """The history the expected figures below were computed from by hand.
-
-    D0 (before the window) ships c0. D1 ships c1, c2 (lead 28 h, 24 h). D2 ships c3 and
-    is rolled back after 30 min; D1 is restored 10 min later. D3 ships c3, c4 (50 h,
-    3 h). D4 redeploys c4 and fails; D5 ships c5 two days later (26 h). D6 is after
-    the window.
-    """
-    f = fake_github
-    f.add_commit(sha(0), "2026-10-20T00:00:00Z")
-    f.add_commit(sha(1), "2026-11-01T06:00:00Z")
-    f.add_commit(sha(2), "2026-11-01T10:00:00Z")
-    f.add_commit(sha(3), "2026-11-03T10:00:00Z")
-    f.add_commit(sha(4), "2026-11-05T09:00:00Z")
-    f.add_commit(sha(5), "2026-11-07T08:00:00Z")
-    gh = connect(f)
-    deploy(f, gh, sha(0), "2026-10-25T10:00:00Z", "2026-10-25T11:00:00Z")
-    deploy(f, gh, sha(2), "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z")
-    rolled = GitHubDeployments(gh, Reporter(stdout=io.StringIO()))
-    f.at("2026-11-04T09:00:00Z")
-    rolled.start("production", "c3", sha(3), "https://shop.example.com")
-    f.at("2026-11-04T09:30:00Z")
-    rolled._status(rolled.current, "failure", "rolled back: error rate 12% over 5%")
-    f.at("2026-11-04T09:40:00Z")
-    rolled._status(rolled.previous, "success", "restored by rollback: error rate 12% over 5%")
-    deploy(f, gh, sha(4), "2026-11-05T11:00:00Z", "2026-11-05T12:00:00Z")
-    deploy(f, gh, sha(4), "2026-11-06T09:00:00Z", "2026-11-06T10:00:00Z", outcome="failure")
-    deploy(f, gh, sha(5), "2026-11-08T09:00:00Z", "2026-11-08T10:00:00Z")
-    deploy(f, gh, sha(5), "2026-11-12T09:00:00Z", "2026-11-12T10:00:00Z")
-    return f
+def laid_out(fake_github):
+    lay_out(fake_github)
+    return fake_github
 
 
-def test_four_keys_match_the_hand_computed_history(history_in_fake):
-    gh = connect(history_in_fake, per_page=2)  # seven deployments: several pages
-    report = dora.compute(history.fetch(gh, "production", SINCE, UNTIL), SINCE, UNTIL)
+def test_four_keys_match_the_hand_computed_history(laid_out):
+    want = EXPECTED["production"]
+    gh = connect(laid_out, per_page=3)  # several pages of deployments
+    found = history.fetch(gh, "production", SINCE, UNTIL)
+    report = dora.compute(found.deployments, SINCE, UNTIL, found.incidents)
+    assert (report.live, report.failed_changes, report.pre_live_failures) == (want["live"], want["failed_changes"], want["pre_live_failures"])
+    assert report.per_day == pytest.approx(want["deployments_per_day"])
+    assert report.frequency_bucket == want["frequency_bucket"]
+    assert sorted(report.lead_times) == want["lead_times_seconds"]
+    assert report.lead_time_median == want["lead_time_median_seconds"]
+    assert report.lead_time_p90 == want["lead_time_p90_seconds"]
+    assert report.change_failure_rate == want["change_failure_rate"]
+    assert report.restore_times == want["restore_times_seconds"]
+    assert report.time_to_restore_median == want["time_to_restore_median_seconds"]
+    weeks = dora.weekly(found.deployments, SINCE, UNTIL, found.incidents)
+    assert [w.live for w in weeks] == want["weekly_live"]
+    assert [w.change_failure_rate for w in weeks] == pytest.approx(want["weekly_change_failure_rate"])
+    assert [r for r in laid_out.calls("GET", r"/repos/acme/shop/deployments") if r.query.get("page")], "only the first page was read"
+    assert not laid_out.calls("GET", r"/repos/acme/shop/compare/.*"), "commits were compared one deployment at a time"
 
-    assert (report.deployments, report.successful, report.failed) == (5, 3, 2)
-    assert report.per_day == pytest.approx(0.3)
-    assert sorted(report.lead_times) == [3 * H, 24 * H, 26 * H, 28 * H, 50 * H]
-    assert report.lead_time_median == 26 * H
-    assert report.lead_time_p90 == 50 * H
-    assert report.change_failure_rate == pytest.approx(0.4)
-    assert report.restore_times == [600.0, 48 * H]
-    assert report.time_to_restore_median == (600 + 48 * H) / 2
-    assert report.bands() == {"deployment_frequency": "high", "lead_time": "high", "change_failure_rate": "low", "time_to_restore": "medium"}
-    pages = [r for r in history_in_fake.calls("GET", r"/repos/acme/shop/deployments") if r.query.get("page")]
-    assert pages, "the deployments list was not followed past its first page"
+
+def test_a_service_reads_only_its_own_records(laid_out):
+    want = EXPECTED["production --service web"]
+    found = history.fetch(connect(laid_out), "production", SINCE, UNTIL, service="web")
+    report = dora.compute(found.deployments, SINCE, UNTIL, found.incidents)
+    assert (report.live, report.failed_changes, report.pre_live_failures) == (want["live"], want["failed_changes"], want["pre_live_failures"])
+    assert sorted(report.lead_times) == want["lead_times_seconds"]
+    assert report.change_failure_rate == want["change_failure_rate"]
+    assert report.restore_times == want["restore_times_seconds"]
+    assert {d.service for d in found.deployments} == {"web"} and not found.incidents
 
 
-def test_dora_command_reports_json_and_markdown(history_in_fake, tmp_path):
-    env = history_in_fake.env()
-    argv = ("dora", "--repo", "acme/shop", "--since", "2026-11-01", "--until", "2026-11-11")
+def test_dora_command_reports_json_and_markdown_with_weekly_charts(laid_out, tmp_path):
+    env = laid_out.env()
+    argv = ("dora", "--repo", "acme/shop", "--since", "2026-11-02", "--until", "2026-11-16")
     result = run_cli(*argv, "--format", "json", cwd=tmp_path, env=env)
     assert result.code == 0, result.err
     data = json.loads(result.out)
-    assert data["change_failure_rate"] == pytest.approx(0.4)
-    assert data["lead_time_p90_seconds"] == 50 * H
-    assert data["bands"]["time_to_restore"] == "medium"
+    assert (data["live"], data["failed_changes"], data["pre_live_failures"]) == (6, 3, 2)
+    assert data["time_to_restore_median_seconds"] == 9000 and data["incidents"] == 2
+    assert [w["live"] for w in data["weekly"]] == [3, 3]
+    web = json.loads(run_cli(*argv, "--service", "web", "--format", "json", cwd=tmp_path, env=env).out)
+    assert (web["live"], web["failed_changes"]) == (2, 1)
 
     summary = tmp_path / "summary.md"
     result = run_cli(*argv, "--format", "markdown", cwd=tmp_path, env={**env, "GITHUB_STEP_SUMMARY": str(summary)})
     assert result.code == 0, result.err
     assert result.out.startswith("### DORA metrics: acme/shop production")
-    assert "| change failure rate | 40.0% (2 of 5) | low |" in result.out
-    assert "| lead time for changes | median 26.0 h, p90 2.1 d | high |" in summary.read_text()
-    assert history_in_fake.token not in result.out + result.err
+    assert "| change failure rate | 50.0% (3 of 6) | low |" in result.out
+    assert "| failed before taking traffic | 2 (not production failures) |  |" in result.out
+    assert "| deployment frequency | 6 went live (0.43/day, daily) | high |" in result.out
+    charts = result.out.split("```mermaid")[1:]
+    assert len(charts) == 4 and all("xychart-beta" in c for c in charts)
+    assert 'x-axis ["11-02", "11-09"]' in charts[0] and "bar [3, 3]" in charts[0]
+    assert "bar [66.7, 33.3]" in charts[2]
+    assert "```mermaid" in summary.read_text()
+    assert laid_out.token not in result.out + result.err
 
 
 @pytest.mark.parametrize(

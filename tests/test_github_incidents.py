@@ -128,3 +128,62 @@ def test_the_command_offers_the_manifests_severities():
     from shipline.manifest import INCIDENT_SEVERITIES
 
     assert incident.SEVERITIES == INCIDENT_SEVERITIES == tuple(incidents.MEANING)
+
+
+def _listener(fake):
+    from types import SimpleNamespace
+
+    from shipline.github.listener import GitHubListener
+
+    environment = SimpleNamespace(
+        name="production",
+        url="https://shop.example.com",
+        incidents=Incidents(enabled=True),
+        deploy=SimpleNamespace(analysis=SimpleNamespace(max_error_rate=0.05, max_p95_ms=500.0)),
+    )
+    gh = client.GitHub(client.settings_from_environ(fake.env()), Reporter(stdout=io.StringIO()))
+    return GitHubListener(gh, Reporter(stdout=io.StringIO()), environment, "f" * 40)
+
+
+def _event(kind: str, hour: int, minute: int = 0, **data):
+    from types import SimpleNamespace
+
+    at = datetime(2026, 11, 4, hour, minute, tzinfo=timezone.utc).timestamp()
+    return SimpleNamespace(kind=kind, message=f"{kind} at {hour}:{minute:02d}", at=at, data=data)
+
+
+def test_an_incident_closes_itself_when_the_next_deploy_goes_live(fake_github):
+    fake_github.add_commit("f" * 40, "2026-11-04T08:00:00Z")
+    fake_github.at("2026-11-04T09:00:00Z")
+    bad = _listener(fake_github)
+    for e in (_event("start", 9, previous_color="blue", version="v2"), _event("rolled-back", 9, version="v2")):
+        bad.on_event(e)
+    [issue] = fake_github.state.issues
+    failing = fake_github.state.deployments[0]["id"]
+    assert incidents.read_marker(issue["body"]) == {"environment": "production", "deployment": str(failing)}
+    assert issue["state"] == "open"
+
+    fake_github.at("2026-11-04T12:00:00Z")
+    good = _listener(fake_github)
+    for e in (_event("start", 11, 50, previous_color="blue", version="v3"), _event("promoted", 12, version="v3")):
+        good.on_event(e)
+    assert issue["state"] == "closed" and issue["state_reason"] == "completed"
+    [note] = [c["body"] for c in fake_github.state.comments]
+    assert note.startswith("## Resolved")
+    assert "**Time to restore:** 3 h 00 min 00 s (from 2026-11-04 09:00:00 to 2026-11-04 12:00:00 UTC)" in note
+    assert "| 2026-11-04 12:00:00 | promoted: promoted at 12:00 |" in note
+
+
+def test_a_manual_rollback_closes_an_incident_opened_by_hand(fake_github, tmp_path):
+    build_file_tree(tmp_path, {"shipline.yml": MANIFEST})
+    fake_github.at("2026-11-04T10:00:00Z")
+    opened = run_cli("incident", "open", "--env", "production", "--reason", "checkout down", cwd=tmp_path, env=fake_github.env())
+    assert opened.code == 0, opened.err
+    fake_github.at("2026-11-04T10:30:00Z")
+    back = _listener(fake_github)
+    for e in (_event("start", 10, 29, operation="rollback"), _event("rolled-back", 10, 30)):
+        back.on_event(e)
+    [issue] = fake_github.state.issues
+    assert issue["state"] == "closed"
+    assert "**Time to restore:** 30 min 00 s" in fake_github.state.comments[-1]["body"]
+    assert "rollback: rolled-back at 10:30" in fake_github.state.comments[-1]["body"]

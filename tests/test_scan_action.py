@@ -73,6 +73,7 @@ def test_security_scan_action_passes_clean_and_fails_on_new_high(tmp_path):
     out = run.step("scan", job="clean").outputs
     assert (out["critical"], out["high"], out["medium"], out["low"], out["new-findings"]) == ("0", "0", "0", "0", "0")
     assert out["sarif-file"].endswith("clean/shipline.sarif")
+    assert out["sarif-category"] == "shipline-scan"
 
     assert run.jobs["risky"].result == "failure", run.explain()
     out = run.step("scan", job="risky").outputs

@@ -10,6 +10,9 @@ setup_system_packages() {
   command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
   command -v ps >/dev/null || missing+=(procps)
+  # Prometheus (with promtool) and amtool: shipline monitor's rules and the prometheus analysis provider are tested against them
+  [[ -x /usr/bin/promtool ]] || missing+=(prometheus)
+  [[ -x /usr/bin/amtool ]] || missing+=(prometheus-alertmanager)
   command -v "$PYTHON" >/dev/null || missing+=(python3)
   # Debian and Ubuntu ship venv's pip bootstrap apart from Python itself.
   "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
@@ -23,7 +26,7 @@ setup_system_packages() {
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts nothing by itself in a container, but stop them if it did: tests start their own.
-  (service nginx stop; service haproxy stop) >/dev/null 2>&1 || true
+  (service nginx stop; service haproxy stop; service prometheus stop; service prometheus-alertmanager stop) >/dev/null 2>&1 || true
 }
 
 setup_venv() {

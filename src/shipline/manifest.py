@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     RootModel,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -256,10 +257,44 @@ class Probe(Strict):
     timeout: Duration = 5
 
 
+PROMETHEUS_MEASURES = ("requests", "errors", "p50_ms", "p95_ms", "p99_ms")
+PROMQL_VARIABLES = ("environment", "target", "color", "server", "backend", "window")
+
+
+class PrometheusMetric(Strict):
+    """A named PromQL query giving one figure of a measurement; ``{{ name }}`` fills in PROMQL_VARIABLES."""
+
+    name: Name
+    measures: Literal["requests", "errors", "p50_ms", "p95_ms", "p99_ms"] = Field(description="the figure this query gives: requests and errors counted over the window, or a latency in ms")
+    query: str = Field(min_length=1, description="PromQL; {{ environment }}, {{ target }} (canary, stable, live), {{ color }}, {{ server }}, {{ backend }}, {{ window }}")
+
+
+class PrometheusAnalysis(Strict):
+    """The ``prometheus`` provider: figures from PromQL; with the haproxy router no query is needed."""
+
+    url: str = Field("http://127.0.0.1:9090", pattern=r"^https?://", description="the Prometheus server the queries go to")
+    window: Duration = Field(30, description="how far back each measurement looks ({{ window }} in queries)")
+    settle: Duration = Field(30, description="each measurement waits this long first, so Prometheus has scraped the traffic since the last weight change")
+    timeout: Duration = 5
+    metrics: list[PrometheusMetric] = Field(default_factory=list, description="replace the default query of the figures they measure")
+    # set when the manifest is parsed: where things are, and the environment the queries are about
+    _where: dict[str, tuple[str, int, int]] = PrivateAttr(default_factory=dict)
+    _environment: Any = PrivateAttr(None)
+
+    def locate(self, what: str) -> tuple[str, int, int]:
+        """File, line and column of ``url`` or ``metrics.N.query`` in the manifest (empty when built in code)."""
+        return self._where.get(what, ("", 0, 0))
+
+    @property
+    def environment(self) -> Environment | None:
+        """The environment whose deploys these queries judge."""
+        return self._environment
+
+
 class Analysis(Strict):
     """Promote or roll back, with Argo Rollouts' semantics."""
 
-    provider: Literal["probe"] = "probe"
+    provider: Literal["probe", "prometheus"] = "probe"
     interval: Duration = 10
     count: int = Field(3, ge=1)
     failure_limit: int = Field(0, ge=0)
@@ -269,6 +304,7 @@ class Analysis(Strict):
     max_p95_ms: float = Field(3000, gt=0)
     relative_p95_factor: float | None = Field(None, ge=1, description="canary p95 at most stable p95 times this")
     probe: Probe = Field(default_factory=Probe)
+    prometheus: PrometheusAnalysis = Field(default_factory=PrometheusAnalysis)
 
 
 class HaproxyRouter(Strict):
@@ -382,10 +418,57 @@ class Environment(Strict):
     deploy: Deploy
     incidents: Incidents = Field(default_factory=Incidents)
 
+    @model_validator(mode="after")
+    def _bind_prometheus(self) -> Environment:
+        self.deploy.analysis.prometheus._environment = self
+        return self
+
     @property
     def github_environment_name(self) -> str:
         """The GitHub environment the deploy job runs in."""
         return self.github_environment or self.name
+
+
+# -- monitoring -----------------------------------------------------------------------
+
+
+def _default_receivers() -> dict[str, str]:
+    return {"P0": "page", "P1": "page", "P2": "page", "P3": "ticket", "P4": "log"}
+
+
+class Monitoring(Strict):
+    """What `shipline monitor` writes from the SLOs: rules and their tests, alert routes, dashboards, scrape config."""
+
+    output: str = Field("monitoring", description="directory for the generated files, relative to the manifest")
+    availability: Fraction = Field(0.999, description="availability SLO: the share of requests that must not answer 5xx")
+    latency: Fraction = Field(0.99, description="latency SLO: the share of requests faster than load_test.slo.p95_ms")
+    latency_histogram: str | None = Field(
+        None, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", description="a histogram of request seconds the app exports (name without _bucket); enables the latency SLO"
+    )
+    warning_error_rate: Fraction = Field(0.02, description="P4 when errors stay over this share for 10 minutes")
+    runbook_url: str = Field("https://github.com/shipline/shipline/blob/v1/docs/runbook.md", pattern=r"^https?://", description="alerts link here, with #ALERT-NAME")
+    receivers: dict[Literal["P0", "P1", "P2", "P3", "P4"], Name] = Field(default_factory=_default_receivers, description="Alertmanager receiver per severity")
+    webhooks: dict[str, Annotated[str, Field(pattern=r"^https?://")]] = Field(default_factory=dict, description="receiver name -> webhook URL Alertmanager posts to")
+    scrape_interval: Duration = 15
+    haproxy_exporter: str = Field("127.0.0.1:8405", pattern=r"^[A-Za-z0-9.\[\]:-]+:\d+$", description="host:port of haproxy's Prometheus exporter frontend")
+    alertmanager: str = Field("127.0.0.1:9093", pattern=r"^[A-Za-z0-9.\[\]:-]+:\d+$", description="host:port Prometheus sends alerts to")
+
+    @field_validator("receivers")
+    @classmethod
+    def _every_severity(cls, receivers: dict[str, str]) -> dict[str, str]:
+        missing = [s for s in INCIDENT_SEVERITIES if s not in receivers]
+        if missing:
+            raise ValueError(f"every severity needs a receiver; missing: {', '.join(missing)}")
+        return receivers
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhooks_of_receivers(cls, webhooks: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        names = list(dict.fromkeys((info.data.get("receivers") or {}).values()))
+        for name in webhooks:
+            if names and name not in names:
+                raise ValueError(f'webhook for "{name}", which no severity is routed to{validation.did_you_mean(name, names)}; receivers: {", ".join(names)}')
+        return webhooks
 
 
 # -- services, overrides, pipeline ----------------------------------------------------
@@ -484,6 +567,7 @@ class Manifest(Strict):
     environments: list[Environment] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
     overrides: list[Override] = Field(default_factory=list)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
 
     def resolved_services(self) -> list[ServiceConfig]:
         """Every service with its sections filled in; a single-service manifest gives one."""
@@ -610,6 +694,24 @@ def _cross_checks(manifest: Manifest, doc: yamlfile.Document) -> list[Problem]:
     return problems
 
 
+def _prometheus_checks(manifest: Manifest, doc: yamlfile.Document) -> list[Problem]:
+    """Template variables the queries use, and where each setting is, for errors found at deploy time."""
+    from shipline.monitor.promql import template_problems
+
+    problems = []
+    places = [(("environments", i), env) for i, env in enumerate(manifest.environments)]
+    places += [(("services", s, "environments", i), env) for s, svc in enumerate(manifest.services) for i, env in enumerate(svc.environments or [])]
+    for base, env in places:
+        settings = env.deploy.analysis.prometheus
+        at = (*base, "deploy", "analysis", "prometheus")
+        settings._where["url"] = (doc.file, *doc.locate((*at, "url")))
+        for i, metric in enumerate(settings.metrics):
+            settings._where[f"metrics.{i}.query"] = (doc.file, *doc.locate((*at, "metrics", i, "query")))
+        if env.deploy.analysis.provider == "prometheus":
+            problems += [doc.problem(loc, message) for loc, message in template_problems(env, at)]
+    return problems
+
+
 def parse(doc: yamlfile.Document) -> Manifest:
     """Validate a loaded document as a manifest, reporting every problem at once."""
     if doc.data is None:
@@ -617,7 +719,7 @@ def parse(doc: yamlfile.Document) -> Manifest:
     if not isinstance(doc.data, dict):
         raise InputError(problems=[Problem(doc.file, 1, 1, f"a manifest is a mapping of sections, got {validation.kind(doc.data)}")])
     manifest = validation.validate(Manifest, doc)
-    problems = _cross_checks(manifest, doc)
+    problems = _cross_checks(manifest, doc) + _prometheus_checks(manifest, doc)
     if problems:
         raise InputError(problems=problems)
     return manifest

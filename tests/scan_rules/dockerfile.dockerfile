@@ -5,6 +5,10 @@ FROM python:latest AS build
 FROM python:3.12-slim AS test
 # ruleid: shipline.dockerfile.unpinned-base-image
 FROM debian
+# ok: shipline.dockerfile.unpinned-base-image
+FROM test AS dev
+# ok: shipline.dockerfile.unpinned-base-image
+FROM build
 # ok: shipline.dockerfile.secret-in-env
 ENV APP_HOME=/srv/app
 # ruleid: shipline.dockerfile.secret-in-env

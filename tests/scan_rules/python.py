@@ -29,6 +29,8 @@ def load(text, f):
     yaml.safe_load(text)
     # ok: shipline.python.unsafe-yaml-load
     yaml.load(text, Loader=yaml.SafeLoader)
+    # ok: shipline.python.unsafe-yaml-load
+    yaml.load(text, yaml.SafeLoader)
 
 
 def load_with_ruamel(text):
@@ -92,3 +94,60 @@ API_KEY_ENV = os.environ["API_KEY"]
 PASSWORD = ""
 # ok: shipline.python.hard-coded-secret
 token_name = "x"
+# ruleid: shipline.python.hard-coded-secret
+SECRET_KEY = "django-insecure-7x$k2!q9@zr#p1v&w8m"
+SETTINGS = {
+    "debug": False,
+    # ruleid: shipline.python.hard-coded-secret
+    "secret_key": "Zq7$kP2m!x9LwR4v",
+}
+# ok: shipline.python.hard-coded-secret
+TOKEN_URL = "https://oauth2.example.com/token"
+# ok: shipline.python.hard-coded-secret
+API_KEY_ENV_VAR = "OPENAI_API_KEY"
+# ok: shipline.python.hard-coded-secret
+OPENAI_API_KEY = "OPENAI_API_KEY"
+# ok: shipline.python.hard-coded-secret
+SECRET_FILE = "/run/secrets/app-key"
+# ok: shipline.python.hard-coded-secret
+token_key = "access_token"
+# ok: shipline.python.hard-coded-secret
+PASSWORD_MASK = "********"
+# ok: shipline.python.hard-coded-secret
+api_key = "<your-api-key>"
+# ok: shipline.python.hard-coded-secret
+db_password = "${DB_PASSWORD}"
+# ruleid: shipline.python.hard-coded-secret
+app.config["SECRET_KEY"] = "aaaaaaa"
+
+
+def report(db, user_id, table):
+    # ruleid: shipline.python.formatted-sql
+    db.execute("SELECT * FROM orders WHERE user_id = %s" % user_id)
+    query = f"DELETE FROM sessions WHERE user = '{user_id}'"
+    # ruleid: shipline.python.formatted-sql
+    db.cursor().execute(query)
+    # ruleid: shipline.python.formatted-sql
+    db.execute("UPDATE users SET seen = 1 WHERE id = " + user_id + " AND active")
+    # ok: shipline.python.formatted-sql
+    db.execute("SELECT * FROM orders WHERE user_id = %s", (user_id,))
+    # ok: shipline.python.formatted-sql
+    db.execute("SELECT 1")
+    # ok: shipline.python.formatted-sql
+    log.info("SELECT took %s ms" % user_id)
+
+
+
+def decode(token, key):
+    # ruleid: shipline.python.jwt-signature-not-verified
+    jwt.decode(token, verify=False)
+    # ruleid: shipline.python.jwt-signature-not-verified
+    jwt.decode(token, key, options={"verify_signature": False})
+    # ok: shipline.python.jwt-signature-not-verified
+    return jwt.decode(token, key, algorithms=["HS256"])
+
+
+# ruleid: shipline.python.template-autoescape-off
+HTML = jinja2.Environment(loader=loader, autoescape=False)
+# ok: shipline.python.template-autoescape-off
+SAFE_HTML = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape())

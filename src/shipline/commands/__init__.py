@@ -20,5 +20,6 @@ COMMANDS = {
         "dora",
         "incident",
         "pr-comment",
+        "monitor",
     )
 }

@@ -41,11 +41,11 @@ class LogListener:
             self.reporter.info(f"[+{event.at - self.start:5.1f}s] {event.kind}: {event.message}")
 
 
-def listeners(ctx: Context, args: argparse.Namespace, environment) -> list:
-    """Everyone who follows this run's events."""
+def listeners(ctx: Context, args: argparse.Namespace, environment, service: str = "") -> list:
+    """Everyone who follows this run's events (``service``: the monorepo service, else empty)."""
     from shipline.github.listener import for_deploy
 
-    return [LogListener(ctx.reporter), for_deploy(ctx.environ, ctx.reporter, environment)]
+    return [LogListener(ctx.reporter), for_deploy(ctx.environ, ctx.reporter, environment, service)]
 
 
 def _default_version(ctx: Context) -> str:
@@ -65,9 +65,11 @@ def engine(ctx: Context, args: argparse.Namespace):
     """The deploy engine for ``--env``, from the manifest."""
     from shipline.deploy.engine import Engine
 
-    service = ctx.load_manifest(args.manifest).service(args.service)
+    manifest = ctx.load_manifest(args.manifest)
+    service = manifest.service(args.service)
     environment = service.environment(args.env)
-    return Engine(environment, service.smoke, ctx.path(service.path), ctx.environ, listeners(ctx, args, environment))
+    monorepo_service = service.name if len(manifest.resolved_services()) > 1 else ""
+    return Engine(environment, service.smoke, ctx.path(service.path), ctx.environ, listeners(ctx, args, environment, monorepo_service))
 
 
 def report_result(ctx: Context, result, analysis) -> int:
@@ -90,6 +92,9 @@ def report_result(ctx: Context, result, analysis) -> int:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Deploy and report."""
+    from shipline.deploy.providers.prometheus import preflight
+
     version = args.version or _default_version(ctx)
     deployer = engine(ctx, args)
+    preflight(deployer.provider)  # a bad query or an unreachable Prometheus stops the deploy before traffic moves
     return report_result(ctx, deployer.run_deploy(version), deployer.analysis)

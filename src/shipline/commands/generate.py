@@ -33,7 +33,11 @@ def drift(root: Path, rendered, args: argparse.Namespace, ctx: Context) -> int:
     """Report how the files under ``root`` differ from ``rendered``; 1 when they do."""
     from shipline.generate import files
 
-    found = files.changes(root, rendered)
+    return report_drift(root, files.changes(root, rendered), args, ctx)
+
+
+def report_drift(root: Path, found, args: argparse.Namespace, ctx: Context, command: str = "generate") -> int:
+    """Show ``found`` (a `files.Changes`) as a diff and one located error per file; 1 when there is any."""
     if not found:
         ctx.reporter.info(f"generated files match {args.manifest}")
         ctx.reporter.result(drift=False, files=[])
@@ -45,7 +49,7 @@ def drift(root: Path, rendered, args: argparse.Namespace, ctx: Context) -> int:
             what = "is stale: the manifest no longer produces it"
         else:
             what = "differs from what the manifest gives" if rel in found.old else "is missing"
-        ctx.reporter.error(f'{rel} {what}; run "shipline generate"', file=ctx.display(root / rel), title="shipline drift")
+        ctx.reporter.error(f'{rel} {what}; run "shipline {command}"', file=ctx.display(root / rel), title="shipline drift")
     ctx.reporter.result(drift=True, files=paths)
     return EXIT_GATE_FAILED
 

@@ -24,11 +24,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Open (or comment on) or close the environment's incident issue."""
     from shipline.github import client, incidents
 
-    environment = ctx.load_manifest(args.manifest).service(args.service).environment(args.env)
+    manifest = ctx.load_manifest(args.manifest)
+    service = manifest.service(args.service)
+    environment = service.environment(args.env)
+    monorepo_service = service.name if len(manifest.resolved_services()) > 1 else ""  # as `shipline deploy` records it
     settings = environment.incidents
     gh = client.require(ctx.environ, ctx.reporter, f"`shipline incident {args.action}`")
     if args.action == "close":
-        issue = incidents.close(gh, args.env, settings.labels, f"Closed by `shipline incident close`. {args.reason}".strip())
+        issue = incidents.close(gh, args.env, settings.labels, f"Closed by `shipline incident close`. {args.reason}".strip(), monorepo_service)
         if issue is None:
             ctx.reporter.info(f"no open incident in {args.env}")
         else:
@@ -45,6 +48,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         run_url=gh.settings.run_url,
         rule="set by hand" if args.severity else "the environment's default severity",
         labels=settings.labels,
+        service=monorepo_service,
     )
     done, issue = incidents.open_or_comment(gh, incident)
     ctx.reporter.info(f"{done} incident #{issue.number} ({severity}): {issue.html_url}")

@@ -27,17 +27,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pr", type=int, metavar="NUMBER", help="with post: the pull request (default: the one of the event)")
 
 
-def _event_pull_request(ctx: Context) -> int | None:
-    """The pull request number in the workflow's event payload, if it is a pull request event."""
+def _event(ctx: Context) -> dict:
+    """The workflow's event payload (empty when there is none or it cannot be read)."""
     path = ctx.environ.get("GITHUB_EVENT_PATH")
     if not path:
-        return None
+        return {}
     try:
         event = json.loads(ctx.path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    number = (event.get("pull_request") or {}).get("number") if isinstance(event, dict) else None
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _event_pull_request(ctx: Context) -> int | None:
+    """The pull request number in the workflow's event payload, if it is a pull request event."""
+    pull = _event(ctx).get("pull_request")
+    number = pull.get("number") if isinstance(pull, dict) else None
     return number if isinstance(number, int) else None
+
+
+def _from_fork(ctx: Context) -> str:
+    """The fork a ``pull_request`` event comes from, else empty.
+
+    GitHub gives such a run a read-only GITHUB_TOKEN whatever the workflow's
+    ``permissions:`` say (``pull_request_target`` runs get a writable one).
+    """
+    if ctx.environ.get("GITHUB_EVENT_NAME", "pull_request") != "pull_request":
+        return ""
+    pull = _event(ctx).get("pull_request")
+    if not isinstance(pull, dict):
+        return ""
+    head = ((pull.get("head") or {}).get("repo") or {}).get("full_name") or ""
+    base = ((pull.get("base") or {}).get("repo") or {}).get("full_name") or ""
+    return head if head and base and head != base else ""
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -67,6 +89,11 @@ def _post(args: argparse.Namespace, ctx: Context, stages) -> int:
         ctx.reporter.result(posted=False)
         return 0
     number = args.pr or _event_pull_request(ctx)
+    fork = _from_fork(ctx) if number == _event_pull_request(ctx) else ""
+    if fork:
+        ctx.reporter.annotate("notice", f"pull request summary: not posted: pull request #{number} comes from the fork {fork}, whose runs get a read-only token")
+        ctx.reporter.result(posted=False, reason="fork")
+        return 0
     if number is None:
         ctx.reporter.info("pull request summary: not a pull request event and no --pr; nothing to post")
         ctx.reporter.result(posted=False)

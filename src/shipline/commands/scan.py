@@ -12,15 +12,20 @@ import argparse
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from shipline.scan.model import FAIL_ON, SEVERITIES
 
+if TYPE_CHECKING:
+    from shipline.scan.engine import Scan
+
 HELP = "security scan: semgrep and bandit, one SARIF file, a gate on new findings only"
 
 _ANNOTATION = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
 MAX_SHOWN = 50  # new findings annotated and listed; every one is in the SARIF file
+CATEGORY = "shipline-scan"  # code scanning's category for a full scan's SARIF
 
 
 def _fail_on(value: str) -> str | None:
@@ -110,14 +115,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         result, old = diff.head, diff.base_fingerprints
         ctx.reporter.info(f"diff-aware scan: {len(diff.changed)} changed file(s) since {diff.merge_base[:12]} (merge base with {baseline_ref})")
     else:
-        result, old = engine.scan(root, targets, settings), set()
-    for warning in result.warnings:
-        ctx.reporter.warning(warning, title="scanner could not read a file")
+        # Lines added since the committed baseline was written are fingerprinted after
+        # the lines that were there, so a copied line is the new one. A baseline being
+        # rewritten takes the plain order, the one it will be read back with.
+        since = None if args.update_baseline else lambda files: baseline.history(root, baseline_path, files)
+        result, old = engine.scan_tree(root, targets, settings, since), set()
+    for note in result.notes:
+        ctx.reporter.warning(note.message, file=note.path, title="file not fully scanned")
 
     if args.update_baseline:
         baseline.write(baseline_path, result.findings)
         ctx.reporter.info(f"wrote {ctx.display(baseline_path)}: {len(result.findings)} finding(s) accepted as the baseline")
-    old |= baseline.read(baseline_path, ctx.display(baseline_path))
+    accepted = baseline.read(baseline_path, ctx.display(baseline_path))
+    if accepted:
+        history = baseline.history(root, baseline_path, sorted({f.path for f in result.findings}))
+        old |= baseline.accepted(result.findings, accepted, engine.reader(root, {}), history)
     today = dt.datetime.now(dt.timezone.utc).date()
     suppressions_path = ctx.path(security.suppressions)
     # named from the repository root, like the findings, so that annotations land on it
@@ -127,12 +139,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     verdict = gate.decide(result.findings, old, suppressed, fail_on)
 
     sarif_path = ctx.path(args.sarif)
-    log = sarif.build(result.findings, {f.fingerprint for f in verdict.new}, suppressed.active, result.tools)
+    log = sarif.build(result.findings, {f.fingerprint for f in verdict.new}, suppressed.active, result.tools, result.notes)
     sarif_path.parent.mkdir(parents=True, exist_ok=True)
     sarif_path.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
 
-    _report(ctx, verdict, result.tools, ctx.display(sarif_path))
+    _report(ctx, verdict, result, ctx.display(sarif_path))
     ctx.reporter.output("sarif-file", str(sarif_path.resolve()))  # absolute: later steps may run elsewhere
+    # A diff-aware log holds only the changed files: uploaded under the full scan's
+    # category, code scanning would close every alert elsewhere as fixed.
+    ctx.reporter.output("sarif-category", f"{CATEGORY}-diff" if baseline_ref else CATEGORY)
     return EXIT_OK if verdict.passed else EXIT_GATE_FAILED
 
 
@@ -150,12 +165,13 @@ def _status(verdict) -> str:
     return "failed: " + " and ".join(why)
 
 
-def _report(ctx: Context, verdict, tools: list[str], sarif_file: str) -> None:
+def _report(ctx: Context, verdict, result: Scan, sarif_file: str) -> None:
     """Annotations at the lines, a table, the job summary, outputs and the JSON result."""
     from shipline.report import markdown_table
     from shipline.scan.model import rank
 
     r = ctx.reporter
+    tools, notes = result.tools, result.notes
     counts = {s: sum(1 for f in verdict.findings if f.severity == s) for s in SEVERITIES}
     new = sorted(verdict.new, key=lambda f: (-rank(f.severity), f.path, f.line))
     # A first scan without a baseline can find thousands: show the worst, the SARIF has all.
@@ -183,6 +199,8 @@ def _report(ctx: Context, verdict, tools: list[str], sarif_file: str) -> None:
     summary += f"\n{more}\n" if more else ""
     if verdict.expired:
         summary += "\n" + "\n".join(f"- `{p}`" for p in verdict.expired) + "\n"
+    if notes:
+        summary += f"\n{len(notes)} file(s) not fully scanned:\n\n" + "\n".join(f"- `{n.path}`: {n.message}" for n in notes[:MAX_SHOWN]) + "\n"
     r.summary(summary)
     _outputs(ctx, counts, len(new))
     r.result(
@@ -194,4 +212,5 @@ def _report(ctx: Context, verdict, tools: list[str], sarif_file: str) -> None:
         suppressed=len(verdict.suppressed),
         expired_suppressions=[str(p) for p in verdict.expired],
         sarif_file=sarif_file,
+        not_scanned=[{"path": n.path, "message": n.message} for n in notes],
     )

@@ -9,7 +9,8 @@ deploy. The model, with Argo Rollouts' analysis semantics:
 - After every traffic step (blue-green has one step, 100%; canary one per entry of
   ``canary_steps``) the analysis takes ``count`` measurements, ``interval`` apart. A
   measurement sends ``probe.requests`` requests, ``probe.concurrency`` at a time, each
-  allowed ``probe.timeout``.
+  allowed ``probe.timeout`` (the prometheus provider: ``settle``, then its queries,
+  each allowed ``prometheus.timeout``).
 - The analysis fails as soon as more than ``failure_limit`` measurements failed.
 
 Worst time to promote: the new version is healthy at the last moment and every
@@ -39,7 +40,13 @@ class TimeBudget:
 
 
 def measurement_seconds(deploy: Deploy) -> float:
-    """The longest one measurement can take: its requests in waves, each wave timing out."""
+    """The longest one measurement can take: its requests in waves, each wave timing out (or, from Prometheus, its wait and queries)."""
+    if deploy.analysis.provider == "prometheus":
+        from shipline.monitor.promql import queries
+
+        # ``settle``, then one query per figure for each of up to two targets (canary and stable)
+        prom = deploy.analysis.prometheus
+        return prom.settle + 2 * len(queries(prom, deploy.router.type, live=False)) * prom.timeout
     probe = deploy.analysis.probe
     return math.ceil(probe.requests / probe.concurrency) * probe.timeout
 

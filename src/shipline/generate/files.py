@@ -101,25 +101,29 @@ def _dependabot(root: Path) -> str | None:
     return buf.getvalue()
 
 
-def changes(root: Path, rendered: Rendered) -> Changes:
-    """Compare ``root`` with ``rendered``: what to write, what is stale."""
+def compare(root: Path, wanted: dict[str, str], generated: list[str]) -> Changes:
+    """What to write so ``root`` holds ``wanted``, and which of the ``generated`` files found there are stale."""
     out = Changes()
-    wanted = dict(rendered.files)
-    dependabot = _dependabot(root)
-    if dependabot is not None:
-        wanted[DEPENDABOT] = dependabot
     for rel, text in wanted.items():
         path = root / rel
         if path.exists():
             out.old[rel] = path.read_text(encoding="utf-8")
         if out.old.get(rel) != text:
             out.write[rel] = text
-    for path in sorted((root / WORKFLOWS).glob(GENERATED_GLOB)):
-        rel = f"{WORKFLOWS}/{path.name}"
+    for rel in generated:
         if rel not in wanted:
-            out.old[rel] = path.read_text(encoding="utf-8", errors="replace")
+            out.old[rel] = (root / rel).read_text(encoding="utf-8", errors="replace")
             out.remove.append(rel)
     return out
+
+
+def changes(root: Path, rendered: Rendered) -> Changes:
+    """Compare ``root`` with ``rendered``: what to write, what is stale."""
+    wanted = dict(rendered.files)
+    dependabot = _dependabot(root)
+    if dependabot is not None:
+        wanted[DEPENDABOT] = dependabot
+    return compare(root, wanted, [f"{WORKFLOWS}/{path.name}" for path in sorted((root / WORKFLOWS).glob(GENERATED_GLOB))])
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -2,6 +2,8 @@
 
 The comment carries a hidden marker; the next run finds it by that marker and edits
 it instead of adding another, so a pull request never collects one comment per push.
+Only a comment written by the token's own identity is edited: anyone can paste the
+marker into a comment of their own.
 """
 
 from __future__ import annotations
@@ -39,19 +41,28 @@ def render(stages: dict[str, StageResult], run_url: str = "", sha: str = "") -> 
     return "\n".join(lines) + "\n"
 
 
+def _mine(issue: Any, identity: str) -> Any:
+    """The summary comment this identity wrote earlier, or None."""
+    for c in issue.get_comments():
+        if MARKER in (c.body or "") and c.user is not None and c.user.login == identity:
+            return c
+    return None
+
+
 def upsert(gh: GitHub, number: int, body: str) -> tuple[str, Any]:
     """Create the pull request's summary comment, or edit the one already there.
 
     Returns ``("created" | "updated" | "unchanged", comment)``.
     """
+    identity = gh.identity()
     with gh.errors(f"reading the comments of pull request #{number}", PERMISSION):
         issue = gh.repo.get_issue(number)
-        mine = next((c for c in issue.get_comments() if MARKER in (c.body or "")), None)
+        mine = _mine(issue, identity)
     if mine is not None and mine.body == body:
         return "unchanged", mine
     if mine is not None:
         with gh.errors(f"updating the summary comment on pull request #{number}", PERMISSION):
             mine.edit(body)
         return "updated", mine
-    with gh.errors(f"commenting on pull request #{number}", PERMISSION):
-        return "created", issue.create_comment(body)
+    created = gh.create_once(f"commenting on pull request #{number}", PERMISSION, lambda: issue.create_comment(body), lambda: _mine(issue, identity))
+    return "created", created

@@ -1,14 +1,23 @@
 """Record deploys and rollbacks as GitHub Deployments and their statuses.
 
-One deploy is one Deployment for the environment: ``in_progress`` when it starts,
-then ``success`` (and the deployment it replaced ``inactive``) or ``failure``. A
-rollback marks the rolled-back deployment ``failure`` with the reason, and puts a
-``success`` status on the deployment it restored: `shipline dora` reads those statuses
-for the change failure rate and the time to restore.
+One deploy is one Deployment: ``in_progress`` when it starts, then ``success`` (and
+the deployment it replaced ``inactive``) or ``failure``. A rollback marks the
+rolled-back deployment ``failure`` with the reason, and puts a ``success`` status on
+the deployment it restored: `shipline dora` reads those statuses for the change
+failure rate and the time to restore.
+
+shipline's deployments carry ``{"tool": "shipline", "service": ..., "key": ...}`` in
+their payload: only those are read back (a job with ``environment:`` makes GitHub
+Actions create a deployment of its own, which is not counted). In a monorepo each
+service deploys to its own GitHub environment, ``ENV/SERVICE``, so services never
+mark each other's deployments inactive. Every status is written with
+``auto_inactive: false``: shipline decides what it replaced.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from shipline.github.client import GitHub
@@ -18,6 +27,28 @@ PERMISSION = "deployments: write"
 ROLLED_BACK = "rolled back: "
 RESTORED = "restored by rollback: "
 DESCRIPTION_MAX = 140  # GitHub refuses longer status descriptions
+TOOL = "shipline"
+SCAN_LIMIT = 30  # deployments read back to find the live one: bounded requests per deploy
+
+
+def github_environment(environment: str, service: str = "") -> str:
+    """The GitHub environment of ``service``'s deployments: ``ENV``, or ``ENV/SERVICE`` in a monorepo."""
+    return f"{environment}/{service}" if service else environment
+
+
+def is_ours(payload: Any, service: str | None = None) -> bool:
+    """A deployment shipline made (for ``service``, when given): its payload says so."""
+    if not isinstance(payload, dict) or payload.get("tool") != TOOL:
+        return False
+    return service is None or str(payload.get("service") or "") == service
+
+
+def went_live_and_stayed(states: Iterable[str]) -> bool:
+    """Its latest success-or-failure status (newest first) is a success: it serves, or served until replaced."""
+    for state in states:
+        if state in ("success", "failure", "error"):
+            return state == "success"
+    return False
 
 
 class DeploymentRecorder(Protocol):
@@ -29,8 +60,12 @@ class DeploymentRecorder(Protocol):
     def finish(self, succeeded: bool, reason: str = "") -> None:
         """The deploy started last ended: live, or failed for ``reason``."""
 
-    def rolled_back(self, environment: str, reason: str) -> None:
-        """The environment went back to its previous version because of ``reason``."""
+    def rolled_back(self, environment: str, reason: str, url: str | None = None) -> None:
+        """The environment (served at ``url``) went back to its previous version because of ``reason``."""
+
+    @property
+    def deployment_id(self) -> int | None:
+        """The deployment this run created (a deploy) or restored (a rollback)."""
 
 
 def _short(text: str) -> str:
@@ -54,25 +89,36 @@ class SkipRecording:
             self.said = True
             self.reporter.info(f"GitHub deployments: not recorded ({self.why})")
 
+    @property
+    def deployment_id(self) -> int | None:
+        return None
+
     def start(self, environment: str, version: str, ref: str, url: str | None) -> None:
         self._say()
 
     def finish(self, succeeded: bool, reason: str = "") -> None:
         self._say()
 
-    def rolled_back(self, environment: str, reason: str) -> None:
+    def rolled_back(self, environment: str, reason: str, url: str | None = None) -> None:
         self._say()
 
 
 class GitHubDeployments:
-    """Deployments and statuses through the GitHub API."""
+    """Deployments and statuses of one service through the GitHub API."""
 
-    def __init__(self, gh: GitHub, reporter: Reporter):
+    def __init__(self, gh: GitHub, reporter: Reporter, service: str = ""):
         self.gh = gh
         self.reporter = reporter
+        self.service = service
         self.current: Any = None  # the Deployment this run created
         self.previous: Any = None  # the one it replaces
+        self.restored: Any = None  # the one a rollback put back
         self.url: str | None = None
+
+    @property
+    def deployment_id(self) -> int | None:
+        chosen = self.current if self.current is not None else self.restored
+        return int(chosen.id) if chosen is not None else None
 
     def _status(self, deployment: Any, state: str, description: str) -> None:
         fields: dict[str, Any] = {"auto_inactive": False, "description": _short(description)}
@@ -80,36 +126,63 @@ class GitHubDeployments:
             fields["target_url"] = self.gh.settings.run_url
         if self.url and state in ("in_progress", "success"):
             fields["environment_url"] = self.url
-        with self.gh.errors(f"setting deployment {deployment.id} to {state}", PERMISSION):
-            deployment.create_status(state, **fields)
 
-    def active(self, environment: str, skip: int | None = None) -> Any:
-        """The environment's live deployment: the newest whose latest status is success."""
+        def written() -> Any:
+            latest = next(iter(deployment.get_statuses()), None)
+            same = latest is not None and latest.state == state and (latest.description or "") == fields["description"]
+            return latest if same else None
+
+        self.gh.create_once(f"setting deployment {deployment.id} to {state}", PERMISSION, lambda: deployment.create_status(state, **fields), written)
+
+    def _ours(self, environment: str) -> list[Any]:
+        """shipline's deployments of this service, newest first (at most `SCAN_LIMIT`)."""
+        out = []
         with self.gh.errors(f"listing the deployments of {environment}", "deployments: read"):
-            for deployment in self.gh.repo.get_deployments(environment=environment):
-                if deployment.id == skip:
-                    continue
-                latest = next(iter(deployment.get_statuses()), None)
-                if latest is not None and latest.state == "success":
+            for deployment in self.gh.repo.get_deployments(environment=github_environment(environment, self.service)):
+                if is_ours(deployment.payload, self.service):
+                    out.append(deployment)
+                if len(out) >= SCAN_LIMIT:
+                    break
+        return out
+
+    def _live(self, environment: str, below: int | None = None) -> Any:
+        """The newest deployment (older than ``below``) that went live and was not rolled back."""
+        for deployment in self._ours(environment):
+            if below is not None and deployment.id >= below:
+                continue
+            with self.gh.errors(f"reading the statuses of deployment {deployment.id}", "deployments: read"):
+                if went_live_and_stayed(s.state for s in deployment.get_statuses()):
                     return deployment
         return None
+
+    def active(self, environment: str) -> Any:
+        """The environment's live deployment of this service."""
+        return self._live(environment)
 
     def start(self, environment: str, version: str, ref: str, url: str | None) -> None:
         self.url = url
         self.previous = self.active(environment)
-        with self.gh.errors(f"creating a deployment of {ref} to {environment}", PERMISSION):
-            self.current = self.gh.repo.create_deployment(
+        target = github_environment(environment, self.service)
+        payload = {"tool": TOOL, "service": self.service, "environment": environment, "version": version, "key": uuid.uuid4().hex}
+
+        def create() -> Any:
+            return self.gh.repo.create_deployment(
                 ref=ref,
                 task="deploy",
                 auto_merge=False,  # never merge the default branch into what is being deployed
                 required_contexts=[],  # the pipeline's own gates already passed
-                payload={"version": version, "tool": "shipline"},
-                environment=environment,
+                payload=payload,
+                environment=target,
                 description=_short(f"shipline deploy of {version}"),
-                transient_environment=False,  # production_environment: GitHub's default (true for "production")
+                transient_environment=False,
             )
+
+        def made() -> Any:
+            return next((d for d in self._ours(environment) if d.payload.get("key") == payload["key"]), None)
+
+        self.current = self.gh.create_once(f"creating a deployment of {ref} to {target}", PERMISSION, create, made)
         self._status(self.current, "in_progress", f"deploying {version}")
-        self.reporter.info(f"GitHub deployment {self.current.id} of {version} to {environment}: in progress")
+        self.reporter.info(f"GitHub deployment {self.current.id} of {version} to {target}: in progress")
 
     def finish(self, succeeded: bool, reason: str = "") -> None:
         if self.current is None:
@@ -122,28 +195,19 @@ class GitHubDeployments:
             self._status(self.current, "failure", reason or "failed")
         self.reporter.info(f"GitHub deployment {self.current.id}: {'success' if succeeded else 'failure'}")
 
-    def rolled_back(self, environment: str, reason: str) -> None:
+    def rolled_back(self, environment: str, reason: str, url: str | None = None) -> None:
+        self.url = url or self.url
         failed = self.current or self.active(environment)
         if failed is None:
-            self.reporter.info(f"GitHub deployments: nothing live in {environment} to mark rolled back")
+            self.reporter.info(f"GitHub deployments: nothing live in {github_environment(environment, self.service)} to mark rolled back")
             return
         self._status(failed, "failure", ROLLED_BACK + reason)
-        restored = self.previous if self.current is not None else self._before(environment, failed.id)
-        if restored is not None:
-            self._status(restored, "success", RESTORED + reason)
+        self.restored = self.previous if self.current is not None else self._live(environment, below=failed.id)
+        if self.restored is not None:
+            self._status(self.restored, "success", RESTORED + reason)
         self.reporter.info(f"GitHub deployment {failed.id}: rolled back ({reason})")
 
-    def _before(self, environment: str, failed_id: int) -> Any:
-        """The deployment a manual rollback goes back to: the newest earlier one that went live."""
-        with self.gh.errors(f"listing the deployments of {environment}", "deployments: read"):
-            for deployment in self.gh.repo.get_deployments(environment=environment):
-                if deployment.id >= failed_id:
-                    continue
-                if any(s.state == "success" for s in deployment.get_statuses()):
-                    return deployment
-        return None
 
-
-def recorder(gh: GitHub | None, reporter: Reporter, why_not: str = NO_TOKEN) -> DeploymentRecorder:
+def recorder(gh: GitHub | None, reporter: Reporter, why_not: str = NO_TOKEN, service: str = "") -> DeploymentRecorder:
     """The recorder to use: GitHub's when connected, else one that says once it skips, and why."""
-    return GitHubDeployments(gh, reporter) if gh is not None else SkipRecording(reporter, why_not)
+    return GitHubDeployments(gh, reporter, service) if gh is not None else SkipRecording(reporter, why_not)

@@ -1,15 +1,19 @@
 """Incidents: an automatic rollback opens a GitHub issue with a postmortem to fill in.
 
-One open incident per environment: the issue carries the environment's labels and a
-hidden marker, so a second rollback while it is open adds a comment instead of a new
-issue. The severity comes from the manifest's ``environments[].incidents`` rules.
+One open incident per environment (and service, in a monorepo): the issue carries the
+environment's labels and a hidden marker, so a second rollback while it is open adds
+a comment instead of a new issue. The marker also names the deployment that caused
+it, which `shipline dora` counts as a failed change. The severity comes from the
+manifest's ``environments[].incidents`` rules. An incident closes itself when the
+environment is healthy again, with its timeline and time to restore.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from shipline.github.client import GitHub
@@ -58,11 +62,35 @@ class Incident:
     run_url: str = ""
     rule: str = ""  # why this severity
     labels: Sequence[str] = field(default_factory=lambda: ["incident"])
+    service: str = ""  # in a monorepo
+    deployment_id: int | None = None  # the deployment that caused it
 
 
-def marker(environment: str) -> str:
-    """The hidden line that ties an issue to an environment."""
-    return f"<!-- shipline:incident environment={environment} -->"
+_MARKER = re.compile(r"<!-- shipline:incident ([^>]*?) -->")
+
+
+def marker(environment: str, service: str = "", deployment_id: int | None = None) -> str:
+    """The hidden line that ties an issue to an environment, a service and the deployment that caused it."""
+    fields = [f"environment={environment}"]
+    if service:
+        fields.append(f"service={service}")
+    if deployment_id is not None:
+        fields.append(f"deployment={deployment_id}")
+    return f"<!-- shipline:incident {' '.join(fields)} -->"
+
+
+def read_marker(body: str | None) -> dict[str, str]:
+    """The fields of an issue's incident marker (empty when it has none)."""
+    m = _MARKER.search(body or "")
+    if not m:
+        return {}
+    return dict(part.split("=", 1) for part in m.group(1).split() if "=" in part)
+
+
+def is_for(body: str | None, environment: str, service: str = "") -> bool:
+    """The issue is an incident of ``environment`` (and ``service``): exact fields, no prefix matches."""
+    fields = read_marker(body)
+    return bool(fields) and fields.get("environment") == environment and fields.get("service", "") == service
 
 
 def severity(rules: Sequence[Any], default: str, error_rate: float | None, p95_ms: float | None) -> tuple[str, str]:
@@ -108,7 +136,7 @@ def issue_title(incident: Incident) -> str:
 
 def issue_body(incident: Incident) -> str:
     """The issue: what happened, then the postmortem sections to fill in."""
-    lines = [marker(incident.environment), *_details(incident), "## Postmortem", ""]
+    lines = [marker(incident.environment, incident.service, incident.deployment_id), *_details(incident), "## Postmortem", ""]
     for heading, prompt in POSTMORTEM:
         lines += [f"### {heading}", "", prompt, ""]
     return "\n".join(lines)
@@ -119,34 +147,79 @@ def comment_body(incident: Incident) -> str:
     return "\n".join(["## Another automatic rollback", "", *_details(incident)])
 
 
-def find_open(gh: GitHub, environment: str, labels: Sequence[str]) -> Any:
-    """The open incident issue for ``environment``, or None."""
-    tag = marker(environment)
+def find_open(gh: GitHub, environment: str, labels: Sequence[str], service: str = "") -> Any:
+    """The open incident issue for ``environment`` (and ``service``), or None."""
     with gh.errors(f"looking for an open incident in {environment}", PERMISSION):
         for issue in gh.repo.get_issues(state="open", labels=list(labels)):
-            if issue.pull_request is None and tag in (issue.body or ""):
+            if issue.pull_request is None and is_for(issue.body, environment, service):
                 return issue
     return None
 
 
+def comment_once(gh: GitHub, issue: Any, body: str, doing: str) -> Any:
+    """Comment ``body`` on ``issue``; after a failed attempt, the comment it may have made counts."""
+
+    def made() -> Any:
+        return next((c for c in issue.get_comments() if c.body == body), None)
+
+    return gh.create_once(doing, PERMISSION, lambda: issue.create_comment(body), made)
+
+
 def open_or_comment(gh: GitHub, incident: Incident) -> tuple[str, Any]:
     """Open an incident issue, or comment on the open one; ``("opened" | "commented", issue)``."""
-    existing = find_open(gh, incident.environment, incident.labels)
+    existing = find_open(gh, incident.environment, incident.labels, incident.service)
     if existing is not None:
-        with gh.errors(f"commenting on incident #{existing.number}", PERMISSION):
-            existing.create_comment(comment_body(incident))
+        comment_once(gh, existing, comment_body(incident), f"commenting on incident #{existing.number}")
         return "commented", existing
-    with gh.errors(f"opening an incident for {incident.environment}", PERMISSION):
-        issue = gh.repo.create_issue(title=issue_title(incident), body=issue_body(incident), labels=[*incident.labels, incident.severity])
+    issue = gh.create_once(
+        f"opening an incident for {incident.environment}",
+        PERMISSION,
+        lambda: gh.repo.create_issue(title=issue_title(incident), body=issue_body(incident), labels=[*incident.labels, incident.severity]),
+        lambda: find_open(gh, incident.environment, incident.labels, incident.service),
+    )
     return "opened", issue
 
 
-def close(gh: GitHub, environment: str, labels: Sequence[str], note: str) -> Any:
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min {secs:02d} s" if hours else f"{minutes} min {secs:02d} s"
+
+
+def closing_note(opened: datetime, restored: datetime, how: str, timeline: Sequence[Event] = ()) -> str:
+    """The closing comment: how service came back, the time to restore, the timeline."""
+    lines = [
+        "## Resolved",
+        "",
+        f"**Restored:** {how}  ",
+        f"**Time to restore:** {_duration((restored - opened).total_seconds())} (from {opened:%Y-%m-%d %H:%M:%S} to {restored:%Y-%m-%d %H:%M:%S} UTC)",
+        "",
+    ]
+    if timeline:
+        rows = [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.what] for e in sorted(timeline, key=lambda e: e.at)]
+        lines += ["### Timeline (UTC)", "", markdown_table(["time", "event"], rows)]
+    return "\n".join(lines)
+
+
+def close(gh: GitHub, environment: str, labels: Sequence[str], note: str, service: str = "") -> Any:
     """Close the open incident for ``environment`` with a comment; None when there is none."""
-    issue = find_open(gh, environment, labels)
+    issue = find_open(gh, environment, labels, service)
+    if issue is not None:
+        _close_with(gh, issue, note)
+    return issue
+
+
+def _close_with(gh: GitHub, issue: Any, note: str) -> None:
+    comment_once(gh, issue, note, f"commenting on incident #{issue.number}")
+    with gh.errors(f"closing incident #{issue.number}", PERMISSION):
+        issue.edit(state="closed", state_reason="completed")
+
+
+def resolve(gh: GitHub, environment: str, labels: Sequence[str], how: str, restored: datetime, service: str = "", timeline: Sequence[Event] = ()) -> Any:
+    """Close the open incident (if any) now that ``how`` restored service, writing the time to restore."""
+    issue = find_open(gh, environment, labels, service)
     if issue is None:
         return None
-    with gh.errors(f"closing incident #{issue.number}", PERMISSION):
-        issue.create_comment(note)
-        issue.edit(state="closed", state_reason="completed")
+    opened = issue.created_at if issue.created_at.tzinfo else issue.created_at.replace(tzinfo=timezone.utc)
+    _close_with(gh, issue, closing_note(opened, restored, how, timeline))
     return issue

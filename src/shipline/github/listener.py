@@ -2,7 +2,10 @@
 
 Hooked onto `shipline.deploy.events.Timeline` by `shipline deploy` and `shipline
 rollback`. A GitHub failure never changes the course of a deploy: it becomes one
-warning (naming the permission to add) and the listener stops talking to GitHub.
+warning naming what is not recorded (and the permission to add, or how long GitHub
+made it wait), and the listener stops talking to GitHub. Every wait is bounded by
+the client (timeouts, a capped rate-limit wait), so a deploy is never held up for
+long. The listener only reads the token through its client: it starts no process.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from shipline.errors import ShiplineError
 from shipline.github import incidents
 from shipline.github.client import GitHub, connect
-from shipline.github.deployments import NO_TOKEN, UNDER_ACT, DeploymentRecorder, recorder
+from shipline.github.deployments import NO_TOKEN, UNDER_ACT, DeploymentRecorder, github_environment, recorder
 from shipline.report import Reporter
 
 FAILED_MEASUREMENTS = ("failed", "error", "inconclusive")
@@ -23,12 +26,13 @@ FAILED_MEASUREMENTS = ("failed", "error", "inconclusive")
 class GitHubListener:
     """Deployments and statuses for each deploy or rollback, and the incident of an automatic rollback."""
 
-    def __init__(self, gh: GitHub | None, reporter: Reporter, environment: Any, ref: str, why_not: str = NO_TOKEN):
+    def __init__(self, gh: GitHub | None, reporter: Reporter, environment: Any, ref: str, why_not: str = NO_TOKEN, service: str = ""):
         self.gh = gh
         self.reporter = reporter
         self.environment = environment  # shipline.manifest.Environment
         self.ref = ref
-        self.recorder: DeploymentRecorder = recorder(gh, reporter, why_not)
+        self.service = service
+        self.recorder: DeploymentRecorder = recorder(gh, reporter, why_not, service)
         self.operation = ""
         self.events: list[Any] = []
         self.broken = False
@@ -42,7 +46,18 @@ class GitHubListener:
             self._handle(event)
         except ShiplineError as err:
             self.broken = True
-            self.reporter.warning(f"{err}; the deploy goes on without recording to GitHub", title="GitHub")
+            self.reporter.warning(f"{err}; not recorded on GitHub: {self._unrecorded(event)}; the {self.operation or 'deploy'} goes on", title="GitHub")
+
+    def _unrecorded(self, event: Any) -> str:
+        """What this run will not record, from the event that broke the connection on."""
+        where = github_environment(self.environment.name, self.service)
+        if self.operation == "rollback":
+            return f"the rollback of {where} (deployment statuses, closing the incident)"
+        if event.kind == "start":
+            return f"the deployment to {where} and its statuses, and any incident"
+        if event.kind == "rolled-back":
+            return f"the rollback of {where} (deployment statuses) and its incident"
+        return f"the outcome of the deployment to {where} ({event.kind}) and any incident"
 
     def _handle(self, event: Any) -> None:
         name = self.environment.name
@@ -52,14 +67,37 @@ class GitHubListener:
             if self.operation == "deploy":
                 version = event.data.get("version") or self.ref
                 self.recorder.start(name, version, self.ref or version, self.environment.url)
+                self._output_deployment()
         elif self.operation == "deploy" and event.kind == "promoted":
             self.recorder.finish(True, event.message)
+            self._resolve(event, f"deployment {self.recorder.deployment_id} ({event.data.get('version') or self.ref}) went live")
         elif self.operation == "deploy" and event.kind in ("failed", "interrupted"):
             self.recorder.finish(False, event.message)
         elif event.kind == "rolled-back":
-            self.recorder.rolled_back(name, event.message)
+            self.recorder.rolled_back(name, event.message, self.environment.url)
             if self.operation == "deploy" and self.environment.incidents.enabled:
                 self._incident(event)
+            elif self.operation == "rollback":
+                self._output_deployment()
+                self._resolve(event, f"rollback: {event.message}")
+
+    def _output_deployment(self) -> None:
+        if self.recorder.deployment_id is not None:
+            self.reporter.output("deployment-id", str(self.recorder.deployment_id))
+
+    def _timeline(self) -> list[incidents.Event]:
+        return [incidents.Event(datetime.fromtimestamp(e.at, timezone.utc), f"{e.kind}: {e.message}") for e in self.events]
+
+    def _resolve(self, event: Any, how: str) -> None:
+        """Service is healthy again: close the open incident with the time to restore."""
+        if self.gh is None or not self.environment.incidents.enabled:
+            return
+        restored = datetime.fromtimestamp(event.at, timezone.utc)
+        where = self.environment.name
+        issue = incidents.resolve(self.gh, where, self.environment.incidents.labels, how, restored, self.service, self._timeline())
+        if issue is not None:
+            self.reporter.info(f"incident #{issue.number} closed: {how} ({issue.html_url})")
+            self.reporter.output("incident-url", issue.html_url)
 
     def _incident(self, event: Any) -> None:
         if self.gh is None:
@@ -74,10 +112,12 @@ class GitHubListener:
             reason=event.message,
             version=str(event.data.get("version") or ""),
             measurements=measurements(self.events, analysis.max_error_rate, analysis.max_p95_ms),
-            timeline=[incidents.Event(datetime.fromtimestamp(e.at, timezone.utc), f"{e.kind}: {e.message}") for e in self.events],
+            timeline=self._timeline(),
             run_url=self.gh.settings.run_url,
             rule=why,
             labels=settings.labels,
+            service=self.service,
+            deployment_id=self.recorder.deployment_id,
         )
         done, issue = incidents.open_or_comment(self.gh, incident)
         self.reporter.info(f"incident {done}: #{issue.number} ({level}) {issue.html_url}")
@@ -115,14 +155,15 @@ def measurements(events: list[Any], max_error_rate: float, max_p95_ms: float) ->
     return rows
 
 
-def for_deploy(environ: Mapping[str, str], reporter: Reporter, environment: Any) -> GitHubListener:
+def for_deploy(environ: Mapping[str, str], reporter: Reporter, environment: Any, service: str = "") -> GitHubListener:
     """The listener `shipline deploy` and `shipline rollback` register: connected when GitHub is configured.
 
     The deployment is of ``$GITHUB_SHA`` when set (always, in a workflow), else of
     the version being deployed, which must then be a ref GitHub knows (a tag).
     Under act nothing is recorded, token or not: the run is local, and its repository
-    name and pull request are simulated.
+    name and pull request are simulated. ``service`` is the monorepo service (empty
+    for a single-service manifest): its records never mix with another service's.
     """
     if environ.get("ACT") == "true":
-        return GitHubListener(None, reporter, environment, "", UNDER_ACT)
-    return GitHubListener(connect(environ, reporter), reporter, environment, environ.get("GITHUB_SHA", ""))
+        return GitHubListener(None, reporter, environment, "", UNDER_ACT, service)
+    return GitHubListener(connect(environ, reporter), reporter, environment, environ.get("GITHUB_SHA", ""), service=service)

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from shipline.scan import fingerprint, gitdiff
+from shipline.scan import fingerprint, gitdiff, targets
 from shipline.scan.merge import merge
-from shipline.scan.model import Finding
+from shipline.scan.model import Finding, Note
 from shipline.scan.tool import Settings
 from shipline.scan.tools import SCANNERS
 
 
 @dataclass
 class Scan:
-    """Merged, fingerprinted findings; the scanners that ran; what they could not read."""
+    """Merged, fingerprinted findings; the scanners that ran; the files not (fully) read."""
 
     findings: list[Finding] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
-def _reader(root: Path, rename: dict[str, str]):
+def reader(root: Path, rename: Mapping[str, str]) -> Callable[[str], list[str]]:
+    """``read(path)``: the lines of a file under ``root`` named ``path`` in the findings."""
     original = {new: old for old, new in rename.items()}
 
     @cache
@@ -37,51 +37,38 @@ def _reader(root: Path, rename: dict[str, str]):
     return read
 
 
-def scan(root: Path, targets: Sequence[str], settings: Settings, *, rename: dict[str, str] | None = None) -> Scan:
-    """Scan ``targets`` (relative to ``root``) with every enabled scanner.
+def scan(root: Path, selection: targets.Selection, settings: Settings, *, rename: Mapping[str, str] | None = None, history: fingerprint.History | None = None) -> Scan:
+    """Scan the files of ``selection`` (relative to ``root``) with every enabled scanner.
 
     ``rename`` maps paths under ``root`` to the names findings should carry (the
-    base side of a change, where a file had another name).
+    base side of a change, where a file had another name); ``history`` says which
+    lines are new, for fingerprints (see `fingerprint.assign`).
     """
     rename = rename or {}
-    result = Scan()
+    result = Scan(notes=list(selection.notes))
     per_tool = []
-    chosen: list[str] | None = None
-    enabled = [s for s in SCANNERS.values() if s.enabled(settings)]
-    if targets and not any(s.chooses_files for s in enabled):
-        chosen = gitdiff.listed(root, targets)  # e.g. bandit alone: keep it out of ignored folders
     for name, scanner in SCANNERS.items():
-        if scanner not in enabled:
+        if not scanner.enabled(settings):
             continue
         result.tools.append(name)
-        if not targets:
+        if not selection.files and not selection.large:
             continue  # a change that touched no file under the scanned paths
-        # The first scanner that picks files itself (semgrep: .gitignore, .semgrepignore,
-        # excludes) picks them for the rest, so every tool scans the same files and
-        # bandit never wanders into a virtualenv.
-        output = scanner.scan(root, targets if chosen is None else chosen, settings)
-        if chosen is None and output.scanned is not None:
-            chosen = output.scanned
+        output = scanner.scan(root, selection.files, selection.large, settings)
         for finding in output.findings:
             finding.path = rename.get(finding.path, finding.path)
         per_tool.append(output.findings)
-        result.warnings += output.warnings
+        result.notes += output.notes
     result.findings = merge(per_tool)
-    fingerprint.assign(result.findings, _reader(root, rename))
+    result.notes = sorted(set(result.notes), key=lambda n: (n.path, n.message))
+    fingerprint.assign(result.findings, reader(root, rename), history)
     return result
 
 
-def _selected(path: str, targets: Sequence[str], exclude: Sequence[str]) -> bool:
-    """Whether a changed file is under a target and not excluded.
-
-    Scanners take a file named on their command line even when an ignore pattern
-    matches it, so the diff-aware scan applies ``exclude`` itself, the way semgrep's
-    --exclude does: a glob against the whole path or any one part of it.
-    """
-    p = PurePosixPath(path)
-    if any(fnmatch(path, pattern) or any(fnmatch(part, pattern) for part in p.parts) for pattern in exclude):
-        return False
-    return any(t in (".", "") or p == PurePosixPath(t) or PurePosixPath(t) in p.parents for t in targets)
+def scan_tree(root: Path, paths: Sequence[str], settings: Settings, history: Callable[[Sequence[str]], fingerprint.History | None] | None = None) -> Scan:
+    """A full scan of ``paths`` (relative to ``root``); ``history(files)``, when given,
+    says which lines of the chosen files are new (see `fingerprint.fingerprints`)."""
+    chosen = targets.choose(root, paths, settings.exclude)
+    return scan(root, chosen, settings, history=history(chosen.files + chosen.large) if history else None)
 
 
 @dataclass
@@ -94,13 +81,18 @@ class DiffScan:
     changed: list[str]
 
 
-def scan_change(root: Path, targets: Sequence[str], settings: Settings, baseline_ref: str) -> DiffScan:
-    """Scan only the files changed since the merge base with ``baseline_ref``, on both sides."""
+def scan_change(root: Path, paths: Sequence[str], settings: Settings, baseline_ref: str) -> DiffScan:
+    """Scan only the files changed since the merge base with ``baseline_ref``, on both sides.
+
+    The files are chosen by the same `targets.choose` as a full scan's, among the changed ones.
+    """
     base = gitdiff.merge_base(root, baseline_ref)
     change = gitdiff.changes(root, base)
-    head_files = sorted(p for p in change.head if _selected(p, targets, settings.exclude) and (root / p).is_file())
-    base_files = sorted(p for p in change.base if _selected(change.renamed.get(p, p), targets, settings.exclude))
-    head = scan(root, head_files, settings)
+    head_files = targets.choose(root, paths, settings.exclude, among=change.head)
+    ignored = targets.ignore(root, settings.exclude)
+    base_files = [p for p in change.base if targets.wanted(change.renamed.get(p, p), paths, ignored)]
+    history = fingerprint.History(added=gitdiff.added_lines(root, base, head_files.files + head_files.large))
+    head = scan(root, head_files, settings, history=history)
     with gitdiff.worktree(root, base, base_files) as tree:
-        before = scan(tree, base_files, settings, rename=change.renamed)
-    return DiffScan(head, {f.fingerprint for f in before.findings}, base, head_files)
+        before = scan(tree, targets.select(tree, base_files), settings, rename=change.renamed)
+    return DiffScan(head, {f.fingerprint for f in before.findings}, base, head_files.files + head_files.large)

@@ -9,6 +9,7 @@ just those files, fetching history first when the clone is shallow.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -103,6 +104,34 @@ def changes(repo: Path, base: str) -> Change:
     untracked = git(repo, "ls-files", "-z", "--others", "--exclude-standard").stdout.split("\0")
     change.head += [p for p in untracked if p]
     return change
+
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+
+
+def added_lines(repo: Path, base: str, paths: Sequence[str]) -> dict[str, frozenset[int]]:
+    """The lines of each of ``paths`` (in the work tree) added or changed since ``base``."""
+    if not paths:
+        return {}
+    # many paths would overflow the command line: then the whole diff, filtered below
+    pathspec = list(paths) if len(paths) <= 1000 else []
+    diff = git(repo, "-c", "core.quotePath=false", "--literal-pathspecs", "diff", "-U0", "-M", "--no-ext-diff", "--no-color", base, "--", *pathspec).stdout
+    wanted = set(paths)
+    added: dict[str, frozenset[int]] = {}
+    for chunk in re.split(r"^diff --git ", diff, flags=re.MULTILINE)[1:]:
+        target = re.search(r"^\+\+\+ b/(.*)$", chunk, re.MULTILINE)
+        if target and target[1] in wanted:
+            lines = (range(int(m[1]), int(m[1]) + int(m[2] if m[2] is not None else 1)) for m in _HUNK.finditer(chunk))
+            added[target[1]] = frozenset(n for span in lines for n in span)
+    return added
+
+
+def committed_at(repo: Path, path: str) -> str | None:
+    """The last commit that changed ``path``; None when it is not committed as it is now."""
+    if git(repo, "--literal-pathspecs", "status", "--porcelain", "--", path, check=False).stdout.strip():
+        return None
+    proc = git(repo, "--literal-pathspecs", "log", "-1", "--format=%H", "--", path, check=False)
+    return proc.stdout.strip() or None
 
 
 @contextlib.contextmanager

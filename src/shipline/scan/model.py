@@ -67,3 +67,15 @@ class Finding:
     def where(self) -> str:
         """``path:line`` for tables and messages."""
         return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A file a scanner could not read, or that was skipped: a note in the SARIF's
+    ``invocations`` and in the summary, never a crash."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from shipline import __version__
 from shipline.scan import fingerprint
-from shipline.scan.model import LEVEL, SECURITY_SEVERITY, Finding, Rule
+from shipline.scan.model import LEVEL, SECURITY_SEVERITY, Finding, Note, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _CWE_URL = "https://cwe.mitre.org/data/definitions/{}.html"
@@ -62,11 +62,17 @@ def _result(finding: Finding, index: int, new: bool, suppressed: str | None) -> 
     return result
 
 
-def build(findings: Sequence[Finding], new: set[str], suppressed: Mapping[str, str], tools: Sequence[str]) -> dict[str, Any]:
+def _notification(note: Note) -> dict[str, Any]:
+    location = {"physicalLocation": {"artifactLocation": {"uri": note.path, "uriBaseId": "%SRCROOT%"}}}
+    return {"level": "warning", "message": {"text": f"{note.path}: {note.message}"}, "locations": [location]}
+
+
+def build(findings: Sequence[Finding], new: set[str], suppressed: Mapping[str, str], tools: Sequence[str], notes: Sequence[Note] = ()) -> dict[str, Any]:
     """The SARIF log: one run, every rule that has a result, each result's level set.
 
     ``new`` holds the fingerprints not in the baseline, ``suppressed`` maps suppressed
-    fingerprints to their reasons; ``tools`` names the scanners that ran.
+    fingerprints to their reasons; ``tools`` names the scanners that ran; ``notes``
+    (files not fully scanned) become the invocation's notifications.
     """
     rules: dict[str, Rule] = {}
     for finding in findings:
@@ -86,7 +92,7 @@ def build(findings: Sequence[Finding], new: set[str], suppressed: Mapping[str, s
                         "properties": {"scanners": list(tools)},
                     }
                 },
-                "invocations": [{"executionSuccessful": True}],
+                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [_notification(n) for n in notes]}],
                 "results": [_result(f, order[f.rule.id], f.fingerprint in new, suppressed.get(f.fingerprint)) for f in findings],
             }
         ],

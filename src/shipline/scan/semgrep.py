@@ -11,8 +11,8 @@ from typing import Any
 
 from shipline.errors import InputError, ToolError
 from shipline.scan import tool
-from shipline.scan.model import Finding, Rule, SEVERITIES
-from shipline.scan.tool import Output, Settings
+from shipline.scan.model import SEVERITIES, Finding, Note, Rule
+from shipline.scan.tool import MAX_BYTES, Output, Settings
 
 # Without these two flags semgrep phones home and every scan takes ~100 s offline.
 OFFLINE = ("--disable-version-check", "--metrics=off")
@@ -93,7 +93,7 @@ def _finding(result: dict[str, Any], known: set[str]) -> Finding:
         severity=_severity(extra),
         cwes=_cwes(metadata),
         help_uri=str(metadata.get("source") or (references[0] if references else "")),
-        covers=tuple(f"bandit.{b}" for b in metadata.get("bandit", []) or []),
+        covers=(*(f"bandit.{b}" for b in metadata.get("bandit", []) or []), *(metadata.get("covers", []) or [])),
     )
     start, end = result["start"], result["end"]
     return Finding(rule, Path(result["path"]).as_posix(), start["line"], start["col"], end["line"], end["col"], rule.message)
@@ -105,25 +105,36 @@ def _problem(errors: list[dict[str, Any]], stderr: str) -> str:
     return " | ".join(messages[:3]) or tool.last_lines(stderr)
 
 
+_CHUNK = 4000  # files per semgrep run: keeps the command line far below the kernel's limit
+
+
 class Semgrep:
     """Runs ``semgrep scan --json`` offline and reads its results."""
 
     name = "semgrep"
-    chooses_files = True
 
     def enabled(self, settings: Settings) -> bool:
         """On unless the manifest turns it off."""
         return settings.semgrep
 
-    def scan(self, root: Path, targets: Sequence[str], settings: Settings) -> Output:
-        """Scan ``targets`` under ``root`` with shipline's rules and the user's."""
+    def scan(self, root: Path, files: Sequence[str], large: Sequence[str], settings: Settings) -> Output:
+        """Scan ``files`` under ``root`` with shipline's rules and the user's; ``large`` get a note."""
         configs = _configs(settings)
-        argv = ["scan", NATIVE, *OFFLINE, "--json", "--no-autofix"]
+        limit = f"over semgrep's size limit of {MAX_BYTES:,} bytes"
+        output = Output(notes=[Note(p, f"{limit}: scanned by bandit only" if p.endswith(".py") and settings.bandit else f"{limit}: not scanned") for p in large])
+        if not files:
+            return output
+        known = _local_rule_ids(configs)
+        for start in range(0, len(files), _CHUNK):
+            self._run(root, files[start : start + _CHUNK], configs, known, output)
+        return output
+
+    def _run(self, root: Path, files: Sequence[str], configs: Sequence[str], known: set[str], output: Output) -> None:
+        # the scan root anchors path patterns (/.github/workflows/) also outside git
+        argv = ["scan", NATIVE, *OFFLINE, "--json", "--no-autofix", "--max-target-bytes", str(MAX_BYTES), "--project-root", "."]
         for config in configs:
             argv += ["--config", config]
-        for pattern in settings.exclude:
-            argv += ["--exclude", pattern]
-        proc = tool.run("semgrep", [*argv, "--", *targets], cwd=root)
+        proc = tool.run("semgrep", [*argv, "--", *files], cwd=root)
         try:
             report = json.loads(proc.stdout) if proc.stdout.strip() else {}
         except json.JSONDecodeError:
@@ -134,7 +145,11 @@ class Semgrep:
             raise InputError(f"semgrep rejected the rules (exit {proc.returncode}): {_problem(bad_rules or errors, proc.stderr)}")
         if proc.returncode not in (0, 1) or "results" not in report:
             raise ToolError("semgrep", f"exit {proc.returncode}: {_problem(errors, proc.stderr)}")
-        known = _local_rule_ids(configs)
-        warnings = [f"semgrep: {e.get('path', '')}: {e.get('message', e.get('type', ''))}".strip() for e in errors]
-        scanned = [Path(p).as_posix() for p in report.get("paths", {}).get("scanned", [])]
-        return Output([_finding(r, known) for r in report["results"]], warnings, scanned)
+        output.notes += [_note(e) for e in errors]
+        output.findings += [_finding(r, known) for r in report["results"]]
+
+
+def _note(error: dict[str, Any]) -> Note:
+    """A file semgrep could not parse (partly or at all): what it said, on one line."""
+    message = " ".join(str(error.get("message", error.get("type", ""))).split())
+    return Note(Path(str(error.get("path", ""))).as_posix(), f"semgrep could not parse it: {message}")

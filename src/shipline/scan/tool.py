@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Protocol
 
 from shipline.errors import ToolError
-from shipline.scan.model import Finding
+from shipline.scan.model import Finding, Note
+
+
+MAX_BYTES = 1_000_000  # semgrep's default size limit, passed to it explicitly
 
 
 @dataclass(frozen=True)
@@ -26,25 +29,23 @@ class Settings:
 
 @dataclass
 class Output:
-    """What one scanner found, what it could not read (syntax errors: not fatal), and
-    the files it chose to scan when it chooses them itself (None when it does not say)."""
+    """What one scanner found, and the files it could not read (syntax errors: not fatal)."""
 
     findings: list[Finding] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    scanned: list[str] | None = None
+    notes: list[Note] = field(default_factory=list)
 
 
 class Scanner(Protocol):
     """A tool that scans files under a root and returns findings with paths relative to it."""
 
     name: str
-    chooses_files: bool  # applies .gitignore and ignore files itself, and says what it scanned
 
     def enabled(self, settings: Settings) -> bool:
         """Whether the settings turn this scanner on."""
 
-    def scan(self, root: Path, targets: Sequence[str], settings: Settings) -> Output:
-        """Scan ``targets`` (files or directories relative to ``root``)."""
+    def scan(self, root: Path, files: Sequence[str], large: Sequence[str], settings: Settings) -> Output:
+        """Scan ``files`` (relative to ``root``, chosen by `targets.select`); ``large`` are
+        over `MAX_BYTES`: scan them too if the tool can, else leave them (a note says so)."""
 
 
 def executable(name: str) -> str:
@@ -62,7 +63,9 @@ def run(tool: str, argv: Sequence[str], cwd: Path) -> subprocess.CompletedProces
             [executable(tool), *argv],
             cwd=cwd,
             capture_output=True,
-            text=True,
+            # semgrep quotes a file's raw bytes in its messages: never fail on them
+            encoding="utf-8",
+            errors="replace",
             check=False,
         )
     except OSError as err:

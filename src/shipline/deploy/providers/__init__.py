@@ -6,6 +6,7 @@ from typing import Protocol
 
 from shipline.deploy.providers.base import MeasurementError, Sample
 from shipline.deploy.providers.probe import ProbeProvider
+from shipline.deploy.providers.prometheus import PrometheusProvider
 
 __all__ = ["PROVIDERS", "MeasurementError", "MetricProvider", "Sample", "make_provider"]
 
@@ -17,7 +18,7 @@ class MetricProvider(Protocol):
         """Figures per target name."""
 
 
-PROVIDERS: dict[str, type] = {"probe": ProbeProvider}
+PROVIDERS: dict[str, type] = {"probe": ProbeProvider, "prometheus": PrometheusProvider}
 
 
 def make_provider(analysis) -> MetricProvider:
