@@ -105,6 +105,8 @@ class Strict(BaseModel):
     """Every section rejects unknown keys and is immutable once loaded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # where the section was read (validation.locate): problems found later are located
+    _origin: validation.Origin | None = PrivateAttr(default=None)
 
 
 # -- kit, project, build, test --------------------------------------------------------
@@ -599,11 +601,13 @@ class Manifest(Strict):
         out = []
         for s in self.services:
             sp = s.project or ServiceProject(language=self.project.language, runtime=self.project.runtime)
+            project = Project(name=s.name, language=sp.language, runtime=sp.runtime, working_directory=s.path)
+            project._origin = s._origin  # a problem with the service's project points at the service
             out.append(
                 ServiceConfig(
                     name=s.name,
                     path=s.path,
-                    project=Project(name=s.name, language=sp.language, runtime=sp.runtime, working_directory=s.path),
+                    project=project,
                     install=s.install or self.install,
                     build=s.build or self.build,
                     test=s.test or self.test,

@@ -99,7 +99,7 @@ def expand_env(checks: Sequence[SmokeCheck], environ: Mapping[str, str]) -> tupl
         for header, value in check.headers.items():
             missing = [n for n in _ENV_REF.findall(value) if n not in environ]
             if missing:
-                raise InputError(f'smoke check "{check_name(check)}": header {header} uses ${{{missing[0]}}}, which is not set in the environment')
+                raise validation.error_at(check, ("headers", header), f'smoke check "{check_name(check)}": header {header} uses ${{{missing[0]}}}, which is not set in the environment')
             for name in _ENV_REF.findall(value):
                 secrets.append(environ[name])
             expanded = _ENV_REF.sub(lambda m: environ[m.group(1)], value)
@@ -114,7 +114,7 @@ def load_checks(path: Path, display: str | None = None) -> list[SmokeCheck]:
     """Read a YAML list of checks, each shaped like the manifest's ``smoke.checks`` items."""
     doc = yamlfile.load(path, display)
     if not isinstance(doc.data, list) or not doc.data:
-        raise InputError(f"{display or path}: expected a non-empty YAML list of checks (each with at least a path), got {validation.kind(doc.data)}")
+        raise InputError(problems=[doc.problem((), f"expected a non-empty YAML list of checks (each with at least a path), got {validation.kind(doc.data)}")])
     return list(validation.validate(SmokeChecksFile, doc).root)
 
 
@@ -266,7 +266,7 @@ def write_junit(report: SmokeReport, path: Path) -> None:
         if not r.passed:
             case.result = [Failure(f"expected {r.expected}, got {r.got}")]
         suite.add_testcase(case)
-    suite.update_statistics()
+    suite.update_statistics()  # type: ignore[no-untyped-call]  # junitparser leaves it unannotated
     xml = JUnitXml()
     xml.add_testsuite(suite)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -51,6 +51,7 @@ def _manifest_section(args: argparse.Namespace, ctx: Context):
 
     Without a manifest file a run needs --host and uses the built-in defaults.
     """
+    from shipline import validation
     from shipline.errors import InputError
     from shipline.manifest import LoadTest
 
@@ -68,7 +69,7 @@ def _manifest_section(args: argparse.Namespace, ctx: Context):
     else:
         environment = service.load_test_environment
     if environment is not None and not environment.allow_load_test:
-        raise InputError(f'environment "{environment.name}" does not allow load tests; set allow_load_test: true on it in the manifest if that is really meant')
+        raise validation.error_at(environment, "allow_load_test", f'environment "{environment.name}" does not allow load tests; set allow_load_test: true on it in the manifest if that is really meant')
     return service.load_test, service.environments, environment
 
 

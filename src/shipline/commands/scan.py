@@ -59,14 +59,20 @@ def _security(args: argparse.Namespace, ctx: Context):
 
 
 def _settings(security, language: str | None, ctx: Context):
+    from shipline import validation
     from shipline.scan.tool import Settings
 
     def config(rule: str) -> str:
         local = ctx.path(rule)
         return str(local) if local.exists() or rule.endswith((".yml", ".yaml")) or rule.startswith(".") else rule
 
+    rules = tuple(config(r) for r in security.rules)
+    for i, (rule, resolved) in enumerate(zip(security.rules, rules)):
+        if Path(resolved).is_absolute() and not Path(resolved).exists():
+            # checked here, where the manifest's positions are at hand, so the error is located
+            raise validation.error_at(security, ("rules", i), f'semgrep: no such rules file or directory "{rule}" (security.rules)')
     bandit = security.bandit if security.bandit is not None else language in (None, "python")
-    return Settings(semgrep=security.semgrep, bandit=bandit, rules=tuple(config(r) for r in security.rules), exclude=tuple(security.exclude))
+    return Settings(semgrep=security.semgrep, bandit=bandit, rules=rules, exclude=tuple(security.exclude))
 
 
 def _targets(paths: list[Path], root: Path, ctx: Context) -> list[str]:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from shipline import manifest, processes, smoke
+from shipline import manifest, processes, smoke, validation
 from shipline.deploy.analysis import Decision
 from shipline.deploy.events import Listener, Timeline
 from shipline.deploy.health import wait_healthy
@@ -74,7 +74,7 @@ class Engine:
         try:
             self.router.validate()
         except RouterConfigError as err:
-            raise InputError(f'environment "{self.environment.name}": deploy.router ({self.deploy.router.type}): {err}') from None
+            raise validation.error_at(self.deploy.router, None, f'environment "{self.environment.name}": deploy.router ({self.deploy.router.type}): {err}') from None
 
     def _result(self, operation: str, version: str | None, result: str, reason: str, ok: bool, started: float) -> DeployResult:
         return DeployResult(

@@ -21,22 +21,15 @@ from shipline.deploy.state import now_iso, write_atomically
 STOP_GRACE = 10.0
 
 
-def _start_ticks(pid: int) -> int | None:
-    stat = processes.proc_stat(pid)
-    return int(stat[19]) if stat else None
+def _start_ticks(pid: int) -> float | None:
+    info = processes.proc_stat(pid)
+    return info.started if info else None
 
 
 def tagged_groups(tag: bytes) -> set[int]:
     """Process groups of live processes whose environment holds ``tag`` (``NAME=value``)."""
-    groups = set()
-    for pid, stat in processes.live_processes():
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
-            continue
-        if tag in environ.split(b"\0"):
-            groups.add(int(stat[2]))
-    return groups
+    name, _, value = tag.decode().partition("=")
+    return {p.pgid for p in processes.live_processes() if (processes.environ(p.pid) or {}).get(name) == value}
 
 
 @dataclass(frozen=True)
@@ -44,15 +37,15 @@ class Daemon:
     """A started slot as its pid file records it."""
 
     pid: int
-    ticks: int | None
+    ticks: float | None  # start time (psutil create_time): a pid reused later does not match
     version: str | None
     started: str
 
     def alive(self) -> bool:
         """The same process (pid and start time) is still there, or its group lives on."""
         if self.ticks is not None and _start_ticks(self.pid) == self.ticks:
-            stat = processes.proc_stat(self.pid)
-            if stat and stat[0] != "Z":
+            info = processes.proc_stat(self.pid)
+            if info and not info.zombie:
                 return True
         return processes.group_alive(self.pid)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from shipline import validation
 from shipline.errors import InputError
 from shipline.loadtest.gates import Limits
 from shipline.manifest import Environment, LoadTest, parse_duration, parse_fraction
@@ -160,9 +161,11 @@ def resolve(opts: Options, load_test: LoadTest, environment: Environment | None,
     cap = load_test.max_duration
     given = f"--run-time {opts.run_time}" if opts.run_time is not None else f"load_test.duration {run_time:g}s"
     if run_time <= 0:
-        raise InputError(f"{given}: a load test needs a time bound above 0s")
+        message = f"{given}: a load test needs a time bound above 0s"
+        raise InputError(message) if opts.run_time is not None else validation.error_at(load_test, "duration", message)
     if run_time > cap:
-        raise InputError(f"{given}: {run_time:g}s is over load_test.max_duration {cap:g}s")
+        # located at the manifest value that is off: the duration, or the cap a flag ran into
+        raise validation.error_at(load_test, "max_duration" if opts.run_time is not None else "duration", f"{given}: {run_time:g}s is over load_test.max_duration {cap:g}s")
     run_time = float(max(1, math.ceil(run_time)))  # locust counts whole seconds
 
     processes = _processes(opts.processes if opts.processes is not None else load_test.processes)
@@ -175,7 +178,8 @@ def resolve(opts: Options, load_test: LoadTest, environment: Environment | None,
     if locustfile_name:
         locustfile = cwd / locustfile_name
         if not locustfile.is_file():
-            raise InputError(f'locustfile "{locustfile_name}" not found (relative to {cwd})')
+            message = f'locustfile "{locustfile_name}" not found (relative to {cwd})'
+            raise InputError(message) if opts.locustfile else validation.error_at(load_test, "locustfile", message)
     else:
         locustfile = GENERIC_LOCUSTFILE
 

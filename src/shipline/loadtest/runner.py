@@ -9,6 +9,7 @@ SIGINT, which makes locust stop its users and still write every report.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -144,6 +145,8 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Outcome:
     """Run locust for ``plan`` in ``environ``; its output goes to the log in the report directory."""
+    if importlib.util.find_spec("locust") is None:
+        raise ToolError("locust", "not installed; it comes with shipline's loadtest extra: pip install 'shipline[loadtest]'")
     files.dir.mkdir(parents=True, exist_ok=True)
     for stale in files.run_outputs():
         stale.unlink(missing_ok=True)
