@@ -61,13 +61,28 @@ def _default_version(ctx: Context) -> str:
     raise InputError("no version to deploy: pass --version (or run inside a git checkout)")
 
 
-def engine(ctx: Context, args: argparse.Namespace):
-    """The deploy engine for ``--env``, from the manifest."""
+def target(ctx: Context, args: argparse.Namespace):
+    """The service, the ``--env`` environment, the service directory and the environment's deploy paths."""
+    from shipline.deploy.paths import deploy_paths
+
+    loaded = ctx.load_manifest(args.manifest)
+    service = loaded.service(args.service)
+    environment = service.environment(args.env)
+    cwd = ctx.path(service.path)
+    project = f"{loaded.project.name}.{service.name}" if loaded.services else loaded.project.name
+    return service, environment, cwd, deploy_paths(environment, project, cwd, ctx.environ)
+
+
+def engine(ctx: Context, args: argparse.Namespace, follow: bool = True):
+    """The deploy engine for ``--env``, from the manifest (exit 2 on a corrupt state file, before anything changes).
+
+    ``follow``: GitHub listeners too (deploy, rollback), or only the log (operator commands).
+    """
     from shipline.deploy.engine import Engine
 
-    service = ctx.load_manifest(args.manifest).service(args.service)
-    environment = service.environment(args.env)
-    return Engine(environment, service.smoke, ctx.path(service.path), ctx.environ, listeners(ctx, args, environment))
+    service, environment, cwd, paths = target(ctx, args)
+    followers = listeners(ctx, args, environment) if follow else [LogListener(ctx.reporter)]
+    return Engine(environment, service.smoke, cwd, ctx.environ, paths, followers)
 
 
 def report_result(ctx: Context, result, analysis) -> int:
