@@ -235,7 +235,7 @@ def site_with(kind: str, tmp: Path, **proxy_options):
         yield site
     finally:
         started = site.slot_pids() if site.state_dir.exists() else []
-        proxy.stop()
+        site.proxy.stop()  # the one running now: a test may have restarted it
         for pid in started:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
@@ -244,7 +244,7 @@ def site_with(kind: str, tmp: Path, **proxy_options):
 
 @dataclass
 class Answer:
-    """One request of the keep-alive client: when, its status (0: no answer) and the version that answered."""
+    """One request of the keep-alive client: when it was sent, its status (0: no answer) and the version that answered."""
 
     at: float
     status: int
@@ -268,16 +268,17 @@ class KeepAliveClient:
         conn = None
         while not self._stop.is_set() and len(self.answers) < self.limit:
             conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            sent = time.time()
             try:
                 conn.request("GET", "/")
                 resp = conn.getresponse()
                 resp.read()
-                self.answers.append(Answer(time.time(), resp.status, resp.getheader("X-App-Version", "")))
+                self.answers.append(Answer(sent, resp.status, resp.getheader("X-App-Version", "")))
                 if resp.getheader("Connection", "").lower() == "close":
                     conn.close()
                     conn = None
             except (OSError, http.client.HTTPException):
-                self.answers.append(Answer(time.time(), 0, ""))
+                self.answers.append(Answer(sent, 0, ""))
                 conn.close()
                 conn = None
             time.sleep(self.pause)
@@ -294,7 +295,7 @@ class KeepAliveClient:
         self._thread.join(15)
 
     def failures(self, outside: tuple[float, float] | None = None) -> list[Answer]:
-        """Failed requests (5xx or no answer); only those outside the (start, end) window when given."""
+        """Failed requests (5xx or no answer); only those sent outside the (start, end) window when given."""
         bad = [a for a in self.answers if a.status == 0 or a.status >= 500]
         if outside is not None:
             bad = [a for a in bad if not outside[0] <= a.at <= outside[1]]

@@ -9,6 +9,7 @@ version from a JSON file named by FAULTS_FILE ({"v2": {"error_share": 0.5}}):
 - error_share: this share of requests to / answer 500 (spread evenly, deterministic)
 - latency_ms: added to every request to /
 - errors_after: every request to / after this many answers 500
+- start_delay: seconds to wait before listening (a slow start)
 - exit_after: the process exits (code 9) after answering this many requests to /
 
 Every answer names the version and color in X-App-Version and X-App-Color, and the
@@ -104,6 +105,7 @@ def main() -> None:
     if FAULTS.get("crash"):
         print(f"{VERSION}: crashing at start (fault)", file=sys.stderr)
         sys.exit(3)
+    time.sleep(float(FAULTS.get("start_delay", 0) or 0))
     server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
     server.daemon_threads = True
     print(f"{VERSION} ({COLOR}) listening on {server.server_address[1]}", flush=True)

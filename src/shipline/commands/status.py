@@ -40,12 +40,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     weights, unreadable = _router_weights(env, slots)
     r.info(f"router ({env.deploy.router.type}): " + (unreadable or ", ".join(f"{c} {w}%" for c, w in weights.items())))
     serving = _serving_problem(env, slots, state.active) if state.active else None
-    lost = not serving and state.active is not None and weights is not None and not any(weights.values())
+    lost = not serving and state.active is not None and weights is not None and not weights.get(state.active)
     if serving:
         r.error(f"the live {state.active} slot ({state.version}) does not serve: {serving}; deploy a fixed version or `shipline rollback --env {env.name}`", title="shipline status")
     elif lost:
         r.error(
-            f"the router sends no traffic anywhere, though the live {state.active} slot ({state.version}) is healthy: the router lost its state "
+            f"the router sends no traffic to the live {state.active} slot ({state.version}), which is healthy: the router lost its state "
             f"(restarted without a server-state-file?); `shipline router sync --env {env.name}` restores it, no rollback needed",
             title="shipline status",
         )
