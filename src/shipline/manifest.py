@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -344,11 +345,12 @@ class Deploy(Strict):
     pass_env: list[str] = Field(default_factory=list, description="names passed through from the deploy's own environment")
     on_rollback: list[str] = Field(default_factory=list, description="commands run after a rollback")
 
-    @model_validator(mode="after")
-    def _router_can_do_the_strategy(self) -> Deploy:
-        if self.strategy == "canary" and isinstance(self.router, CommandRouter) and not self.router.set_weights:
-            raise ValueError("a canary moves traffic step by step: the command router needs a set_weights hook (router.set_weights)")
-        return self
+    @field_validator("router")
+    @classmethod
+    def _router_can_do_the_strategy(cls, router: Any, info: ValidationInfo) -> Any:
+        if info.data.get("strategy") == "canary" and isinstance(router, CommandRouter) and not router.set_weights:
+            raise ValueError("strategy canary moves traffic step by step: this command router needs a set_weights hook")
+        return router
 
     @field_validator("canary_steps")
     @classmethod
