@@ -73,6 +73,14 @@ class Engine:
             self.state.pending.phase = phase
             self.store.save(self.state)
 
+    def _lock(self, operation: str):
+        """The environment's lock; a run that has to wait says whom it waits for."""
+
+        def waiting(holder: str) -> None:
+            self.timeline.emit("waiting", f"waiting for the lock of {self.environment.name}, held by {holder} (lock_timeout {self.deploy.lock_timeout:g}s)")
+
+        return self.store.lock(self.deploy.lock_timeout, operation, waiting)
+
     def _validate_router(self) -> None:
         try:
             self.router.validate()
@@ -234,7 +242,7 @@ class Engine:
     def run_deploy(self, version: str) -> DeployResult:
         """Ship ``version``; promoted (ok) or rolled back / failed (not ok), with the reason."""
         started = time.time()
-        with processes.sigterm_as_interrupt(), self.store.lock(self.deploy.lock_timeout, f"deploy {version}"):
+        with processes.sigterm_as_interrupt(), self._lock(f"deploy {version}"):
             self.state = self.store.load()
             self._validate_router()
             self.converge()
@@ -269,8 +277,6 @@ class Engine:
             if old:
                 self._retire(old)
             self._prune_releases()
-        if old and self.deploy.keep_previous_for > 0:
-            self._retire_later(old, new)
         return self._result("deploy", version, PROMOTED, decision.reason, True, started)
 
     def _shift(self, new: str, old: str | None) -> Decision:
@@ -281,22 +287,25 @@ class Engine:
 
     def _retire(self, old: str) -> None:
         if self.deploy.keep_previous_for > 0:
-            self.timeline.emit("keep", f"keeping the {old} slot for {self.deploy.keep_previous_for:g}s for an instant rollback", color=old)
+            self.timeline.emit("keep", f"keeping the {old} slot for {self.deploy.keep_previous_for:g}s for an instant rollback; it stops in the background", color=old)
         else:
             self._stop(old)
             self.state.pending = None
             self.store.save(self.state)
 
-    def _retire_later(self, old: str, new: str) -> None:
-        """Wait outside the lock (a rollback may take the old slot back meanwhile), then stop it."""
-        time.sleep(self.deploy.keep_previous_for)
-        with self.store.lock(self.deploy.lock_timeout, "retire"):
+    def run_retire(self) -> str | None:
+        """Stop the old slot kept after a promotion once ``keep_previous_for`` has passed; the color stopped, or None.
+
+        What the background retirement runs; any later deploy or rollback does the same
+        on its way (`converge`), so nothing holds a job or the lock while the slot is kept.
+        """
+        with self._lock("retire"):
             self.state = self.store.load()
             pending = self.state.pending
-            if pending is not None and pending.op == "retire" and pending.color == old and self.state.active == new:
-                self._stop(old)
-                self.state.pending = None
-                self.store.save(self.state)
+            if pending is None or pending.op != "retire" or pending.color == self.state.active or (pending.after or 0) > time.time():
+                return None
+            self.converge()
+            return pending.color
 
     def run_rollback(self, reason: str) -> DeployResult:
         """Put the previous version back: undo an interrupted deploy, or else start the previous release and switch to it.
@@ -306,7 +315,7 @@ class Engine:
         was rolling back from.
         """
         started = time.time()
-        with processes.sigterm_as_interrupt(), self.store.lock(self.deploy.lock_timeout, "rollback"):
+        with processes.sigterm_as_interrupt(), self._lock("rollback"):
             self.state = self.store.load()
             self._validate_router()
             undone = self.converge()
@@ -345,7 +354,7 @@ class Engine:
 
     def run_sync(self) -> dict[str, int]:
         """Re-apply the recorded routing (all traffic on the live slot) to a router that lost it; versions and slots stay as they are."""
-        with self.store.lock(self.deploy.lock_timeout, "router sync"):
+        with self._lock("router sync"):
             self.state = self.store.load()
             self._validate_router()
             active = self.state.active
@@ -362,7 +371,7 @@ class Engine:
 
     def run_stop(self) -> list[str]:
         """Stop both slots of the environment (the state keeps what was live, so a deploy or rollback starts it again); the colors stopped."""
-        with self.store.lock(self.deploy.lock_timeout, "stop"):
+        with self._lock("stop"):
             self.state = self.store.load()
             stopped = [c for c in COLORS if self.slots.groups(c) or self.slots.daemon(c)]
             for color in COLORS:

@@ -16,7 +16,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from shipline.errors import InputError, LockTimeout
 
 COLORS = ("blue", "green")
 HISTORY_LIMIT = 100
+WAIT_NOTICE = 30.0  # seconds between "still waiting for the lock" notices
 
 
 def other(color: str) -> str:
@@ -236,9 +237,10 @@ class StateStore:
         return f"pid {info.get('pid')} on {info.get('host')} ({info.get('operation')}, since {info.get('since')})"
 
     @contextlib.contextmanager
-    def lock(self, timeout: float, operation: str) -> Iterator[None]:
+    def lock(self, timeout: float, operation: str, waiting: Callable[[str], None] = lambda holder: None) -> Iterator[None]:
         """Hold the environment's lock; wait up to ``timeout`` seconds, then raise `LockTimeout` naming the holder.
 
+        ``waiting`` hears whom the run waits for, at once and every `WAIT_NOTICE` seconds.
         ``flock`` is released by the kernel when its holder dies, even by SIGKILL, so a
         killed deploy never leaves the environment locked.
         """
@@ -246,11 +248,15 @@ class StateStore:
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + timeout
+            notice = time.monotonic()
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if time.monotonic() >= notice:
+                        waiting(self.holder())
+                        notice = time.monotonic() + WAIT_NOTICE
                     if time.monotonic() >= deadline:
                         raise LockTimeout(
                             f'environment "{self.environment}" is locked by {self.holder()}; gave up after {timeout:g}s '
