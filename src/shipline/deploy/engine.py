@@ -21,6 +21,7 @@ from pathlib import Path
 
 from shipline import manifest, processes, smoke
 from shipline.deploy.analysis import Decision
+from shipline.deploy.controls import Controls
 from shipline.deploy.events import Listener, Timeline
 from shipline.deploy.health import wait_healthy
 from shipline.deploy.paths import DeployPaths
@@ -58,6 +59,7 @@ class Engine:
         self.environ = dict(environ)
         self.store = StateStore(paths.state_dir, environment.name)
         self.slots = Slots(self.deploy, paths.state_dir, environment.name, cwd, environ)
+        self.controls = Controls(paths.state_dir, environment.name)
         self.releases = ReleaseStore(paths.releases_dir, cwd, self.deploy.artifact, skip=(paths.state_dir,))
         self.router = make_router(self.deploy.router, self.slots)
         self.provider = make_provider(self.analysis)
@@ -246,6 +248,7 @@ class Engine:
             self.state = self.store.load()
             self._validate_router()
             self.converge()
+            self.controls.clear()  # a request left for an earlier run is not for this one
             self._release(version)
             old = self.state.active
             new = other(old) if old else "blue"
