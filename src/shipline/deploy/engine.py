@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from shipline import manifest, processes, smoke
@@ -65,6 +65,7 @@ class Engine:
         self.provider = make_provider(self.analysis)
         self.strategy = STRATEGIES[self.deploy.strategy]()
         self.timeline = Timeline(listeners)
+        self.watchdog: Callable[[Pending], None] = lambda pending: None  # started once a deploy's pending record is saved
         self.state = self.store.load()  # a corrupt state file stops here (exit 2), before anything changes
 
     # -- bookkeeping ----------------------------------------------------------------
@@ -234,6 +235,7 @@ class Engine:
     def _pending(self, op: str, color: str, version: str | None) -> None:
         self.state.pending = Pending(op=op, color=color, version=version, pid=os.getpid(), started=time.time(), phase="starting")
         self.store.save(self.state)
+        self.watchdog(self.state.pending)
 
     def _prune_releases(self) -> None:
         in_use = {v for v in (self.state.version, self.state.previous.version if self.state.previous else None) if v}
@@ -354,6 +356,32 @@ class Engine:
         return self._result("rollback", version, ROLLED_BACK, reason, True, started)
 
     # -- operator commands ----------------------------------------------------------
+
+    def run_watch(self, started: float, poll: float = 0.5) -> bool:
+        """Watch the run that started at ``started``; if its process dies and nothing moves for ``progress_deadline``, recover.
+
+        The run's last state write marks its last progress. Returns whether it recovered
+        (False: the run finished, or another run took over).
+        """
+        while True:
+            try:
+                pending = self.store.load().pending
+                touched = self.store.path.stat().st_mtime
+            except (OSError, InputError):
+                return False
+            if pending is None or not pending.interrupted or pending.started != started:
+                return False
+            alive = pending.pid is not None and processes.proc_stat(pending.pid) is not None
+            if not alive and time.time() >= touched + self.deploy.progress_deadline:
+                break
+            time.sleep(poll)
+        with self._lock("progress deadline"):
+            self.state = self.store.load()
+            if self.state.pending is None or self.state.pending.started != started:
+                return False
+            self.timeline.emit("deadline", f"the {self.state.pending.describe()} made no progress for {self.deploy.progress_deadline:g}s (progress_deadline) and its process is gone")
+            self.converge()
+            return True
 
     def run_sync(self) -> dict[str, int]:
         """Re-apply the recorded routing (all traffic on the live slot) to a router that lost it; versions and slots stay as they are."""
