@@ -255,8 +255,8 @@ class Engine:
             old = self.state.active
             new = other(old) if old else "blue"
             self.timeline.emit("start", f"deploying {version} to {self.environment.name} ({self.deploy.strategy}) on the {new} slot", version=version, color=new, previous_color=old)
-            self._pending("deploy", new, version)
-            try:
+            try:  # the pending record too: a SIGTERM right after it is saved must still find the way back
+                self._pending("deploy", new, version)
                 problem = self._start(new, version) or self._smoke(new)
                 decision = None if problem else self._shift(new, old)
             except BaseException:  # Ctrl-C or a cancelled job: traffic must not stay on an unproven version
@@ -332,8 +332,8 @@ class Engine:
                 raise InputError(f'environment "{self.environment.name}" has no previous version to roll back to')
             current, target, version = self.state.active, previous.color, previous.version
             self.timeline.emit("start", f"rolling back {self.environment.name} to {version} on the {target} slot: {reason}", version=version, color=target)
-            self._pending("rollback", target, version)
             try:
+                self._pending("rollback", target, version)
                 problem = self._ensure_running(target, version)
                 if not problem:
                     self.set_phase("switching")
