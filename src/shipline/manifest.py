@@ -341,6 +341,7 @@ class Deploy(Strict):
     slots: Slots
     health_path: UrlPath = "/healthz"
     health_timeout: Duration = 30
+    version_header: str | None = Field(None, description="health passes only when the health answer carries this header naming the version deployed")
     canary_steps: list[int | CanaryPause] = Field(
         default_factory=lambda: [5, 25, 50, 100], description="traffic percentages, and {pause: DURATION} or {pause: promote} between them"
     )

@@ -144,7 +144,8 @@ class Engine:
             self.slots.start(color, version, release)
         except (OSError, SlotError) as err:
             return f"the {color} slot did not start: {err}"
-        health = wait_healthy(self.slots.health_url(color), self.deploy.health_timeout, lambda: self.slots.exited(color))
+        expect = (self.deploy.version_header, version) if self.deploy.version_header and version else None
+        health = wait_healthy(self.slots.health_url(color), self.deploy.health_timeout, lambda: self.slots.exited(color), expect=expect)
         problem = None if health.ok else health.reason
         if problem is None:
             problem = self.slots.serving_problem(color)  # a health answer from some other process proves nothing
