@@ -187,7 +187,11 @@ def time_to_restore(kind: str, interval: float, failure_limit: int, fault: dict)
         for poller in pollers:
             poller.start()
         done = subprocess.run(site.cli("deploy", "--env", "prod", "--version", "v2"), cwd=site.root, capture_output=True, text=True, timeout=120)
-        time.sleep(0.5)
+        # pollers stuck on the faulty version (haproxy retrying a dead server) must come back and see the old one again
+        after = time.time()
+        limit = time.monotonic() + 15
+        while sum(1 for t, status, _ in list(seen) if t > after and status == 200) < 10 * POLLERS and time.monotonic() < limit:
+            time.sleep(0.1)
         stop.set()
         for poller in pollers:
             poller.join(15)

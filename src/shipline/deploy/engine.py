@@ -408,6 +408,8 @@ class Engine:
             stopped = [c for c in COLORS if self.slots.groups(c) or self.slots.daemon(c)]
             for color in COLORS:
                 self._stop(color)
+            if not stopped and self.state.active is None:
+                return []  # never deployed: nothing to record
             if self.state.pending is not None and not self.state.pending.interrupted:
                 self.state.pending = None  # nothing left to retire
             self.state.record(operation="stop", version=self.state.version, color=None, strategy=self.deploy.strategy, result="stopped", reason="shipline stop", started=now_iso(), active_color=self.state.active, active_version=self.state.version)
