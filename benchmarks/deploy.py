@@ -208,6 +208,7 @@ def main() -> None:
     parser.add_argument("--switches", type=int, default=10)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--restore-only", action="store_true", help="only the time to restore after a fault")
+    parser.add_argument("--fault", action="append", choices=list(FAULTS), help="only these faults (default: all)")
     args = parser.parse_args()
     if not args.restore_only:
         print(f"### Failed requests during {args.switches} blue-green deploys under keep-alive load ({args.clients} clients)\n")
@@ -222,6 +223,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for kind in ("haproxy", "nginx"):
         for name, fault in FAULTS.items():
+            if args.fault and name not in args.fault:
+                continue
             for interval, limit in ((1.0, 0), (1.0, 1), (0.5, 2)):
                 goal = interval * (limit + 1) + 1
                 users, engine = time_to_restore(kind, interval, limit, fault)
