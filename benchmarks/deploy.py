@@ -209,6 +209,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--restore-only", action="store_true", help="only the time to restore after a fault")
     parser.add_argument("--fault", action="append", choices=list(FAULTS), help="only these faults (default: all)")
+    parser.add_argument("--router", action="append", choices=["haproxy", "nginx"], help="only these routers (default: both)")
     args = parser.parse_args()
     if not args.restore_only:
         print(f"### Failed requests during {args.switches} blue-green deploys under keep-alive load ({args.clients} clients)\n")
@@ -221,7 +222,7 @@ def main() -> None:
     print("\n### Time from the start of a fault to traffic restored\n")
     print("| router | fault | interval | failure_limit | goal | users saw it for | engine timeline | within goal |")
     print("|---|---|---|---|---|---|---|---|")
-    for kind in ("haproxy", "nginx"):
+    for kind in args.router or ("haproxy", "nginx"):
         for name, fault in FAULTS.items():
             if args.fault and name not in args.fault:
                 continue
