@@ -310,6 +310,8 @@ class Analysis(Strict):
     failure_limit: int = Field(0, ge=0)
     consecutive_error_limit: int = Field(4, ge=0)
     inconclusive: Literal["rollback", "promote"] = "rollback"
+    inconclusive_limit: int | None = Field(None, ge=0, description="more inconclusive measurements than this pause the deploy for a person (promote or abort)")
+    initial_delay: Duration = Field(0, description="wait this long after each traffic step before the first measurement")
     max_error_rate: Fraction = 0.05
     max_p95_ms: float = Field(3000, gt=0)
     relative_p95_factor: float | None = Field(None, ge=1, description="canary p95 at most stable p95 times this")
@@ -324,6 +326,7 @@ class HaproxyRouter(Strict):
     admin_socket: str = Field(description="path of haproxy's admin socket (stats socket ... level admin)")
     backend: str = "app"
     servers: dict[Literal["blue", "green"], str] = Field(default_factory=lambda: {"blue": "blue", "green": "green"})
+    server_state_file: str | None = Field(None, description="haproxy's server-state-file: weights are saved there after each change and survive a restart")
 
 
 class NginxRouter(Strict):
@@ -342,6 +345,7 @@ class CommandRouter(Strict):
     type: Literal["command"]
     switch: str = Field(description="send all traffic to COLOR")
     set_weights: str | None = Field(None, description="send WEIGHT percent to COLOR (canary)")
+    check: str | None = Field(None, description="exits 0 when the router is up; run before a deploy changes anything")
 
 
 Router = Annotated[HaproxyRouter | NginxRouter | CommandRouter, Field(discriminator="type")]
@@ -362,6 +366,21 @@ class Slots(Strict):
     blue: Slot
     green: Slot
 
+    @model_validator(mode="after")
+    def _apart(self) -> Slots:
+        if (self.blue.host, self.blue.port) == (self.green.host, self.green.port):
+            raise ValueError(
+                f"the blue and green slots both listen on {self.blue.host}:{self.blue.port}; "
+                "each slot needs its own port, or the new version cannot start beside the live one"
+            )
+        return self
+
+
+class CanaryPause(Strict):
+    """A canary step that holds the weights: for a duration, or until `shipline promote` (``pause: promote``)."""
+
+    pause: Duration | Literal["promote"]
+
 
 class Deploy(Strict):
     """How an environment takes a new version."""
@@ -371,16 +390,33 @@ class Deploy(Strict):
     slots: Slots
     health_path: UrlPath = "/healthz"
     health_timeout: Duration = 30
-    canary_steps: list[int] = Field(default_factory=lambda: [5, 25, 50, 100])
+    version_header: str | None = Field(None, description="health passes only when the health answer carries this header naming the version deployed")
+    canary_steps: list[int | CanaryPause] = Field(
+        default_factory=lambda: [5, 25, 50, 100], description="traffic percentages, and {pause: DURATION} or {pause: promote} between them"
+    )
+    progress_deadline: Duration = Field(600, description="longest pause (or stalled run) before traffic returns to the stable slot by itself")
     analysis: Analysis = Field(default_factory=Analysis)
     keep_previous_for: Duration = Field(0, description="keep the old slot running this long after promotion")
     lock_timeout: Duration = 300
-    state_dir: str = ".shipline/state"
+    state_dir: str | None = Field(None, description="default: $SHIPLINE_STATE_HOME, $XDG_STATE_HOME or ~/.local/state, then shipline/PROJECT")
+    releases_dir: str | None = Field(None, description="where versions are unpacked; default: ENVIRONMENT.releases in the state_dir")
+    keep_releases: int = Field(5, ge=1, description="releases kept on disk (the live and previous ones always are)")
+    artifact: str | None = Field(None, description="what the build produced (directory, tarball, wheel or zip; a glob picks the newest); default: git archive of the version")
+    env: dict[str, str] = Field(default_factory=dict, description="environment of the slots and hooks, besides PATH, HOME, LANG, TZ")
+    pass_env: list[str] = Field(default_factory=list, description="names passed through from the deploy's own environment")
     on_rollback: list[str] = Field(default_factory=list, description="commands run after a rollback")
+
+    @field_validator("router")
+    @classmethod
+    def _router_can_do_the_strategy(cls, router: Any, info: ValidationInfo) -> Any:
+        if info.data.get("strategy") == "canary" and isinstance(router, CommandRouter) and not router.set_weights:
+            raise ValueError("strategy canary moves traffic step by step: this command router needs a set_weights hook")
+        return router
 
     @field_validator("canary_steps")
     @classmethod
-    def _steps_climb_to_100(cls, steps: list[int]) -> list[int]:
+    def _steps_climb_to_100(cls, given: list[int | CanaryPause]) -> list[int | CanaryPause]:
+        steps = [s for s in given if isinstance(s, int)]
         if not steps:
             raise ValueError("canary_steps needs at least one step")
         if any(not 0 < s <= 100 for s in steps):
@@ -389,7 +425,12 @@ class Deploy(Strict):
             raise ValueError(f"canary steps must increase, got {steps}")
         if steps[-1] != 100:
             raise ValueError(f"the last canary step must be 100, got {steps[-1]}")
-        return steps
+        return given
+
+    @property
+    def canary_weights(self) -> list[int]:
+        """The traffic steps of ``canary_steps``, without the pauses."""
+        return [s for s in self.canary_steps if isinstance(s, int)]
 
 
 class IncidentRule(Strict):
