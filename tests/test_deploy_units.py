@@ -32,6 +32,8 @@ def test_strategy_and_provider_registries_match_the_manifest():
 class Scripted:
     """A provider replaying outcomes: an error rate, or an exception for a measurement error."""
 
+    settle = 0.0
+
     def __init__(self, *outcomes):
         self.outcomes = list(outcomes)
         self.calls = 0
@@ -156,6 +158,7 @@ def test_a_measurement_past_its_deadline_fails_and_a_dead_target_fails_at_once()
 
     class Stuck:
         calls = 0
+        settle = 0.0
 
         def measure(self, targets):
             self.calls += 1

@@ -93,6 +93,20 @@ def cmdline(pid: int) -> str | None:
         return None
 
 
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports process ``pid`` holds a listening socket on (inherited ones too, as nginx workers do)."""
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return set()
+    return {c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN and c.laddr}
+
+
+def listening_pids(port: int) -> set[int]:
+    """Pids holding a listening TCP socket on ``port`` (any address) in this network namespace."""
+    return {c.pid for c in psutil.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid}
+
+
 def group_alive(pgid: int) -> bool:
     """Whether a live process is left in process group ``pgid``."""
     return any(p.pgid == pgid for p in live_processes())

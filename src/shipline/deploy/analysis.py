@@ -25,9 +25,13 @@ GRACE = 0.5  # seconds a measurement may run past the time the next one is sched
 MIN_DEADLINE = 0.05
 
 
-def measurement_deadline(scheduled: float, interval: float) -> float:
-    """Seconds the measurement scheduled at ``scheduled`` (monotonic) may still take: until the next one's time plus `GRACE`."""
-    return max(MIN_DEADLINE, scheduled + interval + GRACE - time.monotonic())
+def measurement_deadline(scheduled: float, interval: float, settle: float = 0.0) -> float:
+    """Seconds the measurement scheduled at ``scheduled`` (monotonic) may still take: until the next one's time plus `GRACE`.
+
+    A provider that waits ``settle`` seconds on purpose before its figures exist (for
+    scrapes to catch up) gets that much longer.
+    """
+    return max(MIN_DEADLINE, scheduled + interval + settle + GRACE - time.monotonic())
 
 
 def measure_within(provider: MetricProvider, targets: dict[str, str], deadline: float) -> dict[str, Sample] | None:
@@ -169,7 +173,7 @@ def analyze(
             action, req = wait(controls, max(0.0, pause), time.monotonic() + max(0.0, pause) + 1)
             if req is not None:
                 return operator_decision(action, req.by, phase, measurements)
-        deadline = measurement_deadline(start + index * analysis.interval, analysis.interval)
+        deadline = measurement_deadline(start + index * analysis.interval, analysis.interval, provider.settle)
         m = _measure_once(provider, analysis, targets, judged, baseline, phase, index + 1, deadline, check)
         consecutive_errors = consecutive_errors + 1 if m.status == "error" else 0
         failed += m.status == "failed"

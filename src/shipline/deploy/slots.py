@@ -15,7 +15,6 @@ serving only while its own process group holds the listening socket of its port.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 from collections.abc import Mapping
@@ -28,47 +27,14 @@ from shipline.deploy.state import now_iso, write_atomically
 STOP_GRACE = 10.0
 # what every slot and hook inherits from the deploy's own environment
 BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
-LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp
-
-
-def listening_inodes(port: int | None = None) -> set[str]:
-    """Socket inodes listening on TCP ``port`` (any port when None, any address) in this network namespace."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if len(fields) > 9 and fields[3] == LISTEN and (port is None or int(fields[1].rsplit(":", 1)[1], 16) == port):
-                inodes.add(fields[9])
-    return inodes
-
-
-def socket_inodes(pid: int) -> set[str]:
-    """Inodes of the sockets process ``pid`` holds open."""
-    found = set()
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return found
-    for fd in fds:
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            found.add(link[8:-1])
-    return found
 
 
 def port_holders(port: int, groups: set[int] | None = None) -> list[int]:
     """Pids listening on ``port``; only those in process ``groups`` when given."""
-    inodes = listening_inodes(port)
-    if not inodes:
-        return []
-    return [pid for pid, stat in processes.live_processes() if (groups is None or int(stat[2]) in groups) and socket_inodes(pid) & inodes]
+    holders = sorted(processes.listening_pids(port))
+    if groups is None:
+        return holders
+    return [pid for pid in holders if (info := processes.proc_stat(pid)) is not None and info.pgid in groups]
 
 
 def answers(host: str, port: int) -> bool:

@@ -18,6 +18,9 @@ class MetricProvider(Protocol):
     deadline (see `shipline.deploy.analysis`), so a provider needs none of its own.
     """
 
+    # seconds each measurement waits on purpose before its figures exist (0 for none)
+    settle: float
+
     def __init__(self, settings: Any) -> None:
         """``settings``: the manifest's ``analysis.<provider>`` section."""
 

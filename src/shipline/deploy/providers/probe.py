@@ -22,6 +22,8 @@ from shipline.deploy.providers.base import MeasurementError, Sample, percentile
 class ProbeProvider:
     """``requests`` GETs of ``path`` per target, ``concurrency`` at a time."""
 
+    settle = 0.0  # its figures exist as soon as its requests are answered
+
     def __init__(self, probe):
         self.probe = probe
 

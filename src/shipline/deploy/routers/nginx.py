@@ -16,7 +16,6 @@ from pathlib import Path
 
 from shipline import processes
 from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to
-from shipline.deploy.slots import listening_inodes, socket_inodes
 from shipline.deploy.state import write_atomically
 
 MARKER = "# shipline-weights: "
@@ -96,7 +95,7 @@ class NginxRouter:
             raise RouterConfigError(f'nginx not found: "{self.config.nginx}" (router.nginx)')
         master = self._master_pid()
         stat = processes.proc_stat(master) if master else None
-        if not stat or stat[0] == "Z":
+        if not stat or stat.zombie:
             where = self._pid_path or "its pid file"
             raise RouterConfigError(f"nginx is not running (no live master process in {where}); start it before deploying, a reload would change nothing")
         weights = self.current()
@@ -143,8 +142,7 @@ class NginxRouter:
         deadline = time.monotonic() + RELOAD_WAIT
         while master and time.monotonic() < deadline:
             children = processes.children(master)
-            listening = listening_inodes()
-            if children - before and not any(socket_inodes(pid) & listening for pid in children & before):
+            if children - before and not any(processes.listening_ports(pid) for pid in children & before):
                 break
             time.sleep(0.02)
 
