@@ -81,7 +81,7 @@ def execute(
     verdict = Verdict(plan, stats, checks + regression, "passed", {}, files, warnings + more)
     if outcome.interrupted:
         verdict.result = "interrupted"
-    elif stats.aborted or any(not c.passed for c in verdict.checks):
+    elif stats.aborted or not stats.final or any(not c.passed for c in verdict.checks):
         verdict.result = "failed"
     verdict.summary = summary.to_json(plan, stats, verdict.checks, verdict.result)
     files.summary.write_text(json.dumps(verdict.summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
