@@ -188,3 +188,17 @@ def test_cli_disabled_smoke_checks_nothing(tmp_path):
     res = run_cli("smoke", "--base-url", _down_url(), cwd=tmp_path)
     assert res.code == 0
     assert "smoke tests are disabled" in res.out
+
+
+def test_hanging_checks_never_run_past_the_deadline():
+    # a listening socket that never accepts: connections open, no answer ever comes
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(32)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        checks = [SmokeCheck(path=f"/check/{i}") for i in range(10)]
+        report = smoke.run_checks(url, checks, deadline=2, retry_interval=0.5)
+    assert not report.ok and all(r.attempts == 1 for r in report.results)
+    assert all(r.got.startswith("no answer") for r in report.results)
+    # one after the other, ten one-second tries took 10 s; side by side they end with the deadline
+    assert report.duration < 2 + 1.5, report.duration

@@ -18,6 +18,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,8 @@ from shipline.manifest import SmokeCheck, SmokeChecksFile
 
 # a request never waits longer than this, whatever is left of the deadline
 MAX_REQUEST_TIMEOUT = 10.0
+# the first try of each check gets at least this long, even with a deadline of 0
+MIN_ATTEMPT_S = 1.0
 # backoff doubles the retry interval up to this many times the first one
 MAX_BACKOFF_FACTOR = 8
 # how much of a response body a failure message quotes
@@ -223,6 +226,33 @@ class Clock:
         self.started = self.now()
 
 
+def _attempt_all(base_url: str, checks: Sequence[SmokeCheck], pending: list[int], attempts: dict[int, int], wait_s: float) -> dict[int, CheckResult]:
+    """Try the ``pending`` checks side by side, each bounded by ``wait_s``; one still waiting then has no answer.
+
+    Side by side so that ten hanging checks take the deadline once, not ten times; a
+    request that outlives its socket timeout (a server trickling bytes) is left behind
+    in its daemon thread rather than waited for.
+    """
+    results: dict[int, CheckResult] = {}
+    timeout = min(MAX_REQUEST_TIMEOUT, wait_s)
+
+    def attempt(i: int) -> None:
+        results[i] = _attempt(base_url, checks[i], timeout, attempts[i])
+
+    threads = [threading.Thread(target=attempt, args=(i,), daemon=True) for i in pending]
+    for t in threads:
+        t.start()
+    ends = time.monotonic() + wait_s
+    for t in threads:
+        t.join(max(0.0, ends - time.monotonic()))
+    for i in pending:
+        if i not in results:
+            check = checks[i]
+            url = _url(base_url, check.path)
+            results[i] = CheckResult(check_name(check), check.method, url, False, _describe_expectation(check), f"no answer within {wait_s:.1f}s (the deadline)", None, attempts[i])
+    return results
+
+
 def run_checks(
     base_url: str,
     checks: Sequence[SmokeCheck],
@@ -233,20 +263,19 @@ def run_checks(
 ) -> SmokeReport:
     """Run every check against ``base_url``, retrying failures until ``deadline`` seconds pass.
 
-    Each round tries the checks that have not passed yet; between rounds the wait
-    starts at ``retry_interval`` and doubles (up to 8 times the interval), never past
-    the deadline. Every check is tried at least once.
+    Each round tries the checks that have not passed yet, side by side, and ends by the
+    deadline; between rounds the wait starts at ``retry_interval`` and doubles (up to 8
+    times the interval), never past the deadline. Every check is tried at least once:
+    a deadline under `MIN_ATTEMPT_S` still gives that first try `MIN_ATTEMPT_S`.
     """
     clock = clock or Clock()
     results: dict[int, CheckResult] = {}
     pending = list(range(len(checks)))
     wait = retry_interval
     while pending:
-        for i in pending:
-            left = deadline - (clock.now() - clock.started)
-            timeout = max(1.0, min(MAX_REQUEST_TIMEOUT, left))
-            previous = results[i].attempts if i in results else 0
-            results[i] = _attempt(base_url, checks[i], timeout, previous + 1)
+        left = deadline - (clock.now() - clock.started)
+        attempts = {i: (results[i].attempts if i in results else 0) + 1 for i in pending}
+        results.update(_attempt_all(base_url, checks, pending, attempts, max(left, 0.0) if results else max(left, MIN_ATTEMPT_S)))
         pending = [i for i in pending if not results[i].passed]
         left = deadline - (clock.now() - clock.started)
         if not pending or left <= 0:
