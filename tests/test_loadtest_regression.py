@@ -1,0 +1,134 @@
+"""The baseline regression measures the service, not the runner.
+
+Reruns against the same fast server (nginx), with two busy processes on the
+generator's CPU, must never be called a regression (the generator could not keep up:
+that is said, as a warning); servers made 20% and 2x slower by a controlled latency
+must be flagged. nginx runs on one CPU and the generator on another, so that only the
+generator is starved, as on a CI runner shared with other jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.deploy_support import NGINX, _listening, wait_until
+from tests.helpers import build_file_tree, free_port
+from tests.loadtest_support import LoadServer
+
+pytestmark = pytest.mark.slow
+
+MANIFEST = """
+    version: 1
+    project: {name: shop, language: python}
+    load_test:
+      slo: {p95_ms: 5000}
+      regression: {max_p95_increase: 10%, max_rps_decrease: 10%}
+"""
+CPUS = sorted(os.sched_getaffinity(0))
+SERVER_CPU, GENERATOR_CPU = {CPUS[0]}, {CPUS[-1]}
+
+
+def _on_generator_cpu() -> None:
+    os.sched_setaffinity(0, GENERATOR_CPU)
+
+
+def _on_server_cpu() -> None:
+    os.sched_setaffinity(0, SERVER_CPU)
+
+
+@contextlib.contextmanager
+def nginx_on_its_own_cpu(tmp: Path) -> Iterator[str]:
+    """nginx answering ``ok`` from memory, kept off the generator's CPU."""
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(
+        textwrap.dedent(f"""\
+            worker_processes 1;
+            daemon off;
+            pid {tmp}/nginx.pid;
+            error_log {tmp}/nginx-error.log;
+            events {{ worker_connections 256; }}
+            http {{
+                access_log off;
+                client_body_temp_path {tmp}/body;
+                server {{
+                    listen 127.0.0.1:{port};
+                    keepalive_requests 1000000;
+                    location / {{ return 200 "ok\\n"; }}
+                }}
+            }}
+            """)
+    )
+    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(tmp / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_on_server_cpu)
+    try:
+        wait_until(lambda: _listening(port), what="nginx")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@contextlib.contextmanager
+def busy_processes(count: int) -> Iterator[None]:
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=_on_generator_cpu) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+def loadtest(tmp_path: Path, url: str, users: int, *flags: str) -> tuple[int, str, dict]:
+    res = subprocess.run(
+        [sys.executable, "-m", "shipline", "loadtest", "--host", url, "--users", str(users), "--run-time", "2", "--baseline", "baseline.json", *flags],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_on_generator_cpu,
+    )
+    return res.returncode, res.stderr, json.loads((tmp_path / "shipline-loadtest" / "summary.json").read_text())
+
+
+def regressions(doc: dict) -> list[str]:
+    return [c["metric"] for c in doc["checks"] if c["kind"] == "regression" and not c["passed"]]
+
+
+@pytest.mark.skipif(len(CPUS) < 2 or not Path(NGINX).exists(), reason="needs nginx, and two CPUs: one for the server, one for the generator")
+def test_identical_reruns_beside_busy_processes_never_flag(tmp_path):
+    build_file_tree(tmp_path, {"shipline.yml": MANIFEST})
+    with nginx_on_its_own_cpu(tmp_path) as url:
+        code, err, _ = loadtest(tmp_path, url, 4, "--update-baseline")
+        assert code == 0, err
+        with busy_processes(2):
+            reruns = [loadtest(tmp_path, url, 4) for _ in range(5)]
+    for code, err, doc in reruns:
+        assert code == 0, (err, doc["generator"], doc["total"]["rps"])
+        assert regressions(doc) == []
+        if "could not keep up" in err:  # a worse figure, said to be the runner's
+            assert doc["generator"]["busy_share"] >= 0.8 or doc["generator"]["wait_share"] >= 0.1
+
+
+def test_slower_servers_are_flagged(tmp_path):
+    build_file_tree(tmp_path, {"shipline.yml": MANIFEST})
+    with LoadServer(delay=0.1) as server:
+        code, err, base = loadtest(tmp_path, server.url, 8, "--update-baseline")
+    assert code == 0, err
+    for factor in (1.2, 2):
+        with LoadServer(delay=0.1 * factor) as slower:
+            code, err, doc = loadtest(tmp_path, slower.url, 8)
+        assert code == 1, (factor, err, base["generator"], base["total"]["rps"], doc["generator"], doc["checks"])
+        assert regressions(doc), (factor, doc["checks"])
+        assert doc["generator"]["busy_share"] < 0.8 and "could not keep up" not in err
+        assert "Regression: overall:" in err
