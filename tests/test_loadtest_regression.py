@@ -12,18 +12,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
+import shutil
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.deploy_support import NGINX, _listening, wait_until
-from tests.helpers import build_file_tree, free_port
-from tests.loadtest_support import LoadServer
+from tests.helpers import build_file_tree
+from tests.loadtest_support import LoadServer, static_nginx
 
 pytestmark = pytest.mark.slow
 
@@ -44,38 +42,6 @@ def _on_generator_cpu() -> None:
 
 def _on_server_cpu() -> None:
     os.sched_setaffinity(0, SERVER_CPU)
-
-
-@contextlib.contextmanager
-def nginx_on_its_own_cpu(tmp: Path) -> Iterator[str]:
-    """nginx answering ``ok`` from memory, kept off the generator's CPU."""
-    port = free_port()
-    conf = tmp / "nginx.conf"
-    conf.write_text(
-        textwrap.dedent(f"""\
-            worker_processes 1;
-            daemon off;
-            pid {tmp}/nginx.pid;
-            error_log {tmp}/nginx-error.log;
-            events {{ worker_connections 256; }}
-            http {{
-                access_log off;
-                client_body_temp_path {tmp}/body;
-                server {{
-                    listen 127.0.0.1:{port};
-                    keepalive_requests 1000000;
-                    location / {{ return 200 "ok\\n"; }}
-                }}
-            }}
-            """)
-    )
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(tmp / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_on_server_cpu)
-    try:
-        wait_until(lambda: _listening(port), what="nginx")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 @contextlib.contextmanager
@@ -105,10 +71,12 @@ def regressions(doc: dict) -> list[str]:
     return [c["metric"] for c in doc["checks"] if c["kind"] == "regression" and not c["passed"]]
 
 
-@pytest.mark.skipif(len(CPUS) < 2 or not Path(NGINX).exists(), reason="needs nginx, and two CPUs: one for the server, one for the generator")
+@pytest.mark.skipif(
+    len(CPUS) < 2 or not shutil.which("nginx", path="/usr/sbin:/usr/bin"), reason="needs nginx, and two CPUs: one for the server, one for the generator"
+)
 def test_identical_reruns_beside_busy_processes_never_flag(tmp_path):
     build_file_tree(tmp_path, {"shipline.yml": MANIFEST})
-    with nginx_on_its_own_cpu(tmp_path) as url:
+    with static_nginx(tmp_path, preexec_fn=_on_server_cpu) as url:
         code, err, _ = loadtest(tmp_path, url, 4, "--update-baseline")
         assert code == 0, err
         with busy_processes(2):

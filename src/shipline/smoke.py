@@ -249,7 +249,9 @@ def _attempt_all(base_url: str, checks: Sequence[SmokeCheck], pending: list[int]
         if i not in results:
             check = checks[i]
             url = _url(base_url, check.path)
-            results[i] = CheckResult(check_name(check), check.method, url, False, _describe_expectation(check), f"no answer within {wait_s:.1f}s (the deadline)", None, attempts[i])
+            results[i] = CheckResult(
+                check_name(check), check.method, url, False, _describe_expectation(check), f"no answer within {wait_s:.1f}s (the deadline)", None, attempts[i]
+            )
     return results
 
 

@@ -23,7 +23,9 @@ HELP = "load-test a running service with locust; gate on SLOs and a baseline"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of issue 5; every one defaults to the manifest's load_test section."""
     parser.add_argument("--host", metavar="URL", help="base URL to load (default: the URL of --env or load_test.environment)")
-    parser.add_argument("-f", "--locustfile", metavar="FILE", help="locustfile (default: load_test.locustfile, else the generic one driven by load_test.endpoints)")
+    parser.add_argument(
+        "-f", "--locustfile", metavar="FILE", help="locustfile (default: load_test.locustfile, else the generic one driven by load_test.endpoints)"
+    )
     parser.add_argument("-u", "--users", type=int, metavar="N", help="concurrent users")
     parser.add_argument("-r", "--spawn-rate", type=float, metavar="R", help="users started per second")
     parser.add_argument("-t", "--run-time", metavar="DURATION", help="how long to run: 30 (seconds), 30s, 5m (capped by load_test.max_duration)")
@@ -35,12 +37,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     slo.add_argument("--max-error-rate", metavar="R", help="maximum share of failed requests, pending ones at the stop included: 0.01 or 1%%")
     slo.add_argument("--max-exception-rate", metavar="R", help="maximum share of task runs that raised an error in the locustfile: 0.01 or 1%% (default 0)")
     slo.add_argument("--min-rps", type=float, metavar="X", help="minimum requests per second, over the wall time of the run")
-    slo.add_argument("--abort-on-fail", metavar="LIMITS", help="limits checked every second during the run, comma-separated (error_rate, p95_ms...) or none; the first breach stops the run (default: load_test.abort_on_fail, error_rate)")
+    slo.add_argument(
+        "--abort-on-fail",
+        metavar="LIMITS",
+        help="limits checked every second during the run, comma-separated (error_rate, p95_ms...) or none; the first breach stops the run (default: load_test.abort_on_fail, error_rate)",
+    )
     slo.add_argument("--delay-abort", metavar="DURATION", help="warm-up before --abort-on-fail limits are checked (default: load_test.delay_abort, 10s)")
     base = parser.add_argument_group("baseline regression (limits: load_test.regression)")
     base.add_argument("--baseline", metavar="FILE", help="JSON summary of an earlier run to compare with; skipped with a warning when missing")
-    base.add_argument("--update-baseline", action="store_true", help="write this run to --baseline when every gate passes (a regression is not taken as the new normal)")
-    parser.add_argument("--report-dir", default="shipline-loadtest", metavar="DIR", help="where locust's HTML and CSVs and summary.json go (default: shipline-loadtest)")
+    base.add_argument(
+        "--update-baseline", action="store_true", help="write this run to --baseline when every gate passes (a regression is not taken as the new normal)"
+    )
+    parser.add_argument(
+        "--report-dir", default="shipline-loadtest", metavar="DIR", help="where locust's HTML and CSVs and summary.json go (default: shipline-loadtest)"
+    )
     parser.add_argument("--env", metavar="NAME", help="environment whose URL to load (it must allow load tests)")
     parser.add_argument("--allow-host", action="store_true", help="allow a host that is none of the manifest's environment URLs (loopback needs no flag)")
     dist = parser.add_argument_group("runs across machines")

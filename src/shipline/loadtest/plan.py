@@ -20,7 +20,15 @@ GENERIC_LOCUSTFILE = Path(__file__).with_name("generic_locustfile.py")
 
 Role = Literal["local", "master", "worker"]
 CHECK_INTERVAL_S = 1.0  # how often abort limits are checked during a run
-MS_FLAGS = {"p50_ms": "--p50-ms", "p90_ms": "--p90-ms", "p95_ms": "--p95-ms", "p99_ms": "--p99-ms", "p99_9_ms": "--p99.9-ms", "avg_ms": "--avg-ms", "max_ms": "--max-ms"}
+MS_FLAGS = {
+    "p50_ms": "--p50-ms",
+    "p90_ms": "--p90-ms",
+    "p95_ms": "--p95-ms",
+    "p99_ms": "--p99-ms",
+    "p99_9_ms": "--p99.9-ms",
+    "avg_ms": "--avg-ms",
+    "max_ms": "--max-ms",
+}
 
 
 @dataclass(frozen=True)
@@ -175,11 +183,7 @@ def endpoint_records(load_test: LoadTest) -> list[dict]:
 
 def _endpoint_limits(load_test: LoadTest) -> dict[tuple[str, str], Limits]:
     """Per-endpoint SLOs, keyed like locust's stats: (method, request name)."""
-    return {
-        (e.method, e.name or e.path): Limits.from_slo(e.slo, only_given=True)
-        for e in load_test.endpoints
-        if e.slo is not None
-    }
+    return {(e.method, e.name or e.path): Limits.from_slo(e.slo, only_given=True) for e in load_test.endpoints if e.slo is not None}
 
 
 def resolve(opts: Options, load_test: LoadTest, environment: Environment | None, cwd: Path) -> Plan:

@@ -82,8 +82,11 @@ class Probe:
     # -- counting, in every process that generates load
 
     def on_request(self, request_type, name, response_time, exception=None, **_kwargs) -> None:
-        tally = self.endpoints.setdefault((str(request_type), str(name)), EndpointTally())
-        tally.record(float(response_time or 0.0), exception is not None)
+        key = (request_type, name)
+        tally = self.endpoints.get(key)
+        if tally is None:
+            tally = self.endpoints[key] = EndpointTally()
+        tally.record(response_time or 0.0, exception is not None)
         if isinstance(exception, StillPending):
             tally.pending += 1
         elif exception is not None and _is_dropped(exception):
@@ -101,7 +104,7 @@ class Probe:
 
     def on_report_to_master(self, client_id, data: dict, **_kwargs) -> None:
         data["shipline"] = {
-            "endpoints": [[m, n, t.to_json()] for (m, n), t in self.endpoints.items()],
+            "endpoints": [[str(m), str(n), t.to_json()] for (m, n), t in self.endpoints.items()],
             "exceptions": dict(self.exceptions),
             "generator": self.generator_figures() if self.started is not None else None,
         }
@@ -189,7 +192,7 @@ class Probe:
             "final": final,
             "started_at": self.started_wall,
             "duration_s": self.elapsed(),
-            "endpoints": [{"method": m, "name": n, **t.to_json()} for (m, n), t in sorted(self.endpoints.items())],
+            "endpoints": [{"method": str(m), "name": str(n), **t.to_json()} for (m, n), t in self.endpoints.items()],
             "exceptions": [[count, message] for message, count in self.exceptions.most_common()],
             "aborted": self.aborted,
             "generators": generators,

@@ -207,15 +207,16 @@ def _history(path: Path) -> list[Sample]:
 def _generator(processes: dict[str, dict]) -> dict | None:
     """The busiest load-generating process: the share of the run it was on a CPU or waiting for one."""
     shares = [
-        {"busy_share": (p["cpu_s"] + p["wait_s"]) / p["wall_s"], "wait_share": p["wait_s"] / p["wall_s"]}
-        for p in processes.values()
-        if p.get("wall_s", 0) > 0
+        {"busy_share": (p["cpu_s"] + p["wait_s"]) / p["wall_s"], "wait_share": p["wait_s"] / p["wall_s"]} for p in processes.values() if p.get("wall_s", 0) > 0
     ]
     return max(shares, key=lambda s: s["busy_share"], default=None)
 
 
-def read(files: ReportFiles) -> RunStats | None:
-    """The run's figures, or None when the probe wrote none (locust never started its users)."""
+def read(files: ReportFiles, with_history: bool = True) -> RunStats | None:
+    """The run's figures, or None when the probe wrote none (locust never started its users).
+
+    ``with_history`` False skips the per-second history, for progress while the run goes on.
+    """
     try:
         doc = json.loads(files.probe.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -230,7 +231,7 @@ def read(files: ReportFiles) -> RunStats | None:
     return RunStats(
         total=EndpointStats.from_tally("", "Aggregated", total, duration),
         endpoints=sorted(endpoints, key=lambda s: (s.name, s.method)),
-        history=_history(files.history),
+        history=_history(files.history) if with_history else [],
         duration_s=duration,
         exceptions=[(int(n), str(m)) for n, m in doc["exceptions"]],
         final=bool(doc["final"]),

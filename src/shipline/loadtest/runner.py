@@ -87,7 +87,7 @@ def locust_argv(plan: Plan, files: ReportFiles) -> list[str]:
 
 def _progress(files: ReportFiles, elapsed: float, run_time: float) -> Progress:
     """The run so far, from the probe's last snapshot (nothing yet before the users start)."""
-    stats = results.read(files)
+    stats = results.read(files, with_history=False)
     if stats is None:
         return Progress(elapsed, run_time, 0, 0.0)
     total = stats.total

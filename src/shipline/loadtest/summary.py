@@ -72,13 +72,7 @@ def _downsample(history: Sequence[Sample]) -> list[Sample]:
 def _chart(title: str, axis: str, xs: Sequence[int], ys: Sequence[float]) -> str:
     values = ", ".join(f"{y:.1f}" for y in ys)
     labels = ", ".join(str(x) for x in xs)
-    return (
-        "```mermaid\nxychart-beta\n"
-        f'    title "{title}"\n'
-        f'    x-axis "seconds" [{labels}]\n'
-        f'    y-axis "{axis}"\n'
-        f"    line [{values}]\n```\n"
-    )
+    return f'```mermaid\nxychart-beta\n    title "{title}"\n    x-axis "seconds" [{labels}]\n    y-axis "{axis}"\n    line [{values}]\n```\n'
 
 
 def charts(history: Sequence[Sample]) -> str:

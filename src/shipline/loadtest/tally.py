@@ -18,7 +18,7 @@ SIGNIFICANT_DIGITS = 4
 PERCENTILES = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99, "p99_9_ms": 0.999}
 # limits that a measured value may not exceed (the rest, min_rps, is a floor)
 UPPER_LIMITS = (*PERCENTILES, "avg_ms", "max_ms", "error_rate", "exception_rate")
-_EXACT_BELOW = 10 ** SIGNIFICANT_DIGITS
+_EXACT_BELOW = 10**SIGNIFICANT_DIGITS
 
 
 def bucket(micros: int) -> int:
@@ -38,7 +38,8 @@ class Histogram:
 
     def record(self, ms: float) -> None:
         """Add one response time in milliseconds."""
-        self.counts[bucket(math.ceil(ms * 1000))] += 1
+        micros = math.ceil(ms * 1000)
+        self.counts[micros if micros < _EXACT_BELOW else bucket(micros)] += 1
         self.count += 1
 
     def merge(self, other: Histogram) -> None:
