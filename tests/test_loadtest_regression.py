@@ -55,9 +55,9 @@ def busy_processes(count: int) -> Iterator[None]:
             p.wait()
 
 
-def loadtest(tmp_path: Path, url: str, users: int, *flags: str) -> tuple[int, str, dict]:
+def loadtest(tmp_path: Path, url: str, users: int, *flags: str, seconds: int = 2) -> tuple[int, str, dict]:
     res = subprocess.run(
-        [sys.executable, "-m", "shipline", "loadtest", "--host", url, "--users", str(users), "--run-time", "2", "--baseline", "baseline.json", *flags],
+        [sys.executable, "-m", "shipline", "loadtest", "--host", url, "--users", str(users), "--run-time", str(seconds), "--baseline", "baseline.json", *flags],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -90,12 +90,12 @@ def test_identical_reruns_beside_busy_processes_never_flag(tmp_path):
 
 def test_slower_servers_are_flagged(tmp_path):
     build_file_tree(tmp_path, {"shipline.yml": MANIFEST})
-    with LoadServer(delay=0.1) as server:
-        code, err, base = loadtest(tmp_path, server.url, 8, "--update-baseline")
+    with LoadServer(delay=0.2) as server:
+        code, err, base = loadtest(tmp_path, server.url, 8, "--update-baseline", seconds=3)
     assert code == 0, err
     for factor in (1.2, 2):
-        with LoadServer(delay=0.1 * factor) as slower:
-            code, err, doc = loadtest(tmp_path, slower.url, 8)
+        with LoadServer(delay=0.2 * factor) as slower:
+            code, err, doc = loadtest(tmp_path, slower.url, 8, seconds=3)
         assert code == 1, (factor, err, base["generator"], base["total"]["rps"], doc["generator"], doc["checks"])
         assert regressions(doc), (factor, doc["checks"])
         assert doc["generator"]["busy_share"] < 0.8 and "could not keep up" not in err

@@ -60,16 +60,16 @@ def generator_starved(run: RunStats, baseline: Baseline) -> str | None:
 
     With a fixed number of closed-loop users, the load offered is whatever the
     generator manages to send, and the response times it measures include its own
-    wait for a CPU. A generator busy (on a CPU or waiting for one) most of either run
-    had no headroom: the throughput was its own; one that waited for a CPU much more
-    than the baseline's measured its own delays too.
+    wait for a CPU. A generator busy (on a CPU or waiting for one) most of this run had
+    no headroom: the throughput was its own; one that waited for a CPU much more than
+    the baseline's measured its own delays too. A baseline whose generator was
+    saturated only understates the service, so an idle generator now still judges it.
     """
     g = run.generator
     if not g:
         return None
-    busiest = max(g["busy_share"], baseline.generator_busy_share)
     more_wait = g["wait_share"] - baseline.generator_wait_share
-    if busiest < GENERATOR_SATURATED and more_wait < MORE_WAIT_THAN_BASELINE:
+    if g["busy_share"] < GENERATOR_SATURATED and more_wait < MORE_WAIT_THAN_BASELINE:
         return None
     return (
         f"busy {g['busy_share']:.0%} of the run against {baseline.generator_busy_share:.0%} in the baseline, "

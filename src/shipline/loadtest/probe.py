@@ -32,6 +32,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from gevent import GreenletExit
+
 from shipline.loadtest import PROBE_CONFIG_ENV
 from shipline.loadtest.tally import EndpointTally, breaches
 
@@ -227,12 +229,10 @@ def _track_pending(original):
 
     @functools.wraps(original)
     def request(self, method, url, name=None, *args, **kwargs):
-        import gevent
-
         started = time.perf_counter()
         try:
             return original(self, method, url, name, *args, **kwargs)
-        except gevent.GreenletExit:
+        except GreenletExit:
             waited = time.perf_counter() - started
             self.request_event.fire(
                 request_type=method,

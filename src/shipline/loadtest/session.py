@@ -13,6 +13,7 @@ from pathlib import Path
 from shipline.errors import ToolError
 from shipline.loadtest import baseline, diagnose, gates, results, runner, safety, summary
 from shipline.loadtest.plan import Plan
+from shipline.loadtest.tally import EndpointTally
 from shipline.manifest import Environment
 
 
@@ -69,9 +70,9 @@ def execute(
             raise ToolError("locust", f"worker exited with code {outcome.returncode} (log: {display(files.log)})")
         return None
     stats = results.read(files)
+    if stats is None and outcome.interrupted:  # stopped before the users started: a summary of nothing
+        stats = results.RunStats(results.EndpointStats.from_tally("", "Aggregated", EndpointTally(), 0.0), [], [], 0.0, [], final=False)
     if stats is None:
-        if outcome.interrupted:
-            raise KeyboardInterrupt
         log = files.log.read_text(encoding="utf-8", errors="replace") if files.log.is_file() else ""
         raise diagnose.startup_failure(log, outcome.returncode, plan.locustfile, display(plan.locustfile))
     checks, warnings = gates.slo_checks(stats, plan.limits, plan.endpoint_limits)
