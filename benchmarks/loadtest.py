@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/loadtest.py [--rounds 6] [--seconds 10] [--users 10] [--processes-rounds 0]
 
-Starts nginx on 127.0.0.1 serving a small static file, then, in one run:
+Starts nginx on 127.0.0.1 answering 1 kB from memory, then, in one run:
 
 1. Alternates (ABC then CBA) raw `locust --headless`, the same locust with shipline's
    probe loaded beside the locustfile (exact response times, pending requests, the
@@ -121,7 +121,7 @@ def main() -> None:
                 for measure in pair if n % 2 == 0 else reversed(pair):
                     measure()
     med = statistics.median
-    print(f"nginx static file on 127.0.0.1, FastHttpUser, {args.users} users, {args.seconds} s per run, "
+    print(f"nginx answering 1 kB from memory on 127.0.0.1, FastHttpUser, {args.users} users, {args.seconds} s per run, "
           f"{args.rounds} rounds, order ABC then CBA, {os.cpu_count()} cores\n")  # fmt: skip
     print("| run | req/s min | median | max | CPU µs per request min | median | max |\n|---|---|---|---|---|---|---|")
     rows = [("raw `locust --headless`", raw), ("locust with shipline's probe", probed), ("`shipline loadtest`", ours)]

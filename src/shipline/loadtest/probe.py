@@ -30,7 +30,9 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gevent import GreenletExit
 
@@ -69,7 +71,7 @@ def _schedstat() -> tuple[float, float]:
 class Probe:
     """The counts of one locust process, and on the master (or alone) the run's file."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict[str, Any]):
         self.config = config
         self.endpoints: dict[tuple[str, str], EndpointTally] = {}
         self.exceptions: Counter[str] = Counter()
@@ -79,11 +81,11 @@ class Probe:
         self.stopped: float | None = None
         self.cpu_start = (0.0, 0.0)
         self.aborted: dict | None = None
-        self.environment = None
+        self.environment: Any = None  # locust's Environment, once it exists
 
     # -- counting, in every process that generates load
 
-    def on_request(self, request_type, name, response_time, exception=None, **_kwargs) -> None:
+    def on_request(self, request_type: str, name: str, response_time: float | None, exception: BaseException | None = None, **_kwargs: Any) -> None:
         key = (request_type, name)
         tally = self.endpoints.get(key)
         if tally is None:
@@ -94,17 +96,18 @@ class Probe:
         elif exception is not None and _is_dropped(exception):
             tally.dropped += 1
 
-    def on_user_error(self, user_instance, exception, tb, **_kwargs) -> None:
+    def on_user_error(self, user_instance: Any, exception: BaseException, tb: Any, **_kwargs: Any) -> None:
         self.exceptions[f"{type(exception).__name__}: {exception}"] += 1
 
-    def generator_figures(self) -> dict:
+    def generator_figures(self) -> dict[str, float]:
+        """CPU, CPU-wait and wall seconds of this process since the run started."""
         cpu, wait = _schedstat()
         wall = time.monotonic() - self.started if self.started is not None else 0.0
         return {"cpu_s": cpu - self.cpu_start[0], "wait_s": wait - self.cpu_start[1], "wall_s": wall}
 
     # -- worker to master
 
-    def on_report_to_master(self, client_id, data: dict, **_kwargs) -> None:
+    def on_report_to_master(self, client_id: str, data: dict[str, Any], **_kwargs: Any) -> None:
         data["shipline"] = {
             "endpoints": [[str(m), str(n), t.to_json()] for (m, n), t in self.endpoints.items()],
             "exceptions": dict(self.exceptions),
@@ -112,7 +115,7 @@ class Probe:
         }
         self.endpoints, self.exceptions = {}, Counter()
 
-    def on_worker_report(self, client_id, data: dict, **_kwargs) -> None:
+    def on_worker_report(self, client_id: str, data: dict[str, Any], **_kwargs: Any) -> None:
         report = data.get("shipline")
         if not report:
             return
@@ -124,7 +127,7 @@ class Probe:
 
     # -- the run, on the master or the only process
 
-    def on_test_start(self, environment, **_kwargs) -> None:
+    def on_test_start(self, environment: Any, **_kwargs: Any) -> None:
         if self.started is not None:
             return
         self.started_wall, self.started = time.time(), time.monotonic()
@@ -134,17 +137,19 @@ class Probe:
 
             gevent.spawn(self._watch)
 
-    def on_test_stop(self, environment, **_kwargs) -> None:
+    def on_test_stop(self, environment: Any, **_kwargs: Any) -> None:
         if self.started is not None and self.stopped is None:
             self.stopped = time.monotonic()
             _rewrite_csv_files()
 
     def elapsed(self) -> float:
+        """Wall seconds from the first user started to the stop (or now)."""
         if self.started is None:
             return 0.0
         return (self.stopped or time.monotonic()) - self.started
 
     def totals(self) -> EndpointTally:
+        """Every endpoint's counts together."""
         total = EndpointTally()
         for tally in self.endpoints.values():
             total.merge(tally)
@@ -182,6 +187,7 @@ class Probe:
                 return
 
     def write(self, final: bool) -> None:
+        """Write the run so far to the configured file, atomically (master or only process)."""
         path = self.config.get("out")
         if not path or self.started is None or _is_worker(self.environment):
             return
@@ -203,12 +209,12 @@ class Probe:
         partial.write_text(json.dumps(doc), encoding="utf-8")
         partial.replace(path)
 
-    def on_quit(self, **_kwargs) -> None:
+    def on_quit(self, **_kwargs: Any) -> None:
         self.on_test_stop(self.environment)
         self.write(final=True)
 
 
-def _is_worker(environment) -> bool:
+def _is_worker(environment: Any) -> bool:
     from locust.runners import WorkerRunner
 
     return environment is None or isinstance(environment.runner, WorkerRunner)
@@ -224,11 +230,11 @@ def _is_dropped(exception: BaseException) -> bool:
     return isinstance(exception, (HTTPConnectionClosed, ConnectionError)) or any(sign in text for sign in _DROPPED_SIGNS)
 
 
-def _track_pending(original):
+def _track_pending(original: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a locust HTTP client's ``request``: a request cut off by the stop is reported as a failure."""
 
     @functools.wraps(original)
-    def request(self, method, url, name=None, *args, **kwargs):
+    def request(self: Any, method: str, url: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
             return original(self, method, url, name, *args, **kwargs)
@@ -249,14 +255,14 @@ def _track_pending(original):
     return request
 
 
-_CSV_WRITERS: list = []
+_CSV_WRITERS: list[Any] = []
 
 
-def _remember_csv_writer(original):
+def _remember_csv_writer(original: Callable[..., None]) -> Callable[..., None]:
     """Keep locust's CSV writer at hand, to write its files once more when the users have stopped."""
 
     @functools.wraps(original)
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
         _CSV_WRITERS.append(self)
 
@@ -279,7 +285,7 @@ def _rewrite_csv_files() -> None:
                 handle.flush()
 
 
-def _refuse_taskless_users(environment) -> None:
+def _refuse_taskless_users(environment: Any) -> None:
     empty = [cls.__name__ for cls in environment.user_classes if not getattr(cls, "tasks", None)]
     if empty:
         sys.stderr.write(f"shipline-probe: user class without tasks: {', '.join(empty)}\n")
@@ -287,7 +293,7 @@ def _refuse_taskless_users(environment) -> None:
         os._exit(2)
 
 
-def install(config: dict) -> Probe:
+def install(config: dict[str, Any]) -> Probe:
     """Hook the probe into locust (called once, when locust loads this file)."""
     import geventhttpclient.client
     from locust import events
@@ -306,7 +312,7 @@ def install(config: dict) -> Probe:
     probe = Probe(config)
 
     @events.init.add_listener
-    def on_init(environment, **_kwargs):
+    def on_init(environment: Any, **_kwargs: Any) -> None:
         probe.environment = environment
         if os.getpid() != _IMPORT_PID:  # a worker forked by --processes: its parent is locust
             _die_with_parent(_IMPORT_PID)

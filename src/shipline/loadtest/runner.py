@@ -29,6 +29,7 @@ from shipline.loadtest.results import ReportFiles
 
 PROBE = Path(__file__).with_name("probe.py")
 POLL_S = 0.5
+PROGRESS_EVERY_S = 1.0
 START_ALLOWANCE_S = 60  # start-up, spawning and writing reports, beyond --run-time
 WORKERS_WAIT_S = 120  # how long a master waits for its --expect-workers
 STOP_GRACE_S = 20  # after SIGINT, before SIGKILL
@@ -149,6 +150,7 @@ def run(
         env[ENDPOINTS_ENV] = str(files.endpoints)
     start = time.monotonic()
     interrupted = False
+    next_progress = 0.0
     with files.log.open("wb") as log, processes.sigterm_as_interrupt():
         try:
             proc = subprocess.Popen(locust_argv(plan, files), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
@@ -165,7 +167,8 @@ def run(
                 if elapsed > bound_s:
                     _stop(proc)
                     raise ToolError("locust", f"still running {elapsed:.0f}s after start, past its time bound; stopped it (log: {files.log})")
-                if on_progress is not None:
+                if on_progress is not None and elapsed >= next_progress:
+                    next_progress = elapsed + PROGRESS_EVERY_S  # the probe writes once a second
                     on_progress(_progress(files, elapsed, plan.run_time))
         except KeyboardInterrupt:
             interrupted = True
