@@ -183,9 +183,15 @@ class Security(Strict):
 class Slo(Strict):
     """Service level objectives a load test must meet."""
 
+    p50_ms: float | None = Field(None, gt=0)
+    p90_ms: float | None = Field(None, gt=0)
     p95_ms: float | None = Field(3000, gt=0)
     p99_ms: float | None = Field(None, gt=0)
+    p99_9_ms: float | None = Field(None, gt=0, description="p99.9 response time")
+    avg_ms: float | None = Field(None, gt=0, description="average response time")
+    max_ms: float | None = Field(None, gt=0, description="slowest response")
     error_rate: Fraction = 0.05
+    exception_rate: Fraction = Field(0, description="share of task runs whose code raised (load_test.slo only: raised errors belong to no endpoint)")
     min_rps: float | None = Field(None, ge=0)
 
 
@@ -201,6 +207,12 @@ class Endpoint(Strict):
     expect_status: Status | list[Status] = 200
     slo: Slo | None = Field(None, description="this endpoint's own SLO; only the fields given apply")
 
+    @model_validator(mode="after")
+    def _no_run_wide_limit(self) -> Endpoint:
+        if self.slo is not None and "exception_rate" in self.slo.model_fields_set:
+            raise ValueError("exception_rate applies to the whole run: set it in load_test.slo, not on an endpoint")
+        return self
+
 
 class Regression(Strict):
     """How much worse than the baseline run a load test may be."""
@@ -208,6 +220,9 @@ class Regression(Strict):
     max_p95_increase: Fraction = 0.2
     max_rps_decrease: Fraction = 0.2
     p95_noise_ms: float = Field(5, ge=0, description="p95 growth of at most this many milliseconds is never a regression (noise at that scale)")
+
+
+AbortLimit = Literal["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p99_9_ms", "avg_ms", "max_ms", "error_rate", "exception_rate", "min_rps"]
 
 
 class LoadTest(Strict):
@@ -224,6 +239,10 @@ class LoadTest(Strict):
     environment: Name | None = Field(None, description="where the pipeline load-tests; default: the first environment")
     slo: Slo = Field(default_factory=Slo)
     regression: Regression = Field(default_factory=Regression)
+    abort_on_fail: list[AbortLimit] = Field(
+        default_factory=lambda: ["error_rate"], description="SLO limits checked every second during the run; the first breach stops it"
+    )
+    delay_abort: Duration = Field(10, description="warm-up before abort_on_fail limits are checked")
 
     @model_validator(mode="after")
     def _duration_within_cap(self) -> LoadTest:

@@ -60,10 +60,7 @@ def check_host(host: str, environments: Sequence[Environment], allow_host: bool)
         return env
     if not (allow_host or is_loopback(target[1])):
         urls = ", ".join(e.url for e in environments if e.allow_load_test) or "(none allows load tests)"
-        raise InputError(
-            f"{host} is not one of the manifest's environment URLs ({urls}); "
-            f"pass --allow-host to load-test it anyway"
-        )
+        raise InputError(f"{host} is not one of the manifest's environment URLs ({urls}); pass --allow-host to load-test it anyway")
     return None
 
 
