@@ -95,7 +95,7 @@ def test_killing_the_process_group_leaves_no_load_running(tmp_path, count):
             os.killpg(proc.pid, signal.SIGKILL)  # a CI cancel: shipline gets no chance to stop anything
             proc.communicate(timeout=30)
             for _ in range(100):  # the kernel kills locust with its parent (at most ~10 s)
-                alive = [pid for pid in locusts if processes.proc_stat(pid) and processes.proc_stat(pid)[0] != "Z"]
+                alive = [pid for pid in locusts if (info := processes.proc_stat(pid)) is not None and not info.zombie]
                 if not alive:
                     break
                 time.sleep(0.1)

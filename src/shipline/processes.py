@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -105,6 +106,19 @@ def listening_ports(pid: int) -> set[int]:
 def listening_pids(port: int) -> set[int]:
     """Pids holding a listening TCP socket on ``port`` (any address) in this network namespace."""
     return {c.pid for c in psutil.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid}
+
+
+def cpu_and_wait_seconds() -> tuple[float, float]:
+    """(seconds on a CPU, seconds waiting for one) of this process so far.
+
+    The wait (time runnable but not running: a starved load generator) has no psutil
+    reading; Linux's schedstat gives it, elsewhere it reads 0.
+    """
+    try:
+        on_cpu, waiting, _ = Path("/proc/self/schedstat").read_text().split()
+        return int(on_cpu) / 1e9, int(waiting) / 1e9
+    except (OSError, ValueError):
+        return time.process_time(), 0.0
 
 
 def group_alive(pgid: int) -> bool:

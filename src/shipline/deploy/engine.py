@@ -133,6 +133,8 @@ class Engine:
         try:
             path, reused = self.releases.prepare(version)
         except (OSError, ReleaseError) as err:
+            if self.environment.deploy.artifact:  # the manifest named what to unpack
+                raise validation.error_at(self.environment.deploy, "artifact", f"cannot make the release of {version}: {err}") from None
             raise InputError(f'environment "{self.environment.name}": cannot make the release of {version}: {err}') from None
         self.timeline.emit("release", f"{'reusing' if reused else 'unpacked'} release {version} in {path}", version=version, path=str(path), reused=reused)
         return path

@@ -36,6 +36,7 @@ from typing import Any
 
 from gevent import GreenletExit
 
+from shipline import processes
 from shipline.loadtest import PROBE_CONFIG_ENV
 from shipline.loadtest.tally import EndpointTally, breaches
 
@@ -57,15 +58,6 @@ def _die_with_parent(expected_parent: int) -> None:
         return
     if os.getppid() != expected_parent:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _schedstat() -> tuple[float, float]:
-    """(seconds on a CPU, seconds waiting for one) of this process so far."""
-    try:
-        on_cpu, waiting, _ = Path("/proc/self/schedstat").read_text().split()
-        return int(on_cpu) / 1e9, int(waiting) / 1e9
-    except (OSError, ValueError):
-        return time.process_time(), 0.0
 
 
 class Probe:
@@ -101,7 +93,7 @@ class Probe:
 
     def generator_figures(self) -> dict[str, float]:
         """CPU, CPU-wait and wall seconds of this process since the run started."""
-        cpu, wait = _schedstat()
+        cpu, wait = processes.cpu_and_wait_seconds()
         wall = time.monotonic() - self.started if self.started is not None else 0.0
         return {"cpu_s": cpu - self.cpu_start[0], "wait_s": wait - self.cpu_start[1], "wall_s": wall}
 
@@ -131,7 +123,7 @@ class Probe:
         if self.started is not None:
             return
         self.started_wall, self.started = time.time(), time.monotonic()
-        self.cpu_start = _schedstat()
+        self.cpu_start = processes.cpu_and_wait_seconds()
         if not _is_worker(environment):
             import gevent
 
