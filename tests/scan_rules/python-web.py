@@ -1,5 +1,6 @@
 # Cases for python-web.yml: request data (Flask, Django, FastAPI, aiohttp) reaching a
 # dangerous call is flagged; constants, parameters and sanitized values are not.
+import http.server
 import os
 import pickle
 import sqlite3
@@ -131,3 +132,19 @@ async def aiohttp_handler(request):
 def job(name):
     # ok: shipline.python.web.sql-injection
     db.execute("SELECT * FROM jobs WHERE name = '%s'" % name)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        # ruleid: shipline.python.web.path-traversal
+        body = open(self.path.lstrip("/"), "rb").read()
+        # ok: shipline.python.web.path-traversal
+        body += open("index.html", "rb").read()
+        self.wfile.write(body)
+
+
+@app.errorhandler(404)
+def not_found(error):
+    # ruleid: shipline.python.web.template-injection
+    return render_template_string(f"{error}: {request.path} was not found")
+
