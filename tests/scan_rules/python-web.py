@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 
 import flask
+import lxml.etree
 import requests
 import yaml
 from django.http import HttpResponse, HttpResponseRedirect
@@ -140,6 +141,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = open(self.path.lstrip("/"), "rb").read()
         # ok: shipline.python.web.path-traversal
         body += open("index.html", "rb").read()
+        tree = lxml.etree.parse("users.xml")
+        # ruleid: shipline.python.web.xpath-injection
+        body += str(tree.xpath("//user[name/text()='%s']" % self.headers["X-User"])).encode()
+        # ok: shipline.python.web.xpath-injection
+        body += str(tree.xpath("//user[name/text()=$name]", name=self.headers["X-User"])).encode()
         self.wfile.write(body)
 
 
