@@ -16,7 +16,8 @@ applications with:
   folders, given with --community-rules; the registry is not reachable offline, so
   without it the column says so) together with bandit;
 
-and the workflow fixtures with `shipline scan` and `zizmor --offline`. A finding hits
+and the workflow fixtures (and, with --workflow-fixtures, another tree) with
+`shipline scan` and `zizmor --offline`. A finding hits
 a vulnerability when it is in the same file within the vulnerability's lines. Recall
 per class: vulnerabilities hit / all; precision: findings that hit one / all findings
 of the class (a finding's class comes from its CWE). Prints Markdown for
@@ -213,11 +214,15 @@ def corpus(folder: Path, tmp: Path, community: Path | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--community-rules", type=Path, help="a local copy of semgrep/semgrep-rules' Python rule folders (the registry is not reachable offline)")
+    parser.add_argument("--workflow-fixtures", type=Path, help="another tree of workflows and actions to compare with zizmor (e.g. zizmor's own test data)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shipline-bench-recall-") as tmp:
         for folder in (CORPUS, CORPUS / "heldout"):
             corpus(folder, Path(tmp), args.community_rules)
         workflows(Path(tmp))
+    if args.workflow_fixtures:
+        with tempfile.TemporaryDirectory(prefix="shipline-bench-recall-") as tmp:
+            workflows(Path(tmp), args.workflow_fixtures.resolve())
 
 
 if __name__ == "__main__":
