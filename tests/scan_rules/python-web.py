@@ -111,6 +111,10 @@ def django_view(request):
     HttpResponse("Results for " + query, content_type="text/plain")
     # ok: shipline.python.web.open-redirect
     HttpResponseRedirect("/search")
+    # ok: shipline.python.web.open-redirect
+    HttpResponseRedirect("/projects/" + request.GET["id"] + "/")
+    # ruleid: shipline.python.web.open-redirect
+    HttpResponseRedirect("/" + request.GET["next"])
     # ruleid: shipline.python.web.open-redirect
     return HttpResponseRedirect(request.POST["next"])
 
