@@ -1,18 +1,23 @@
 """Security scan recall and precision on tests/scan_corpus, per vulnerability class.
 
-    .venv/bin/python benchmarks/scan_recall.py
+    .venv/bin/python benchmarks/scan_recall.py [--community-rules DIR]
 
 The corpus (tests/scan_corpus/) holds small self-written reproductions of the
-vulnerable code in four public, intentionally vulnerable Python web applications, with
+vulnerable code in public, intentionally vulnerable Python web applications, with
 the vulnerabilities judged by hand in ground-truth.yml, and workflow-injection
-fixtures. This scans a copy of the applications with:
+fixtures; tests/scan_corpus/heldout/ is a second such corpus (same layout), written
+after the rules, from other applications. This scans a copy of each corpus's
+applications with:
 
 - `shipline scan` (semgrep with shipline's rules, and bandit, merged);
 - bandit alone (`bandit -r`, its default tests);
-- semgrep alone with shipline's rules (the community rules, p/python and friends, need
-  the registry, which is not reachable offline: they are not run here);
+- semgrep alone with shipline's rules;
+- the community semgrep rules (a local copy of semgrep/semgrep-rules' Python rule
+  folders, given with --community-rules; the registry is not reachable offline, so
+  without it the column says so) together with bandit;
 
-and the workflow fixtures with `shipline scan` and `zizmor --offline`. A finding hits
+and the workflow fixtures (and, with --workflow-fixtures, another tree) with
+`shipline scan` and `zizmor --offline`. A finding hits
 a vulnerability when it is in the same file within the vulnerability's lines. Recall
 per class: vulnerabilities hit / all; precision: findings that hit one / all findings
 of the class (a finding's class comes from its CWE). Prints Markdown for
@@ -21,6 +26,7 @@ docs/benchmarks.md.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -44,7 +50,8 @@ CLASSES = {
     "918": "ssrf", "22": "path-traversal", "502": "deserialization", "95": "code-injection",
     "94": "code-injection", "798": "hard-coded-secret", "259": "hard-coded-secret",
     "916": "weak-crypto", "327": "weak-crypto", "328": "weak-crypto", "347": "broken-auth",
-    "601": "open-redirect", "215": "debug-enabled", "489": "debug-enabled",
+    "601": "open-redirect", "215": "debug-enabled", "489": "debug-enabled", "611": "xxe",
+    "643": "xpath-injection", "776": "xxe",
 }  # fmt: skip
 _SEVERE = ("critical", "high")
 
@@ -98,14 +105,19 @@ def bandit(repo: Path) -> list[Found]:
     ]
 
 
-def semgrep(repo: Path) -> list[Found]:
-    """semgrep alone, shipline's rules."""
-    proc = subprocess.run([str(BIN / "semgrep"), "scan", NATIVE, *OFFLINE, "--json", "--config", str(builtin_rules()), "."], cwd=repo, capture_output=True, text=True)
+_SEMGREP_LEVELS = {"ERROR": "high", "WARNING": "medium", "INFO": "low"}
+
+
+def semgrep(repo: Path, config: Path | None = None) -> list[Found]:
+    """semgrep alone: shipline's rules, or the rules in ``config`` (their ERROR counted as high)."""
+    engine = [NATIVE] if config is None else []  # the community rules use features only the default engine has
+    proc = subprocess.run([str(BIN / "semgrep"), "scan", *engine, *OFFLINE, "--json", "--config", str(config or builtin_rules()), "."], cwd=repo, capture_output=True, text=True)
     found = []
     for r in json.loads(proc.stdout)["results"]:
         meta = r["extra"].get("metadata", {})
         cwe = (meta.get("cwe") or [""])[0].split(":")[0].removeprefix("CWE-")
-        found.append(Found("semgrep", r["check_id"].rsplit(".", 1)[-1], r["path"], r["start"]["line"], str(meta.get("severity", "")), cwe))
+        severity = str(meta.get("severity", "")) if config is None else _SEMGREP_LEVELS.get(r["extra"].get("severity", ""), "low")
+        found.append(Found("semgrep", r["check_id"].rsplit(".", 1)[-1], r["path"], r["start"]["line"], severity, cwe))
     return found
 
 
@@ -114,7 +126,7 @@ def hits(found: Found, vuln: dict) -> bool:
     return found.path == vuln["file"].removeprefix("apps/") and vuln["lines"][0] <= found.line <= vuln["lines"][1]
 
 
-def recall_table(truth: list[dict], results: dict[str, list[Found]]) -> None:
+def recall_table(truth: list[dict], results: dict[str, list[Found] | None]) -> None:
     classes = sorted({v["class"] for v in truth})
     tools = list(results)
     print("| class | vulnerabilities | " + " | ".join(f"{t} recall" for t in tools) + " | " + " | ".join(f"{t} precision" for t in tools) + " |")
@@ -123,13 +135,21 @@ def recall_table(truth: list[dict], results: dict[str, list[Found]]) -> None:
         vulns = [v for v in truth if klass in (v["class"], "all")]
         row = [klass, str(len(vulns))]
         for tool in tools:
-            hit = sum(1 for v in vulns if any(hits(f, v) for f in results[tool]))
-            row.append(f"{hit}/{len(vulns)}")
+            found = results[tool]
+            hit = sum(1 for v in vulns if found is not None and any(hits(f, v) for f in found))
+            row.append(f"{hit}/{len(vulns)}" if found is not None else _OFFLINE_NOTE)
         for tool in tools:
-            mine = [f for f in results[tool] if klass in (_class(f), "all")]
+            if results[tool] is None:
+                row.append(_OFFLINE_NOTE)
+                continue
+            mine = [f for f in results[tool] or [] if klass in (_class(f), "all")]
             good = sum(1 for f in mine if any(hits(f, v) for v in truth))
             row.append(f"{good}/{len(mine)}" if mine else "-")
         print("| " + " | ".join(row) + " |")
+
+
+_OFFLINE_NOTE = "not available offline"
+_COMMUNITY = "community rules + bandit"
 
 
 def false_positives(truth: list[dict], found: list[Found]) -> list[Found]:
@@ -137,8 +157,9 @@ def false_positives(truth: list[dict], found: list[Found]) -> list[Found]:
     return [f for f in found if f.severity in _SEVERE and not any(hits(f, v) for v in truth)]
 
 
-def workflows(tmp: Path) -> None:
-    repo = _git_copy(CORPUS / "workflows", tmp / "workflows")
+def workflows(tmp: Path, folder: Path = CORPUS / "workflows") -> None:
+    """shipline's high and critical workflow findings against zizmor's high ones (high confidence)."""
+    repo = _git_copy(folder, tmp / "workflows")
     ours = {(f.path, f.line): f.rule for f in shipline(repo) if f.severity in _SEVERE}
     files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.yml") if ".git" not in p.parts)
     proc = subprocess.run([str(BIN / "zizmor"), "--offline", "--format", "json", *files], cwd=repo, capture_output=True, text=True)
@@ -153,7 +174,7 @@ def workflows(tmp: Path) -> None:
                 path = key.get("given_path") or key.get("verbatim_path")
                 theirs[(path, loc["concrete"]["location"]["start_point"]["row"] + 1)] = finding["ident"]
     both = ours.keys() & theirs.keys()
-    print(f"\nWorkflow fixtures (tests/scan_corpus/workflows, {len(files)} files): zizmor --offline, high severity and high confidence: {len(theirs)} locations; shipline at high or critical: {len(ours)}; both: {len(both)}.\n")
+    print(f"\nWorkflow fixtures ({folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder}, {len(files)} files): zizmor --offline, high severity and high confidence: {len(theirs)} locations; shipline at high or critical: {len(ours)}; both: {len(both)}.\n")
     print("| only one flags | location | finding |")
     print("|---|---|---|")
     for where in sorted(theirs.keys() - ours.keys()):
@@ -162,22 +183,46 @@ def workflows(tmp: Path) -> None:
         print(f"| shipline | `{where[0]}:{where[1]}` | {ours[where]} |")
 
 
+def corpus(folder: Path, tmp: Path, community: Path | None) -> None:
+    """Recall and precision of every tool on one corpus: ``folder``/apps judged in ``folder``/ground-truth.yml."""
+    truth = YAML(typ="safe").load((folder / "ground-truth.yml").read_text())["vulnerabilities"]
+    repo = _git_copy(folder / "apps", tmp / folder.name / "apps")
+    results: dict[str, list[Found] | None] = {"shipline": shipline(repo), "bandit": bandit(repo), "semgrep (shipline's rules)": semgrep(repo)}
+    results[_COMMUNITY] = semgrep(repo, community) + (results["bandit"] or []) if community else None
+    apps = sorted({v["source"] for v in truth})
+    where = folder.relative_to(ROOT) / "ground-truth.yml"
+    print(f"\n### {where.parent}\n\nPython web applications: {len(truth)} vulnerabilities judged by hand in reproductions of {', '.join(apps)} ({where}).\n")
+    recall_table(truth, results)
+
+    def caught(tool: str) -> set[str]:
+        return {v["id"] for v in truth if any(hits(f, v) for f in results[tool] or [])}
+
+    ours = caught("shipline")
+    union = caught("bandit") | caught("semgrep (shipline's rules)")
+    print(f"\nshipline: {len(ours)}/{len(truth)}; bandit and semgrep with shipline's rules together: {len(union)}/{len(truth)}; missed by shipline: {', '.join(sorted({v['id'] for v in truth} - ours)) or 'none'}.")
+    if community:
+        theirs = caught(_COMMUNITY)
+        print(f"\n{_COMMUNITY}: {len(theirs)}/{len(truth)}; caught by them, missed by shipline: {', '.join(sorted(theirs - ours)) or 'none'}; caught by shipline, missed by them: {', '.join(sorted(ours - theirs)) or 'none'}.")
+    for tool, found in results.items():
+        if found is None:
+            continue
+        fps = false_positives(truth, found)
+        listed = "; ".join(f"`{f.path}:{f.line}` {f.rule}" for f in fps) or "none"
+        print(f"\n{tool}: high or critical findings on no judged vulnerability: {len(fps)} ({listed})")
+
+
 def main() -> None:
-    truth = YAML(typ="safe").load((CORPUS / "ground-truth.yml").read_text())["vulnerabilities"]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--community-rules", type=Path, help="a local copy of semgrep/semgrep-rules' Python rule folders (the registry is not reachable offline)")
+    parser.add_argument("--workflow-fixtures", type=Path, help="another tree of workflows and actions to compare with zizmor (e.g. zizmor's own test data)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shipline-bench-recall-") as tmp:
-        repo = _git_copy(CORPUS / "apps", Path(tmp) / "apps")
-        results = {"shipline": shipline(repo), "bandit": bandit(repo), "semgrep (shipline's rules)": semgrep(repo)}
-        apps = sorted({v["source"] for v in truth})
-        print(f"Python web applications: {len(truth)} vulnerabilities judged by hand in reproductions of {', '.join(apps)} (tests/scan_corpus/ground-truth.yml).\n")
-        recall_table(truth, results)
-        union = {(v["id"]) for v in truth if any(hits(f, v) for f in results["bandit"] + results["semgrep (shipline's rules)"])}
-        ours = {v["id"] for v in truth if any(hits(f, v) for f in results["shipline"])}
-        print(f"\nshipline: {len(ours)}/{len(truth)}; bandit and semgrep with shipline's rules together: {len(union)}/{len(truth)}; missed by shipline: {', '.join(sorted({v['id'] for v in truth} - ours)) or 'none'}.")
-        for tool, found in results.items():
-            fps = false_positives(truth, found)
-            listed = "; ".join(f"`{f.path}:{f.line}` {f.rule}" for f in fps) or "none"
-            print(f"\n{tool}: high or critical findings on no judged vulnerability: {len(fps)} ({listed})")
+        for folder in (CORPUS, CORPUS / "heldout"):
+            corpus(folder, Path(tmp), args.community_rules)
         workflows(Path(tmp))
+    if args.workflow_fixtures:
+        with tempfile.TemporaryDirectory(prefix="shipline-bench-recall-") as tmp:
+            workflows(Path(tmp), args.workflow_fixtures.resolve())
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 # Cases for python-web.yml: request data (Flask, Django, FastAPI, aiohttp) reaching a
 # dangerous call is flagged; constants, parameters and sanitized values are not.
+import http.server
 import os
 import pickle
 import sqlite3
 import subprocess
 
 import flask
+import lxml.etree
 import requests
 import yaml
 from django.http import HttpResponse, HttpResponseRedirect
@@ -109,6 +111,10 @@ def django_view(request):
     HttpResponse("Results for " + query, content_type="text/plain")
     # ok: shipline.python.web.open-redirect
     HttpResponseRedirect("/search")
+    # ok: shipline.python.web.open-redirect
+    HttpResponseRedirect("/projects/" + request.GET["id"] + "/")
+    # ruleid: shipline.python.web.open-redirect
+    HttpResponseRedirect("/" + request.GET["next"])
     # ruleid: shipline.python.web.open-redirect
     return HttpResponseRedirect(request.POST["next"])
 
@@ -131,3 +137,24 @@ async def aiohttp_handler(request):
 def job(name):
     # ok: shipline.python.web.sql-injection
     db.execute("SELECT * FROM jobs WHERE name = '%s'" % name)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        # ruleid: shipline.python.web.path-traversal
+        body = open(self.path.lstrip("/"), "rb").read()
+        # ok: shipline.python.web.path-traversal
+        body += open("index.html", "rb").read()
+        tree = lxml.etree.parse("users.xml")
+        # ruleid: shipline.python.web.xpath-injection
+        body += str(tree.xpath("//user[name/text()='%s']" % self.headers["X-User"])).encode()
+        # ok: shipline.python.web.xpath-injection
+        body += str(tree.xpath("//user[name/text()=$name]", name=self.headers["X-User"])).encode()
+        self.wfile.write(body)
+
+
+@app.errorhandler(404)
+def not_found(error):
+    # ruleid: shipline.python.web.template-injection
+    return render_template_string(f"{error}: {request.path} was not found")
+

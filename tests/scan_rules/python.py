@@ -151,3 +151,33 @@ def decode(token, key):
 HTML = jinja2.Environment(loader=loader, autoescape=False)
 # ok: shipline.python.template-autoescape-off
 SAFE_HTML = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape())
+
+
+# ruleid: shipline.python.hard-coded-signing-key
+app.secret_key = "super secret key"
+# ruleid: shipline.python.hard-coded-signing-key
+app.config["SECRET_KEY"] = "dev"
+# ok: shipline.python.hard-coded-signing-key
+app.secret_key = os.environ["SECRET_KEY"]
+# ok: shipline.python.hard-coded-signing-key
+app.config["SECRET_KEY"] = "<change me>"
+# ok: shipline.python.hard-coded-signing-key
+SECRET_KEY = ""
+
+# ruleid: shipline.python.django-debug-enabled
+DEBUG = True
+# ok: shipline.python.django-debug-enabled
+DEBUG = os.environ.get("DEBUG") == "1"
+
+
+def purge(session, model):
+    # ok: shipline.python.formatted-sql
+    session.execute(f"DELETE FROM {model.__tablename__}")
+    # ruleid: shipline.python.formatted-sql
+    session.execute(f"DELETE FROM {model.__tablename__} WHERE owner = '{session.user}'")
+
+
+def configure():
+    # ok: shipline.python.django-debug-enabled
+    DEBUG = True
+    return DEBUG
