@@ -376,6 +376,9 @@ class Environment(Strict):
     github_environment: str | None = Field(None, description="GitHub environment (approvals); default: name")
     approval: bool = Field(False, description="the job waits for the GitHub environment's reviewers")
     allow_load_test: bool = Field(False, description="allow load tests against this environment's URL")
+    runs_on: str | list[str] | None = Field(
+        None, description="labels of a self-hosted runner on the server; this environment's deploy, rollback and smoke jobs run there"
+    )
     deploy: Deploy
     incidents: Incidents = Field(default_factory=Incidents)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shipline.generate import budget
@@ -170,8 +170,14 @@ def deployment(env: Environment) -> Deployment | None:
     return None
 
 
+def on_environment_runner(t: Target, env: Environment) -> Target:
+    """``t`` running its jobs on the environment's own runner, when it names one."""
+    return replace(t, runs_on=env.runs_on) if env.runs_on else t
+
+
 def deploy(t: Target, env: Environment, needs: list[str]) -> Job:
     """Deploy to one environment, then smoke-test it."""
+    t = on_environment_runner(t, env)
     steps = [checkout()]
     if t.service.build.artifacts:
         steps.append(
@@ -249,6 +255,7 @@ def load_test(t: Target, env: Environment, needs: list[str]) -> Job:
 
 def rollback(t: Target, env: Environment, selected: str) -> Job:
     """Roll one environment back to its previous version, on demand."""
+    t = on_environment_runner(t, env)
     steps = [checkout(), t.kit_step("rollback", f"Roll back {env.name}", "rollback", {"environment": env.name, "reason": "${{ inputs.reason }}"})]
     return t.job(
         f"rollback-{safe(env.name)}",
