@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -275,6 +276,7 @@ class HaproxyRouter(Strict):
     admin_socket: str = Field(description="path of haproxy's admin socket (stats socket ... level admin)")
     backend: str = "app"
     servers: dict[Literal["blue", "green"], str] = Field(default_factory=lambda: {"blue": "blue", "green": "green"})
+    server_state_file: str | None = Field(None, description="haproxy's server-state-file: weights are saved there after each change and survive a restart")
 
 
 class NginxRouter(Strict):
@@ -313,6 +315,15 @@ class Slots(Strict):
     blue: Slot
     green: Slot
 
+    @model_validator(mode="after")
+    def _apart(self) -> Slots:
+        if (self.blue.host, self.blue.port) == (self.green.host, self.green.port):
+            raise ValueError(
+                f"the blue and green slots both listen on {self.blue.host}:{self.blue.port}; "
+                "each slot needs its own port, or the new version cannot start beside the live one"
+            )
+        return self
+
 
 class Deploy(Strict):
     """How an environment takes a new version."""
@@ -326,8 +337,20 @@ class Deploy(Strict):
     analysis: Analysis = Field(default_factory=Analysis)
     keep_previous_for: Duration = Field(0, description="keep the old slot running this long after promotion")
     lock_timeout: Duration = 300
-    state_dir: str = ".shipline/state"
+    state_dir: str | None = Field(None, description="default: $SHIPLINE_STATE_HOME, $XDG_STATE_HOME or ~/.local/state, then shipline/PROJECT")
+    releases_dir: str | None = Field(None, description="where versions are unpacked; default: ENVIRONMENT.releases in the state_dir")
+    keep_releases: int = Field(5, ge=1, description="releases kept on disk (the live and previous ones always are)")
+    artifact: str | None = Field(None, description="what the build produced (directory, tarball, wheel or zip; a glob picks the newest); default: git archive of the version")
+    env: dict[str, str] = Field(default_factory=dict, description="environment of the slots and hooks, besides PATH, HOME, LANG, TZ")
+    pass_env: list[str] = Field(default_factory=list, description="names passed through from the deploy's own environment")
     on_rollback: list[str] = Field(default_factory=list, description="commands run after a rollback")
+
+    @field_validator("router")
+    @classmethod
+    def _router_can_do_the_strategy(cls, router: Any, info: ValidationInfo) -> Any:
+        if info.data.get("strategy") == "canary" and isinstance(router, CommandRouter) and not router.set_weights:
+            raise ValueError("strategy canary moves traffic step by step: this command router needs a set_weights hook")
+        return router
 
     @field_validator("canary_steps")
     @classmethod

@@ -10,6 +10,7 @@ error roll back; inconclusive rolls back unless ``analysis.inconclusive`` is pro
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,38 @@ from typing import Any
 
 from shipline.deploy.events import Timeline
 from shipline.deploy.providers import MeasurementError, MetricProvider, Sample
+
+
+MIN_DEADLINE = 1.0
+
+
+def measurement_deadline(analysis) -> float:
+    """Seconds a measurement may take: the interval, at least `MIN_DEADLINE`."""
+    return max(float(analysis.interval), MIN_DEADLINE)
+
+
+def measure_within(provider: MetricProvider, targets: dict[str, str], deadline: float) -> dict[str, Sample] | None:
+    """The provider's figures, or None when it has none within ``deadline`` seconds.
+
+    The provider runs in a daemon thread: one stuck on a dead socket is left behind
+    (its own timeouts end it) instead of holding the deploy.
+    """
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["samples"] = provider.measure(targets)
+        except BaseException as err:  # handed back to the deploying thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work, name="measurement", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        return None
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["samples"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +112,22 @@ def judge(samples: dict[str, Sample], analysis, judged: str, baseline: str | Non
     return "successful", f"{judged} error rate {_pct(sample.error_rate)}{p95}"
 
 
+def _measure_once(provider: MetricProvider, analysis, targets: dict[str, str], judged: str, baseline: str | None, phase: str, index: int, deadline: float, check: Callable[[], str | None]) -> Measurement:
+    """One measurement: failed at once when ``check`` finds the target dead, or when the deadline passes."""
+    dead = check()
+    if dead:
+        return Measurement(phase, index, time.time(), "failed", f"{judged}: {dead}")
+    try:
+        samples = measure_within(provider, targets, deadline)
+    except MeasurementError as err:
+        return Measurement(phase, index, time.time(), "error", str(err))
+    if samples is None:
+        why = check() or f"no figures within {deadline:g}s (the measurement deadline): it stopped answering or is too slow"
+        return Measurement(phase, index, time.time(), "failed", f"{judged}: {why}")
+    status, reason = judge(samples, analysis, judged, baseline)
+    return Measurement(phase, index, time.time(), status, reason, samples)
+
+
 def analyze(
     provider: MetricProvider,
     analysis,
@@ -88,26 +137,24 @@ def analyze(
     phase: str,
     baseline: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    check: Callable[[], str | None] = lambda: None,
 ) -> Decision:
-    """Measure ``targets`` ``analysis.count`` times and decide; every measurement goes on the timeline."""
+    """Measure ``targets`` ``analysis.count`` times and decide; every measurement goes on the timeline.
+
+    ``check`` says why the judged target cannot be serving (its process died), or None.
+    """
     measurements: list[Measurement] = []
     failed = inconclusive = consecutive_errors = 0
+    deadline = measurement_deadline(analysis)
     start = time.monotonic()
     for index in range(analysis.count):
         wait = start + index * analysis.interval - time.monotonic()
         if wait > 0:
             sleep(wait)
-        try:
-            samples = provider.measure(targets)
-        except MeasurementError as err:
-            consecutive_errors += 1
-            m = Measurement(phase, index + 1, time.time(), "error", str(err))
-        else:
-            consecutive_errors = 0
-            status, reason = judge(samples, analysis, judged, baseline)
-            m = Measurement(phase, index + 1, time.time(), status, reason, samples)
-            failed += status == "failed"
-            inconclusive += status == "inconclusive"
+        m = _measure_once(provider, analysis, targets, judged, baseline, phase, index + 1, deadline, check)
+        consecutive_errors = consecutive_errors + 1 if m.status == "error" else 0
+        failed += m.status == "failed"
+        inconclusive += m.status == "inconclusive"
         measurements.append(m)
         timeline.emit("measurement", f"{phase}: measurement {m.index}/{analysis.count} {m.status}: {m.reason}", **m.to_json())
         if failed > analysis.failure_limit:

@@ -90,9 +90,14 @@ class NginxRouter:
             write_atomically(self.file, previous.decode("utf-8"))
 
     def validate(self) -> None:
-        """nginx runs the config with the include as shipline would write it; nothing is reloaded."""
+        """nginx is running and accepts the config with the include as shipline would write it; nothing is reloaded."""
         if not shutil.which(self.config.nginx):
             raise RouterConfigError(f'nginx not found: "{self.config.nginx}" (router.nginx)')
+        master = self._master_pid()
+        stat = processes.proc_stat(master) if master else None
+        if not stat or stat[0] == "Z":
+            where = self._pid_path or "its pid file"
+            raise RouterConfigError(f"nginx is not running (no live master process in {where}); start it before deploying, a reload would change nothing")
         weights = self.current()
         if weights is None:
             problem = self._check()

@@ -35,6 +35,7 @@ class Canary:
                 run.timeline,
                 f"canary at {step}%",
                 baseline="stable" if step < 100 else None,
+                check=lambda: run.slots.serving_problem(new),
             )
             if not decision.promote:
                 return decision
