@@ -391,6 +391,23 @@ class Incidents(Strict):
     labels: list[str] = Field(default_factory=lambda: ["incident"])
 
 
+class Host(Strict):
+    """A server the environment deploys to over SSH: the release goes there, its slots and router run there."""
+
+    host: str = Field(min_length=1, description="address or name the runner connects to")
+    user: str = Field(min_length=1, description="the login; its key comes from the SHIPLINE_SSH_KEY secret")
+    port: Port = Field(22, description="the SSH port")
+    name: str | None = Field(None, description="what messages call the host; default: host")
+    address: str | None = Field(None, description="the address the slots listen on, on the host; default: the slots' host")
+    url: str | None = Field(None, pattern=r"^https?://", description="this host's own entry point (its router), measured by the analysis besides the environment's url")
+    dir: str = Field(".local/state/shipline", description="where releases, pid files and slot logs live on the host (relative to the login's home)")
+
+    @property
+    def label(self) -> str:
+        """The host's name in messages."""
+        return self.name or self.host
+
+
 class Environment(Strict):
     """A place the pipeline deploys to, in order."""
 
@@ -402,6 +419,9 @@ class Environment(Strict):
     runs_on: str | list[str] | None = Field(
         None, description="labels of a self-hosted runner on the server; this environment's deploy, rollback and smoke jobs run there"
     )
+    hosts: list[Host] = Field(default_factory=list, description="servers reached over SSH from the runner; every host gets the release, its slots and its router")
+    canary_hosts: int = Field(1, ge=1, description="canary: the first hosts that take the canary weights before the rest follow")
+    max_parallel: int = Field(1, ge=1, description="hosts switched at once when a change rolls across them")
     deploy: Deploy
     incidents: Incidents = Field(default_factory=Incidents)
 

@@ -82,6 +82,10 @@ def engine(ctx: Context, args: argparse.Namespace, follow: bool = True):
     from shipline.deploy.engine import Engine
 
     service, environment, cwd, paths = target(ctx, args)
+    if environment.hosts:  # the deploy key never shows, whatever a host or ssh prints
+        from shipline.deploy.hosts.ssh import KEY_ENV
+
+        ctx.reporter.mask(ctx.environ.get(KEY_ENV, ""))
     followers = listeners(ctx, args, environment) if follow else [LogListener(ctx.reporter)]
     return Engine(environment, service.smoke, cwd, ctx.environ, paths, followers)
 

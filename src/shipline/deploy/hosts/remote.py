@@ -1,0 +1,247 @@
+"""One host's slots and router, driven over SSH.
+
+The host needs only a POSIX shell, ``tar``, ``setsid`` and what the release itself
+needs. The release is unpacked under ``host.dir``; a slot runs there in its own session
+(``setsid``), its pid, version and release in a pid file beside it. The runner reaches
+the slots and haproxy's admin socket through forwards of the one SSH connection, so
+health checks, smoke tests, analysis and the router speak to the host as if it were
+local, whatever its firewall lets through.
+"""
+
+from __future__ import annotations
+
+import http.client
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from shipline import manifest
+from shipline.deploy.health import get
+from shipline.deploy.hosts.ssh import Connection, SshError
+from shipline.deploy.routers.base import RouterConfigError, RouterError, raise_first
+from shipline.deploy.routers.haproxy import HaproxyRouter
+from shipline.deploy.slots import SlotError
+
+STOP_GRACE = 10
+
+
+def _env_prefix(env: Mapping[str, str]) -> str:
+    """``env -i`` with exactly ``env``, plus the login's own HOME and PATH unless ``env`` sets them."""
+    own = [f'{k}="${k}"' for k in ("HOME", "PATH") if k not in env]
+    return " ".join(["env -i", *own, *(shlex.quote(f"{k}={v}") for k, v in sorted(env.items()))])
+
+
+class RemoteSlots:
+    """The blue and green slots of one environment on one host (the `Slots` interface, over SSH)."""
+
+    def __init__(self, deploy: manifest.Deploy, host: manifest.Host, connection: Connection, environment: str, cwd: Path, environ: Mapping[str, str]):
+        self.deploy = deploy
+        self.host = host
+        self.connection = connection
+        self.environment = environment
+        self.cwd = cwd
+        self.environ = dict(environ)
+        self._dir: str | None = None
+        self._forwards: dict[str, int] = {}
+
+    @property
+    def dir(self) -> str:
+        """``host.dir`` as an absolute path on the host (a relative one is under the login's home)."""
+        if self._dir is None:
+            where = self.host.dir.rstrip("/") or "/"
+            self._dir = where if where.startswith("/") else self.connection.check(f"cd && mkdir -p {shlex.quote(where)} && cd {shlex.quote(where)} && pwd").strip()
+        return self._dir
+
+    def path(self, name: str) -> str:
+        """A path of the manifest (an admin socket, an upload file) on the host: relative ones are under ``host.dir``."""
+        return name if name.startswith("/") else f"{self.dir}/{name}"
+
+    # -- what the host sees ---------------------------------------------------------
+
+    def config(self, color: str) -> manifest.Slot:
+        """The manifest's slot for ``color``, at the address it has on this host."""
+        slot: manifest.Slot = getattr(self.deploy.slots, color)
+        return slot.model_copy(update={"host": self.host.address}) if self.host.address else slot
+
+    def _remote(self, name: str) -> str:
+        return f"{self.dir}/{self.environment}.{name}"
+
+    def release_dir(self, version: str) -> str:
+        """Where ``version`` is unpacked on the host."""
+        return f"{self.dir}/{self.environment}.releases/{version}"
+
+    # -- what the runner sees -------------------------------------------------------
+
+    def url(self, color: str) -> str:
+        """The slot's base URL from the runner: a forwarded loopback port."""
+        if color not in self._forwards:
+            slot = self.config(color)
+            self._forwards[color] = self.connection.forward_port(slot.host, slot.port)
+        return f"http://127.0.0.1:{self._forwards[color]}"
+
+    def health_url(self, color: str) -> str:
+        """The slot's health URL, through the forward."""
+        return self.url(color) + self.deploy.health_path
+
+    def base_env(self) -> dict[str, str]:
+        """What every slot and hook gets on the host: ``deploy.pass_env`` and ``deploy.env``, and the host's own PATH."""
+        env = {k: self.environ[k] for k in self.deploy.pass_env if k in self.environ}
+        env.update(self.deploy.env)
+        return env
+
+    def env(self, color: str, version: str | None, weight: int | None = None) -> dict[str, str]:
+        """The environment of the slot's commands and hooks on the host."""
+        env = self.base_env()
+        env.update(
+            COLOR=color,
+            PORT=str(self.config(color).port),
+            VERSION=version or "",
+            SHIPLINE_ENVIRONMENT=self.environment,
+            SHIPLINE_HOST=self.host.label,
+            SLOT_HOST=self.config(color).host,
+            SHIPLINE_HOST_DIR=self.dir,
+        )
+        if weight is not None:
+            env["WEIGHT"] = str(weight)
+        return env
+
+    # -- processes ------------------------------------------------------------------
+
+    def _daemon(self, color: str) -> tuple[int, str, str] | None:
+        """(process group, version, release) of the live slot on the host, or None."""
+        pid_file = shlex.quote(self._remote(f"{color}.pid"))
+        out = self.connection.run(f'read pgid version release < {pid_file} 2>/dev/null && kill -0 -- "-$pgid" 2>/dev/null && echo "$pgid $version $release"').stdout
+        fields = out.decode(errors="replace").split()
+        return (int(fields[0]), fields[1], fields[2]) if len(fields) == 3 and fields[0].isdigit() else None
+
+    def running_version(self, color: str) -> str | None:
+        """The version the slot runs on the host, when it is alive."""
+        daemon = self._daemon(color)
+        return daemon[1] if daemon else None
+
+    def daemon(self, color: str) -> tuple[int, str, str] | None:
+        """The slot's process as its pid file on the host records it."""
+        return self._daemon(color)
+
+    def groups(self, color: str) -> set[int]:
+        """The slot's live process group on the host."""
+        daemon = self._daemon(color)
+        return {daemon[0]} if daemon else set()
+
+    def exited(self, color: str) -> int | None:
+        """Unknown over SSH until the health check gives up: None."""
+        return None
+
+    def upload(self, version: str, release: Path) -> bool:
+        """The release on the host (sent once; a kept one is reused); True when it was sent now."""
+        self.connection.check(f"mkdir -p {shlex.quote(self.dir + '/' + self.environment + '.releases')}")
+        return self.connection.upload(release, self.release_dir(version))
+
+    def start(self, color: str, version: str | None, release: Path | None = None) -> None:
+        """Stop whatever runs in the slot on the host, then start ``version`` there from its uploaded release."""
+        slot = self.config(color)
+        self.stop(color)
+        if not slot.start:
+            return
+        if version is None or release is None:
+            raise SlotError(f"no release to start on {self.host.label}")
+        self.upload(version, release)
+        where = self.release_dir(version)
+        pid_file, log = shlex.quote(self._remote(f"{color}.pid")), shlex.quote(self._remote(f"{color}.log"))
+        # a background job of a non-interactive shell is no group leader, so setsid makes $! its own session and group
+        script = (
+            f"cd {shlex.quote(where)} || exit 1; "
+            f"{_env_prefix(self.env(color, version))} setsid sh -c {shlex.quote(slot.start)} > {log} 2>&1 < /dev/null & "
+            f'echo "$! {version} {shlex.quote(where)}" > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}'
+        )
+        done = self.connection.run(script)
+        if done.returncode != 0:
+            raise SlotError(f"on {self.host.label}: the {color} slot did not start: {done.stderr.decode(errors='replace').strip()[-300:]}")
+
+    def serving_problem(self, color: str) -> str | None:
+        """None when the slot's process lives on the host and answers its health check; else what is wrong."""
+        slot = self.config(color)
+        if slot.start and self._daemon(color) is None:
+            return f"the {color} slot's process is not running on {self.host.label}"
+        try:
+            status, _, _ = get(self.health_url(color), timeout=5)
+        except (OSError, http.client.HTTPException, SshError) as err:
+            return f"the {color} slot on {self.host.label} does not answer: {err}"
+        return None if status < 500 else f"the {color} slot on {self.host.label} answers its health check with {status}"
+
+    def stop(self, color: str) -> None:
+        """Stop the slot on the host: its stop hook, or SIGTERM to its process group (SIGKILL after a grace period)."""
+        slot = self.config(color)
+        pid_file = shlex.quote(self._remote(f"{color}.pid"))
+        if slot.stop:
+            daemon = self._daemon(color)
+            done = self.connection.run(f"{_env_prefix(self.env(color, daemon[1] if daemon else None))} sh -c {shlex.quote(slot.stop)}")
+            if done.returncode != 0:
+                raise SlotError(f"stop hook of the {color} slot on {self.host.label} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()[-300:]}")
+        else:
+            script = (
+                f'if read pgid rest < {pid_file} 2>/dev/null; then kill -TERM -- "-$pgid" 2>/dev/null; n=0; '
+                f'while kill -0 -- "-$pgid" 2>/dev/null && [ $n -lt {STOP_GRACE * 10} ]; do sleep 0.1; n=$((n+1)); done; '
+                f'kill -KILL -- "-$pgid" 2>/dev/null; fi; true'
+            )
+            self.connection.check(script)
+        self.connection.check(f"rm -f {pid_file}")
+
+    def log_tail(self, color: str, lines: int = 10) -> str:
+        """The last lines the slot printed on the host."""
+        try:
+            return self.connection.run(f"tail -n {lines} {shlex.quote(self._remote(f'{color}.log'))} 2>/dev/null").stdout.decode(errors="replace").strip()
+        except SshError:
+            return ""
+
+
+class RemoteCommandRouter:
+    """The command router's hooks, run on the host."""
+
+    def __init__(self, config, slots: RemoteSlots):
+        self.config = config
+        self.slots = slots
+
+    def _run(self, hook: str, name: str, color: str, weight: int) -> None:
+        env = self.slots.env(color, self.slots.running_version(color), weight)
+        done = self.slots.connection.run(f"{_env_prefix(env)} sh -c {shlex.quote(hook)}")
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout).decode(errors="replace").strip()[-300:]
+            raise RouterError(f"the {name} hook on {self.slots.host.label} exited {done.returncode} (COLOR={color} WEIGHT={weight}): {detail}")
+
+    def validate(self) -> None:
+        """Nothing to check beyond reaching the host."""
+
+    def current(self) -> dict[str, int] | None:
+        """Hooks cannot be asked."""
+        return None
+
+    def set_weights(self, weights: dict[str, int]) -> None:
+        """The set_weights hook per color, rising weights first; or switch when one color takes everything."""
+        if self.config.set_weights:
+            for color, weight in raise_first(weights):
+                self._run(self.config.set_weights, "set_weights", color, weight)
+            return
+        full = [c for c, w in weights.items() if w == 100]
+        if not full:
+            raise RouterError("this command router has no set_weights hook, so it can only switch all traffic")
+        self.switch(full[0])
+
+    def switch(self, color: str) -> None:
+        """The switch hook."""
+        self._run(self.config.switch, "switch", color, 100)
+
+
+def remote_router(config, slots: RemoteSlots):
+    """The router of ``config`` on the host: haproxy through a forward of its admin socket, command hooks over SSH."""
+    if config.type == "haproxy":
+        try:
+            local = slots.connection.forward_socket(slots.path(config.admin_socket))
+        except SshError as err:
+            raise RouterConfigError(str(err)) from None
+        # the server-state file lives on the host: the runner cannot write it there through the socket
+        return HaproxyRouter(config.model_copy(update={"admin_socket": str(local), "server_state_file": None}), slots)
+    if config.type == "command":
+        return RemoteCommandRouter(config, slots)
+    raise RouterConfigError(f"the {config.type} router is not driven over SSH yet; use haproxy or command on hosts")
+
