@@ -54,7 +54,7 @@ class Host:
     def manifest_entry(self) -> dict:
         entry = {"name": self.name, "host": "127.0.0.1", "port": self.ssh_port, "user": pwd.getpwuid(os.getuid()).pw_name, "address": self.address, "dir": str(self.dir)}
         if self.proxy is not None:
-            entry["url"] = f"http://{self.address}:{self.proxy.port}"
+            entry["url"] = f"http://127.0.0.1:{self.proxy.port}"
         return entry
 
     def faults(self, faults: dict) -> None:
@@ -120,7 +120,7 @@ def _answers(port: int) -> bool:
 
 
 def start_host_haproxy(host: Host, blue: int, green: int) -> Proxy:
-    """haproxy on ``host.address``: frontend on a free port, backend "app" with blue (weight 100) and green (0)."""
+    """haproxy of ``host``: its frontend on a free port of 127.0.0.1, backend "app" with the host's blue (weight 100) and green (0)."""
     root = host.dir / "haproxy"  # the manifest's admin_socket "haproxy/admin.sock" is relative to the host's dir
     root.mkdir(exist_ok=True)
     port = free_port()
@@ -135,7 +135,7 @@ def start_host_haproxy(host: Host, blue: int, green: int) -> Proxy:
             timeout client 30s
             timeout server 30s
         frontend fe
-            bind {host.address}:{port}
+            bind 127.0.0.1:{port}
             default_backend app
         backend app
             server blue {host.address}:{blue} weight 100
@@ -168,7 +168,7 @@ class Fleet:
             "environments": [
                 {
                     "name": "prod",
-                    "url": f"http://{self.hosts[0].address}:{self.hosts[0].proxy.port}" if self.hosts[0].proxy else "http://127.0.0.1:9",
+                    "url": f"http://127.0.0.1:{self.hosts[0].proxy.port}" if self.hosts[0].proxy else "http://127.0.0.1:9",
                     "hosts": hosts if hosts is not None else [h.manifest_entry() for h in self.hosts],
                     **environment,
                     "deploy": {

@@ -1,0 +1,122 @@
+"""Deploying to several hosts over SSH: one release, one analysis, one rollback for every host.
+
+Two real sshd on loopback stand for two servers, each with its own haproxy and slots
+directory; an independent keep-alive client through each host's haproxy counts every
+failed request.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.deploy_support import KeepAliveClient, live_versions
+from tests.helpers import free_port, run_cli
+from tests.ssh_support import fleet
+
+
+@pytest.fixture
+def hosts(tmp_path):
+    with fleet(tmp_path) as f:
+        yield f
+
+
+def deploy(f, version: str, fmt: str = "json"):
+    result = run_cli("deploy", "--env", "prod", "--version", version, "--format", fmt, cwd=f.root, env=f.env)
+    return result, (json.loads(result.out) if fmt == "json" and result.out.strip().startswith("{") else None)
+
+
+def served(f) -> list[set[str]]:
+    return [live_versions(h.proxy.port) for h in f.hosts]
+
+
+def _first(client: KeepAliveClient, version: str) -> float:
+    return min(a.at for a in client.answers if a.version == version)
+
+
+def test_blue_green_switches_every_host_with_no_failed_request(hosts):
+    hosts.manifest()
+    result, _ = deploy(hosts, "v1")
+    assert result.code == 0, result.err + result.out
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result, doc = deploy(hosts, "v2")
+        assert result.code == 0, result.err + result.out
+    assert doc["result"] == "promoted" and doc["active_version"] == "v2"
+    assert served(hosts) == [{"v2"}, {"v2"}]
+    assert one.failures() == [] and two.failures() == []
+    # one analysis for the whole fleet, measuring each host's own entry point too
+    measured = [e["data"] for e in doc["timeline"] if e["kind"] == "measurement"]
+    assert len(measured) == 2 and {"live@web1", "live@web2"} <= set(measured[0]["samples"])
+    # the old slot is stopped on every host: only the live one remains
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
+def test_a_fault_on_the_second_host_rolls_every_host_back(hosts):
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.hosts[1].faults({"v2": {"error_share": 1}})
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result, doc = deploy(hosts, "v2")
+    assert result.code == 1, result.err + result.out
+    assert doc["result"] == "rolled-back" and doc["active_version"] == "v1"
+    assert "live error rate" in doc["reason"]
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    assert one.failures() == []
+    # the only failures the user saw are the faulty version's own answers
+    assert two.failures() and all(a.status == 500 and a.version == "v2" for a in two.failures())
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
+def test_an_unreachable_host_stops_the_deploy_before_traffic_moves(hosts):
+    dead_port = free_port()
+    entries = [h.manifest_entry() for h in hosts.hosts] + [{"name": "web3", "host": "127.0.0.1", "port": dead_port, "user": "root"}]
+    hosts.manifest(hosts=entries)
+    assert deploy(hosts, "v1")[0].code == 2
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.manifest(hosts=entries)
+    groups = [h.slot_groups() for h in hosts.hosts]
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one:
+        result, _ = deploy(hosts, "v2", fmt="text")
+    assert result.code == 2
+    assert f"host web3 is unreachable, so nothing was changed on any host: cannot reach web3 (root@127.0.0.1:{dead_port})" in result.err
+    assert served(hosts) == [{"v1"}, {"v1"}] and [h.slot_groups() for h in hosts.hosts] == groups
+    assert {a.version for a in one.answers} == {"v1"} and one.failures() == []
+    assert hosts.state()["version"] == "v1" and hosts.state()["pending"] is None
+
+
+def test_canary_on_the_first_host_then_the_rest(hosts):
+    hosts.manifest(strategy="canary")
+    assert deploy(hosts, "v1")[0].code == 0
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result, doc = deploy(hosts, "v2")
+    assert result.code == 0, result.err + result.out
+    assert served(hosts) == [{"v2"}, {"v2"}]
+    assert one.failures() == [] and two.failures() == []
+    # the canary host took v2 at 50% while the second host stayed on v1 until the last step
+    switched = [e for e in doc["timeline"] if e["kind"] == "weights"]
+    assert [e["data"]["step"] for e in switched] == [50, 100]
+    assert _first(one, "v2") < switched[1]["at"] <= _first(two, "v2")
+
+
+def test_a_canary_rollback_puts_every_host_back(hosts):
+    hosts.manifest(strategy="canary", canary_hosts=1, max_parallel=2)
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.hosts[0].faults({"v2": {"error_share": 1}})
+    result, doc = deploy(hosts, "v2")
+    assert result.code == 1 and doc["result"] == "rolled-back", result.err + result.out
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
+def test_the_deploy_key_never_shows_in_the_log(hosts):
+    hosts.manifest()
+    result, _ = deploy(hosts, "v1", fmt="github")
+    assert result.code == 0, result.err
+    key_lines = [ln for ln in hosts.env["SHIPLINE_SSH_KEY"].splitlines() if ln.strip() and "PRIVATE KEY" not in ln]
+    masked = [ln for ln in result.out.splitlines() if ln.startswith("::add-mask::")]
+    assert masked and all(f"::add-mask::{ln}" in masked for ln in key_lines)
+    rest = "\n".join(ln for ln in (result.out + result.err).splitlines() if not ln.startswith("::add-mask::"))
+    assert not any(ln in rest for ln in key_lines)
