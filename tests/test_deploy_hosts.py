@@ -120,3 +120,53 @@ def test_the_deploy_key_never_shows_in_the_log(hosts):
     assert masked and all(f"::add-mask::{ln}" in masked for ln in key_lines)
     rest = "\n".join(ln for ln in (result.out + result.err).splitlines() if not ln.startswith("::add-mask::"))
     assert not any(ln in rest for ln in key_lines)
+
+
+def _processes_naming(text: str) -> list[int]:
+    from shipline import processes
+
+    found = []
+    for pid, _ in processes.live_processes():
+        try:
+            if text.encode() in open(f"/proc/{pid}/cmdline", "rb").read():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.deploy_support import wait_until
+
+    hosts.manifest(analysis={"count": 60, "interval": 0.3})
+    assert deploy(hosts, "v1")[0].code == 0
+    env = dict(os.environ, **hosts.env)
+    try:
+        with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+            run = subprocess.Popen([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2"], cwd=hosts.root, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "killed.log", "wb"))
+            try:
+                wait_until(lambda: served(hosts) == [{"v2"}, {"v2"}] or run.poll() is not None, timeout=30, what="both hosts on v2")
+            finally:
+                assert run.poll() is None, (tmp_path / "killed.log").read_text()
+            run.send_signal(signal.SIGKILL)
+            run.wait(10)
+            assert hosts.state()["pending"]["phase"] == "analysis"
+            hosts.manifest()  # the next run, with the usual analysis
+            result, doc = deploy(hosts, "v3")
+        assert result.code == 0, result.err + result.out
+        assert any(e["kind"] == "recover" for e in doc["timeline"])
+        assert served(hosts) == [{"v3"}, {"v3"}]
+        assert one.failures() == [] and two.failures() == []
+        history = hosts.state()["history"]
+        assert [h["result"] for h in history if h["version"] == "v2"] == ["interrupted"]
+        assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+    finally:  # the killed run's ssh masters would close by themselves after ssh.PERSIST idle seconds
+        for host in hosts.hosts:
+            for pid in _processes_naming(f"ControlPersist="):
+                if str(host.ssh_port).encode() in open(f"/proc/{pid}/cmdline", "rb").read():
+                    os.kill(pid, signal.SIGKILL)

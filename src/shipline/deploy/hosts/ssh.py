@@ -28,6 +28,7 @@ CONNECT_TIMEOUT = 10
 COMMAND_TIMEOUT = 300
 # an orphaned master (its deploy was killed) closes itself after this many idle seconds
 PERSIST = 30
+SOCKET_DIR_MAX = 40
 
 
 class SshError(ToolError):
@@ -77,7 +78,9 @@ class Keyring:
     """The credentials as files only this user can read, for as long as the run lasts."""
 
     def __init__(self, credentials: Credentials):
-        self.dir = Path(tempfile.mkdtemp(prefix="shipline-ssh-"))  # mode 0700
+        # mode 0700; in /tmp when $TMPDIR is long, as the control sockets in it must fit a Unix socket path (108 bytes)
+        base = tempfile.gettempdir()
+        self.dir = Path(tempfile.mkdtemp(prefix="shipline-ssh-", dir=base if len(base) <= SOCKET_DIR_MAX else "/tmp"))
         self.key = self.dir / "key"
         self.known_hosts = self.dir / "known_hosts"
         for path, text in ((self.key, credentials.key), (self.known_hosts, credentials.known_hosts)):
