@@ -143,8 +143,9 @@ def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_pat
 
     from tests.deploy_support import wait_until
 
-    hosts.manifest(analysis={"count": 60, "interval": 0.3})
+    hosts.manifest()
     assert deploy(hosts, "v1")[0].code == 0
+    hosts.manifest(analysis={"count": 60, "interval": 0.3})  # long enough to be killed during it
     env = dict(os.environ, **hosts.env)
     try:
         with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:

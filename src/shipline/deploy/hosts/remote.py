@@ -23,6 +23,9 @@ from shipline.deploy.routers.haproxy import HaproxyRouter
 from shipline.deploy.slots import SlotError
 
 STOP_GRACE = 10
+# a process group is alive while one of its processes is not a zombie: an exited slot whose
+# parent is an init that reaps slowly must not count as running
+GROUP_ALIVE = """alive() { ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'; }; """
 
 
 def _env_prefix(env: Mapping[str, str]) -> str:
@@ -110,7 +113,7 @@ class RemoteSlots:
     def _daemon(self, color: str) -> tuple[int, str, str] | None:
         """(process group, version, release) of the live slot on the host, or None."""
         pid_file = shlex.quote(self._remote(f"{color}.pid"))
-        out = self.connection.run(f'read pgid version release < {pid_file} 2>/dev/null && kill -0 -- "-$pgid" 2>/dev/null && echo "$pgid $version $release"').stdout
+        out = self.connection.run(GROUP_ALIVE + f'read pgid version release < {pid_file} 2>/dev/null && alive "$pgid" && echo "$pgid $version $release"').stdout
         fields = out.decode(errors="replace").split()
         return (int(fields[0]), fields[1], fields[2]) if len(fields) == 3 and fields[0].isdigit() else None
 
@@ -134,7 +137,6 @@ class RemoteSlots:
 
     def upload(self, version: str, release: Path) -> bool:
         """The release on the host (sent once; a kept one is reused); True when it was sent now."""
-        self.connection.check(f"mkdir -p {shlex.quote(self.dir + '/' + self.environment + '.releases')}")
         return self.connection.upload(release, self.release_dir(version))
 
     def start(self, color: str, version: str | None, release: Path | None = None) -> None:
@@ -179,12 +181,13 @@ class RemoteSlots:
             if done.returncode != 0:
                 raise SlotError(f"stop hook of the {color} slot on {self.host.label} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()[-300:]}")
         else:
-            script = (
+            script = GROUP_ALIVE + (
                 f'if read pgid rest < {pid_file} 2>/dev/null; then kill -TERM -- "-$pgid" 2>/dev/null; n=0; '
-                f'while kill -0 -- "-$pgid" 2>/dev/null && [ $n -lt {STOP_GRACE * 10} ]; do sleep 0.1; n=$((n+1)); done; '
-                f'kill -KILL -- "-$pgid" 2>/dev/null; fi; true'
+                f'while alive "$pgid" && [ $n -lt {STOP_GRACE * 20} ]; do sleep 0.05; n=$((n+1)); done; '
+                f'kill -KILL -- "-$pgid" 2>/dev/null; fi; rm -f {pid_file}'
             )
             self.connection.check(script)
+            return
         self.connection.check(f"rm -f {pid_file}")
 
     def log_tail(self, color: str, lines: int = 10) -> str:

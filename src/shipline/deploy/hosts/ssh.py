@@ -157,7 +157,7 @@ class Connection:
         return done.stdout.decode(errors="replace")
 
     def upload(self, local: Path, remote: str) -> bool:
-        """Copy directory ``local`` to ``remote`` on the host, complete or not at all; False when it was there already."""
+        """Copy directory ``local`` to ``remote`` on the host (parents made), complete or not at all; False when it was there already."""
         target = shlex.quote(remote)
         partial = shlex.quote(f"{remote}.partial")
         script = (
