@@ -237,3 +237,14 @@ def test_a_stopped_nginx_is_caught_before_a_slot_starts(tmp_path):
         assert "nginx is not running" in err and "deploy.router" in err
         assert not (site.state_dir / "prod.green.pid").exists()
         assert site.state()["version"] == "v1" and site.state()["pending"] is None
+
+
+def test_health_answered_by_another_version_fails_when_the_version_header_is_configured(site):
+    released(site, version_header="X-App-Version")
+    # the new slot's start command runs an app that says it is someone else
+    stale = f"VERSION=stale FAULTS_FILE={site.root / 'faults.json'} exec {sys.executable} {APP}"
+    site.manifest(version_header="X-App-Version", slots={"blue": {"port": site.blue, "start": stale}, "green": {"port": site.green, "start": stale}}, health_timeout=1)
+    code, out, err = deploy(site, "v2")
+    assert code == 1 and out["result"] == "failed"
+    assert "with X-App-Version: stale, not v2" in out["reason"]
+    assert_agree(site, "blue", "v1")

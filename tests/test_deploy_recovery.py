@@ -83,3 +83,17 @@ def test_a_kill_at_every_phase_of_deploy_and_rollback_is_recovered_by_the_next_c
                 assert history == ["interrupted", "rolled-back"], (phase, history)
                 assert deploy(site, "v2")[0] == 0
         assert users.failures() == [], users.failures()[:5]
+
+
+def test_a_killed_deploy_returns_traffic_to_the_stable_slot_after_the_progress_deadline_by_itself(tmp_path):
+    with site_with("haproxy", tmp_path) as site:
+        site.manifest(progress_deadline=1, analysis={"interval": 0.5, "count": 60})
+        assert deploy(site, "v1")[0] == 0
+        with KeepAliveClient(site.proxy.port) as users:
+            _kill_at(site, "analysis", "deploy", "--version", "v2")
+            assert live_versions(site.proxy.port) == {"v2"}, "traffic is on the unproven version"
+            # no shipline command runs: the watchdog the deploy left behind acts
+            wait_until(lambda: _pending(site) == {} and live_versions(site.proxy.port) == {"v1"}, timeout=30, what="the watchdog")
+        _ends_on(site, "blue", "v1")
+        assert site.state()["history"][-1]["result"] == "interrupted"
+        assert users.failures() == []

@@ -263,6 +263,8 @@ class Analysis(Strict):
     failure_limit: int = Field(0, ge=0)
     consecutive_error_limit: int = Field(4, ge=0)
     inconclusive: Literal["rollback", "promote"] = "rollback"
+    inconclusive_limit: int | None = Field(None, ge=0, description="more inconclusive measurements than this pause the deploy for a person (promote or abort)")
+    initial_delay: Duration = Field(0, description="wait this long after each traffic step before the first measurement")
     max_error_rate: Fraction = 0.05
     max_p95_ms: float = Field(3000, gt=0)
     relative_p95_factor: float | None = Field(None, ge=1, description="canary p95 at most stable p95 times this")
@@ -325,6 +327,12 @@ class Slots(Strict):
         return self
 
 
+class CanaryPause(Strict):
+    """A canary step that holds the weights: for a duration, or until `shipline promote` (``pause: promote``)."""
+
+    pause: Duration | Literal["promote"]
+
+
 class Deploy(Strict):
     """How an environment takes a new version."""
 
@@ -333,7 +341,11 @@ class Deploy(Strict):
     slots: Slots
     health_path: UrlPath = "/healthz"
     health_timeout: Duration = 30
-    canary_steps: list[int] = Field(default_factory=lambda: [5, 25, 50, 100])
+    version_header: str | None = Field(None, description="health passes only when the health answer carries this header naming the version deployed")
+    canary_steps: list[int | CanaryPause] = Field(
+        default_factory=lambda: [5, 25, 50, 100], description="traffic percentages, and {pause: DURATION} or {pause: promote} between them"
+    )
+    progress_deadline: Duration = Field(600, description="longest pause (or stalled run) before traffic returns to the stable slot by itself")
     analysis: Analysis = Field(default_factory=Analysis)
     keep_previous_for: Duration = Field(0, description="keep the old slot running this long after promotion")
     lock_timeout: Duration = 300
@@ -354,7 +366,8 @@ class Deploy(Strict):
 
     @field_validator("canary_steps")
     @classmethod
-    def _steps_climb_to_100(cls, steps: list[int]) -> list[int]:
+    def _steps_climb_to_100(cls, given: list[int | CanaryPause]) -> list[int | CanaryPause]:
+        steps = [s for s in given if isinstance(s, int)]
         if not steps:
             raise ValueError("canary_steps needs at least one step")
         if any(not 0 < s <= 100 for s in steps):
@@ -363,7 +376,12 @@ class Deploy(Strict):
             raise ValueError(f"canary steps must increase, got {steps}")
         if steps[-1] != 100:
             raise ValueError(f"the last canary step must be 100, got {steps[-1]}")
-        return steps
+        return given
+
+    @property
+    def canary_weights(self) -> list[int]:
+        """The traffic steps of ``canary_steps``, without the pauses."""
+        return [s for s in self.canary_steps if isinstance(s, int)]
 
 
 class IncidentRule(Strict):

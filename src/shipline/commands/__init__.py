@@ -16,6 +16,8 @@ COMMANDS = {
         "deploy",
         "rollback",
         "status",
+        "abort",
+        "promote",
         "releases",
         "stop",
         "router",

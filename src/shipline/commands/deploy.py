@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import time
+from pathlib import Path
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
@@ -108,21 +109,28 @@ def report_result(ctx: Context, result, analysis) -> int:
     return EXIT_GATE_FAILED
 
 
-def retire_in_background(ctx: Context, args: argparse.Namespace, deployer) -> None:
-    """Start `shipline stop --retired` detached, to stop the kept old slot when ``keep_previous_for`` is up."""
+def background(ctx: Context, args: argparse.Namespace, deployer, name: str, *command: str) -> Path:
+    """Start ``shipline COMMAND --env E`` detached from this job (its own session), logging beside the state; the log."""
     import sys
 
+    argv = [sys.executable, "-m", "shipline", *command, "--env", args.env, "-m", str(ctx.path(args.manifest))]
+    if args.service:
+        argv += ["--service", args.service]
+    log = deployer.store.dir / f"{args.env}.{name}.log"
+    env = deployer.slots.base_env()  # where the state lives, and nothing secret
+    env.update({k: v for k, v in ctx.environ.items() if k in ("XDG_STATE_HOME", "SHIPLINE_STATE_HOME", "PYTHONPATH")})
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        subprocess.Popen(argv, cwd=ctx.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return log
+
+
+def retire_in_background(ctx: Context, args: argparse.Namespace, deployer) -> None:
+    """Start `shipline stop --retired` detached, to stop the kept old slot when ``keep_previous_for`` is up."""
     pending = deployer.state.pending
     if pending is None or pending.op != "retire":
         return
-    command = [sys.executable, "-m", "shipline", "stop", "--retired", "--env", args.env, "--after", f"{max(0.0, pending.after - time.time()):.3f}", "-m", str(ctx.path(args.manifest))]
-    if args.service:
-        command += ["--service", args.service]
-    log = deployer.store.dir / f"{args.env}.retire.log"
-    env = deployer.slots.base_env()  # where the state lives, and nothing secret
-    env.update({k: v for k, v in ctx.environ.items() if k in ("XDG_STATE_HOME", "SHIPLINE_STATE_HOME", "PYTHONPATH")})
-    with open(log, "ab") as out:
-        subprocess.Popen(command, cwd=ctx.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    log = background(ctx, args, deployer, "retire", "stop", "--retired", "--after", f"{max(0.0, (pending.after or 0) - time.time()):.3f}")
     deployer.timeline.emit("keep", f"the old {pending.color} slot stops in the background in {deployer.deploy.keep_previous_for:g}s (log: {log})", color=pending.color)
 
 
@@ -130,6 +138,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Deploy and report; a kept old slot is retired in the background, not by this job."""
     version = args.version or _default_version(ctx)
     deployer = engine(ctx, args)
+
+    def watchdog(pending) -> None:
+        # should this run die (SIGKILL, a lost runner), traffic returns to the stable slot after progress_deadline
+        background(ctx, args, deployer, "watchdog", "rollback", "--watch", repr(pending.started))
+
+    deployer.watchdog = watchdog
     result = deployer.run_deploy(version)
     if result.ok and deployer.deploy.keep_previous_for > 0:
         retire_in_background(ctx, args, deployer)

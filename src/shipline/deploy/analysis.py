@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipline.deploy.controls import Controls, wait
 from shipline.deploy.events import Timeline
 from shipline.deploy.providers import MeasurementError, MetricProvider, Sample
 
@@ -128,6 +129,15 @@ def _measure_once(provider: MetricProvider, analysis, targets: dict[str, str], j
     return Measurement(phase, index, time.time(), status, reason, samples)
 
 
+def operator_decision(action: str, by: str, phase: str, measurements: list[Measurement]) -> Decision:
+    """The decision an operator's abort, promote or promote --full stands for."""
+    if action == "abort":
+        return Decision(False, "aborted", f"{phase}: aborted by {by} (shipline abort)", measurements)
+    if action == "promote-full":
+        return Decision(True, "promoted-full", f"{phase}: promoted by {by}, remaining steps skipped (shipline promote --full)", measurements)
+    return Decision(True, "promoted", f"{phase}: promoted by {by} (shipline promote)", measurements)
+
+
 def analyze(
     provider: MetricProvider,
     analysis,
@@ -138,19 +148,27 @@ def analyze(
     baseline: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     check: Callable[[], str | None] = lambda: None,
+    controls: Controls | None = None,
+    progress_deadline: float = 600.0,
 ) -> Decision:
     """Measure ``targets`` ``analysis.count`` times and decide; every measurement goes on the timeline.
 
     ``check`` says why the judged target cannot be serving (its process died), or None.
+    ``controls``: an operator's abort or promote ends the analysis between measurements.
     """
     measurements: list[Measurement] = []
     failed = inconclusive = consecutive_errors = 0
     deadline = measurement_deadline(analysis)
-    start = time.monotonic()
+    start = time.monotonic() + analysis.initial_delay
     for index in range(analysis.count):
-        wait = start + index * analysis.interval - time.monotonic()
-        if wait > 0:
-            sleep(wait)
+        pause = start + index * analysis.interval - time.monotonic()
+        if controls is None:
+            if pause > 0:
+                sleep(pause)
+        else:
+            action, req = wait(controls, max(0.0, pause), time.monotonic() + max(0.0, pause) + 1)
+            if req is not None:
+                return operator_decision(action, req.by, phase, measurements)
         m = _measure_once(provider, analysis, targets, judged, baseline, phase, index + 1, deadline, check)
         consecutive_errors = consecutive_errors + 1 if m.status == "error" else 0
         failed += m.status == "failed"
@@ -161,9 +179,25 @@ def analyze(
             return Decision(False, "failed", f"{phase}: {m.reason} ({failed} failed measurement(s), failure_limit {analysis.failure_limit})", measurements)
         if consecutive_errors > analysis.consecutive_error_limit:
             return Decision(False, "error", f"{phase}: {consecutive_errors} consecutive measurement errors (consecutive_error_limit {analysis.consecutive_error_limit}): {m.reason}", measurements)
+        if controls is not None and analysis.inconclusive_limit is not None and inconclusive > analysis.inconclusive_limit:
+            return _paused_for_a_person(controls, timeline, phase, inconclusive, analysis.inconclusive_limit, progress_deadline, measurements)
     if inconclusive:
         promote = analysis.inconclusive == "promote"
         verb = "promoting" if promote else "rolling back"
         return Decision(promote, "inconclusive", f"{phase}: {inconclusive} inconclusive measurement(s); {verb} (analysis.inconclusive: {analysis.inconclusive})", measurements)
     last = measurements[-1].reason if measurements else ""
     return Decision(True, "successful", f"{phase}: {analysis.count} measurement(s) passed ({last})", measurements)
+
+
+def _paused_for_a_person(controls: Controls, timeline: Timeline, phase: str, inconclusive: int, limit: int, progress_deadline: float, measurements: list[Measurement]) -> Decision:
+    """Argo's inconclusiveLimit: hold the weights until someone promotes or aborts, at most ``progress_deadline``."""
+    timeline.emit(
+        "paused",
+        f"{phase}: {inconclusive} inconclusive measurement(s), over inconclusive_limit {limit}: paused until `shipline promote` or `shipline abort` "
+        f"(progress_deadline {progress_deadline:g}s)",
+        reason="inconclusive",
+    )
+    action, req = wait(controls, None, time.monotonic() + progress_deadline)
+    if req is not None:
+        return operator_decision(action, req.by, phase, measurements)
+    return Decision(False, "failed", f"{phase}: paused for a person past progress_deadline {progress_deadline:g}s with {inconclusive} inconclusive measurement(s)", measurements)

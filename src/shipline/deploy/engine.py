@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from shipline import manifest, processes, smoke
 from shipline.deploy.analysis import Decision
+from shipline.deploy.controls import Controls
 from shipline.deploy.events import Listener, Timeline
 from shipline.deploy.health import wait_healthy
 from shipline.deploy.paths import DeployPaths
@@ -58,6 +59,7 @@ class Engine:
         self.environ = dict(environ)
         self.store = StateStore(paths.state_dir, environment.name)
         self.slots = Slots(self.deploy, paths.state_dir, environment.name, cwd, environ)
+        self.controls = Controls(paths.state_dir, environment.name)
         self.releases = ReleaseStore(paths.releases_dir, cwd, self.deploy.artifact, skip=(paths.state_dir,))
         self.router = make_router(self.deploy.router, self.slots)
         self.provider = make_provider(self.analysis)
@@ -68,6 +70,7 @@ class Engine:
             self.slots, self.router, self.provider = self.fleet.slots, self.fleet.router, self.fleet.provider  # type: ignore[assignment]
         self.strategy = STRATEGIES[self.deploy.strategy]()
         self.timeline = Timeline(listeners)
+        self.watchdog: Callable[[Pending], None] = lambda pending: None  # started once a deploy's pending record is saved
         self.state = self.store.load()  # a corrupt state file stops here (exit 2), before anything changes
 
     # -- bookkeeping ----------------------------------------------------------------
@@ -146,7 +149,8 @@ class Engine:
             self.slots.start(color, version, release)
         except (OSError, SlotError) as err:
             return f"the {color} slot did not start: {err}"
-        health = wait_healthy(self.slots.health_url(color), self.deploy.health_timeout, lambda: self.slots.exited(color))
+        expect = (self.deploy.version_header, version) if self.deploy.version_header and version else None
+        health = wait_healthy(self.slots.health_url(color), self.deploy.health_timeout, lambda: self.slots.exited(color), expect=expect)
         problem = None if health.ok else health.reason
         if problem is None:
             problem = self.slots.serving_problem(color)  # a health answer from some other process proves nothing
@@ -237,6 +241,7 @@ class Engine:
     def _pending(self, op: str, color: str, version: str | None) -> None:
         self.state.pending = Pending(op=op, color=color, version=version, pid=os.getpid(), started=time.time(), phase="starting")
         self.store.save(self.state)
+        self.watchdog(self.state.pending)
 
     def _prune_releases(self) -> None:
         in_use = {v for v in (self.state.version, self.state.previous.version if self.state.previous else None) if v}
@@ -251,12 +256,13 @@ class Engine:
             self.state = self.store.load()
             self._validate_router()
             self.converge()
+            self.controls.clear()  # a request left for an earlier run is not for this one
             self._release(version)
             old = self.state.active
             new = other(old) if old else "blue"
             self.timeline.emit("start", f"deploying {version} to {self.environment.name} ({self.deploy.strategy}) on the {new} slot", version=version, color=new, previous_color=old)
-            self._pending("deploy", new, version)
-            try:
+            try:  # the pending record too: a SIGTERM right after it is saved must still find the way back
+                self._pending("deploy", new, version)
                 problem = self._start(new, version) or self._smoke(new)
                 decision = None if problem else self._shift(new, old)
             except BaseException:  # Ctrl-C or a cancelled job: traffic must not stay on an unproven version
@@ -332,8 +338,8 @@ class Engine:
                 raise InputError(f'environment "{self.environment.name}" has no previous version to roll back to')
             current, target, version = self.state.active, previous.color, previous.version
             self.timeline.emit("start", f"rolling back {self.environment.name} to {version} on the {target} slot: {reason}", version=version, color=target)
-            self._pending("rollback", target, version)
             try:
+                self._pending("rollback", target, version)
                 problem = self._ensure_running(target, version)
                 if not problem:
                     self.set_phase("switching")
@@ -356,6 +362,32 @@ class Engine:
         return self._result("rollback", version, ROLLED_BACK, reason, True, started)
 
     # -- operator commands ----------------------------------------------------------
+
+    def run_watch(self, started: float, poll: float = 0.5) -> bool:
+        """Watch the run that started at ``started``; if its process dies and nothing moves for ``progress_deadline``, recover.
+
+        The run's last state write marks its last progress. Returns whether it recovered
+        (False: the run finished, or another run took over).
+        """
+        while True:
+            try:
+                pending = self.store.load().pending
+                touched = self.store.path.stat().st_mtime
+            except (OSError, InputError):
+                return False
+            if pending is None or not pending.interrupted or pending.started != started:
+                return False
+            alive = pending.pid is not None and processes.proc_stat(pending.pid) is not None
+            if not alive and time.time() >= touched + self.deploy.progress_deadline:
+                break
+            time.sleep(poll)
+        with self._lock("progress deadline"):
+            self.state = self.store.load()
+            if self.state.pending is None or self.state.pending.started != started:
+                return False
+            self.timeline.emit("deadline", f"the {self.state.pending.describe()} made no progress for {self.deploy.progress_deadline:g}s (progress_deadline) and its process is gone")
+            self.converge()
+            return True
 
     def run_sync(self) -> dict[str, int]:
         """Re-apply the recorded routing (all traffic on the live slot) to a router that lost it; versions and slots stay as they are."""

@@ -15,5 +15,13 @@ class BlueGreen:
         run.timeline.emit("switch", f"traffic switched to {new}", color=new, weights={new: 100})
         run.set_phase("analysis")
         return analyze(
-            run.provider, run.analysis, {"live": run.live_url}, "live", run.timeline, f"after the switch to {new}", check=lambda: run.slots.serving_problem(new)
+            run.provider,
+            run.analysis,
+            {"live": run.live_url},
+            "live",
+            run.timeline,
+            f"after the switch to {new}",
+            check=lambda: run.slots.serving_problem(new),
+            controls=run.controls,
+            progress_deadline=run.deploy.progress_deadline,
         )
