@@ -119,6 +119,10 @@ def background(ctx: Context, args: argparse.Namespace, deployer, name: str, *com
     log = deployer.store.dir / f"{args.env}.{name}.log"
     env = deployer.slots.base_env()  # where the state lives, and nothing secret
     env.update({k: v for k, v in ctx.environ.items() if k in ("XDG_STATE_HOME", "SHIPLINE_STATE_HOME", "PYTHONPATH")})
+    if deployer.environment.hosts:  # it reaches the hosts over SSH with the run's own key, for as long as it lives
+        from shipline.deploy.hosts.ssh import KEY_ENV, KNOWN_HOSTS_ENV
+
+        env.update({k: v for k, v in ctx.environ.items() if k in (KEY_ENV, KNOWN_HOSTS_ENV)})
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         subprocess.Popen(argv, cwd=ctx.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
