@@ -8,10 +8,15 @@ failed request.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
-from tests.deploy_support import KeepAliveClient, live_versions
+from shipline import processes
+from tests.deploy_support import KeepAliveClient, live_versions, wait_until
 from tests.helpers import free_port, run_cli
 from tests.ssh_support import fleet
 
@@ -122,27 +127,20 @@ def test_the_deploy_key_never_shows_in_the_log(hosts):
     assert not any(ln in rest for ln in key_lines)
 
 
-def _processes_naming(text: str) -> list[int]:
-    from shipline import processes
-
+def _ssh_masters_of(port: int) -> list[int]:
+    """The OpenSSH master connections to the sshd on ``port``."""
     found = []
     for pid, _ in processes.live_processes():
         try:
-            if text.encode() in open(f"/proc/{pid}/cmdline", "rb").read():
-                found.append(pid)
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
         except OSError:
-            pass
+            continue
+        if b"ControlMaster=yes" in argv and str(port).encode() in argv:
+            found.append(pid)
     return found
 
 
 def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    from tests.deploy_support import wait_until
-
     hosts.manifest()
     assert deploy(hosts, "v1")[0].code == 0
     hosts.manifest(analysis={"count": 60, "interval": 0.3})  # long enough to be killed during it
@@ -168,6 +166,5 @@ def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_pat
         assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
     finally:  # the killed run's ssh masters would close by themselves after ssh.PERSIST idle seconds
         for host in hosts.hosts:
-            for pid in _processes_naming(f"ControlPersist="):
-                if str(host.ssh_port).encode() in open(f"/proc/{pid}/cmdline", "rb").read():
-                    os.kill(pid, signal.SIGKILL)
+            for pid in _ssh_masters_of(host.ssh_port):
+                os.kill(pid, signal.SIGKILL)

@@ -108,3 +108,17 @@ def test_shipline_act_runs_a_self_hosted_job_on_this_machine(tmp_path):
     assert json.loads(result.out)["jobs"][0]["result"] == "success"
     # an unmapped label makes act skip the job with exit 0: the marker proves it ran
     assert marker.read_text().strip() == "Linux"
+
+
+def test_deploy_and_rollback_steps_of_an_environment_with_hosts_get_the_ssh_secrets_through_env(tmp_path):
+    text = MANIFEST.replace("    runs_on: [self-hosted, linux, inventory-staging]\n", "    hosts: [{host: web1.example.com, user: deploy}]\n")
+    build_file_tree(tmp_path, {"shipline.yml": text})
+    assert run_cli("generate", cwd=tmp_path).code == 0
+    secrets = {"SHIPLINE_SSH_KEY": "${{ secrets.SHIPLINE_SSH_KEY }}", "SHIPLINE_SSH_KNOWN_HOSTS": "${{ secrets.SHIPLINE_SSH_KNOWN_HOSTS }}"}
+    steps = {s["id"]: s for s in _jobs(tmp_path, "shipline-pipeline.yml")["deploy-staging"]["steps"]}
+    assert steps["deploy"]["env"] == secrets and steps["rollback-on-smoke-failure"]["env"] == secrets
+    assert "env" not in steps["smoke"]
+    (rollback,) = [s for s in _jobs(tmp_path, "shipline-rollback.yml")["rollback-staging"]["steps"] if s["id"] == "rollback"]
+    assert rollback["env"] == secrets
+    production = {s["id"]: s for s in _jobs(tmp_path, "shipline-pipeline.yml")["deploy-production"]["steps"]}
+    assert "env" not in production["deploy"]

@@ -443,6 +443,21 @@ class Environment(Strict):
     deploy: Deploy
     incidents: Incidents = Field(default_factory=Incidents)
 
+    @field_validator("hosts")
+    @classmethod
+    def _hosts_apart(cls, hosts: list[Host]) -> list[Host]:
+        seen: dict[tuple[str, int], str] = {}
+        for host in hosts:
+            where = (host.host, host.port)
+            if where in seen:
+                raise ValueError(f"{host.label} and {seen[where]} are the same server ({host.host}:{host.port}); list each host once")
+            seen[where] = host.label
+        labels = [h.label for h in hosts]
+        twice = sorted({n for n in labels if labels.count(n) > 1})
+        if twice:
+            raise ValueError(f"host name {twice[0]!r} is used twice; give each host its own name")
+        return hosts
+
     @property
     def github_environment_name(self) -> str:
         """The GitHub environment the deploy job runs in."""
