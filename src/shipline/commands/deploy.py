@@ -88,7 +88,10 @@ def engine(ctx: Context, args: argparse.Namespace, follow: bool = True):
 
         ctx.reporter.mask(ctx.environ.get(KEY_ENV, ""))
     followers = listeners(ctx, args, environment) if follow else [LogListener(ctx.reporter)]
-    return Engine(environment, service.smoke, cwd, ctx.environ, paths, followers)
+    deployer = Engine(environment, service.smoke, cwd, ctx.environ, paths, followers)
+    if environment.hosts:  # the SSH connections close with the command
+        ctx.cleanup.callback(deployer.fleet.close)
+    return deployer
 
 
 def report_result(ctx: Context, result, analysis) -> int:

@@ -21,8 +21,10 @@ from shipline.deploy.health import wait_healthy
 from shipline.deploy.hosts.remote import RemoteSlots, remote_router
 from shipline.deploy.hosts.ssh import Connection, Credentials, Endpoint, Keyring, SshError
 from shipline.deploy.providers import MetricProvider, Sample
+from shipline.deploy.releases import ReleaseStore
 from shipline.deploy.routers.base import RouterConfigError, RouterError
 from shipline.deploy.slots import SlotError
+from shipline.deploy.state import StateStore
 
 T = TypeVar("T")
 
@@ -253,3 +255,9 @@ class Fleet:
         self.router = FleetRouter(deploy.router, self.slots, environment.canary_hosts, environment.max_parallel)
         self.provider = FleetProvider(provider, environment.url, {h.label: h.url for h in environment.hosts if h.url})
         self.close = weakref.finalize(self, _close, members, self.keyring)
+
+    def kept(self, store: StateStore, releases: ReleaseStore) -> tuple[StateStore, ReleaseStore]:
+        """The state store and releases of a run that keeps them on the hosts too."""
+        from shipline.deploy.hosts.kept import HostsReleases, HostsStateStore
+
+        return HostsStateStore(store.dir, store.environment, self.slots), HostsReleases(releases, self.slots)

@@ -164,6 +164,10 @@ class Connection:
             f"if [ -d {target} ]; then cat >/dev/null; echo kept; exit 0; fi; "
             f"rm -rf {partial} && mkdir -p {partial} && tar -C {partial} -xf - && mv {partial} {target} && echo uploaded"
         )
+        if not local.is_dir():  # this runner no longer has it (a fresh one): the host's kept copy is the release
+            if self.run(f"test -d {target}").returncode == 0:
+                return False
+            raise SshError(f"{self.endpoint.label}: {remote} is not there, and this runner has no copy of it at {local}")
         archive = subprocess.run(["tar", "-C", str(local), "-cf", "-", "."], capture_output=True, check=False)
         if archive.returncode != 0:
             raise SshError(f"cannot pack {local}: {_last_line(archive.stderr)}")
