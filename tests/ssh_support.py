@@ -69,10 +69,16 @@ class Host:
                 groups.append(int(path.read_text().split()[0]))
         return groups
 
-    def stop(self) -> None:
+    def stop_slots(self) -> None:
+        """Kill the slots running on this host."""
         for pgid in self.slot_groups():
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signal.SIGKILL)
+        for path in self.dir.glob("*.pid"):
+            path.unlink()
+
+    def stop(self) -> None:
+        self.stop_slots()
         if self.proxy is not None:
             self.proxy.stop()
         processes.stop_group(self.process.pid, grace=5, reap=self.process.poll)
