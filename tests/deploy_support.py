@@ -89,6 +89,8 @@ def start_haproxy(tmp: Path, blue: int, green: int, port: int | None = None, ser
             stats socket {sock} level admin
         defaults
             mode http
+            retries 3
+            option redispatch 1
             timeout connect 2s
             timeout client 30s
             timeout server 30s

@@ -21,12 +21,13 @@ from shipline.deploy.events import Timeline
 from shipline.deploy.providers import MeasurementError, MetricProvider, Sample
 
 
-MIN_DEADLINE = 1.0
+GRACE = 0.5  # seconds a measurement may run past the time the next one is scheduled
+MIN_DEADLINE = 0.05
 
 
-def measurement_deadline(analysis) -> float:
-    """Seconds a measurement may take: the interval, at least `MIN_DEADLINE`."""
-    return max(float(analysis.interval), MIN_DEADLINE)
+def measurement_deadline(scheduled: float, interval: float) -> float:
+    """Seconds the measurement scheduled at ``scheduled`` (monotonic) may still take: until the next one's time plus `GRACE`."""
+    return max(MIN_DEADLINE, scheduled + interval + GRACE - time.monotonic())
 
 
 def measure_within(provider: MetricProvider, targets: dict[str, str], deadline: float) -> dict[str, Sample] | None:
@@ -123,7 +124,7 @@ def _measure_once(provider: MetricProvider, analysis, targets: dict[str, str], j
     except MeasurementError as err:
         return Measurement(phase, index, time.time(), "error", str(err))
     if samples is None:
-        why = check() or f"no figures within {deadline:g}s (the measurement deadline): it stopped answering or is too slow"
+        why = check() or f"no figures within {deadline:.2f}s (the measurement deadline): it stopped answering or is too slow"
         return Measurement(phase, index, time.time(), "failed", f"{judged}: {why}")
     status, reason = judge(samples, analysis, judged, baseline)
     return Measurement(phase, index, time.time(), status, reason, samples)
@@ -158,7 +159,6 @@ def analyze(
     """
     measurements: list[Measurement] = []
     failed = inconclusive = consecutive_errors = 0
-    deadline = measurement_deadline(analysis)
     start = time.monotonic() + analysis.initial_delay
     for index in range(analysis.count):
         pause = start + index * analysis.interval - time.monotonic()
@@ -169,6 +169,7 @@ def analyze(
             action, req = wait(controls, max(0.0, pause), time.monotonic() + max(0.0, pause) + 1)
             if req is not None:
                 return operator_decision(action, req.by, phase, measurements)
+        deadline = measurement_deadline(start + index * analysis.interval, analysis.interval)
         m = _measure_once(provider, analysis, targets, judged, baseline, phase, index + 1, deadline, check)
         consecutive_errors = consecutive_errors + 1 if m.status == "error" else 0
         failed += m.status == "failed"

@@ -1,14 +1,18 @@
-"""The deploy engine: lock, state, slots and router around a strategy.
+"""The deploy engine: lock, state, releases, slots and router around a strategy.
 
-Order of a deploy (issue 6): take the environment's lock, read the state, converge
-from any interrupted run, start the new version on the idle slot, wait for health,
-smoke-test the idle slot directly, let the strategy shift traffic and analyse, then
-promote (retiring the old slot, after ``keep_previous_for``) or roll back (traffic
-back on the old slot, the new one stopped, ``on_rollback`` hooks run).
+Order of a deploy: take the environment's lock, read the state (a corrupt file stops
+here, exit 2), converge from any interrupted run, unpack the version's release, start
+it on the idle slot from there, wait until that slot's own process serves, smoke-test
+it directly, let the strategy shift traffic and analyse, then promote (retiring the
+old slot, at once or in the background after ``keep_previous_for``) or roll back
+(traffic back on the old slot, the new one stopped, ``on_rollback`` hooks run).
 
-The state file is written before every step that changes the world, so a run
-killed at any point leaves ``pending`` behind, and the next run puts traffic back on
-the last promoted slot before doing anything else.
+The state's typed pending record is written before every step that changes the
+world, so a run killed at any point leaves it behind; `converge`, the one recovery
+routine of deploy and rollback, puts traffic back on the last promoted slot before
+anything else, and a watchdog does the same after ``progress_deadline`` when no
+command comes. Slot start and stop, release unpacking and router calls sit behind
+`Slots`, `ReleaseStore` and the router Protocol, each a small interface.
 """
 
 from __future__ import annotations
@@ -414,6 +418,8 @@ class Engine:
             stopped = [c for c in COLORS if self.slots.groups(c) or self.slots.daemon(c)]
             for color in COLORS:
                 self._stop(color)
+            if not stopped and self.state.active is None:
+                return []  # never deployed: nothing to record
             if self.state.pending is not None and not self.state.pending.interrupted:
                 self.state.pending = None  # nothing left to retire
             self.state.record(operation="stop", version=self.state.version, color=None, strategy=self.deploy.strategy, result="stopped", reason="shipline stop", started=now_iso(), active_color=self.state.active, active_version=self.state.version)
