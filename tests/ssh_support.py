@@ -187,7 +187,7 @@ class Fleet:
                         "canary_steps": [50, 100],
                         "env": {},
                         "pass_env": [],
-                        "analysis": {"interval": 0.3, "count": 2, "max_p95_ms": 1000, "probe": {"requests": 10, "concurrency": 2, "timeout": 2}, **(analysis or {})},
+                        "analysis": {"interval": 1.0, "count": 2, "max_p95_ms": 1000, "probe": {"requests": 6, "concurrency": 2, "timeout": 2}, **(analysis or {})},
                     },
                 }
             ],

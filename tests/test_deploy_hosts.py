@@ -143,7 +143,7 @@ def _ssh_masters_of(port: int) -> list[int]:
 def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_path):
     hosts.manifest()
     assert deploy(hosts, "v1")[0].code == 0
-    hosts.manifest(analysis={"count": 60, "interval": 0.3})  # long enough to be killed during it
+    hosts.manifest(analysis={"count": 30, "interval": 1.0})  # long enough to be killed during it
     env = dict(os.environ, **hosts.env)
     try:
         with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
