@@ -73,6 +73,7 @@ class Engine:
             self.fleet = Fleet(environment, cwd, environ, self.provider)
             self.slots, self.router, self.provider = self.fleet.slots, self.fleet.router, self.fleet.provider  # type: ignore[assignment]
             self.store, self.releases = self.fleet.kept(self.store, self.releases)
+            self.fleet.router.stable = lambda: self.state.active
         self.strategy = STRATEGIES[self.deploy.strategy]()
         self.timeline = Timeline(listeners)
         self.watchdog: Callable[[Pending], None] = lambda pending: None  # started once a deploy's pending record is saved

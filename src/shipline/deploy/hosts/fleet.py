@@ -145,6 +145,8 @@ class FleetRouter:
         self.canary_hosts = canary_hosts
         self.max_parallel = max_parallel
         self.routers: list[Any] = []
+        # the color users were on before this run (the engine's live slot): going back there is a restore
+        self.stable: Callable[[], str | None] = lambda: None
 
     def validate(self) -> None:
         """Reach every host and check its router; an unreachable host is named and nothing changes."""
@@ -176,12 +178,15 @@ class FleetRouter:
         return {color: round(sum(w[color] for w in weights) / len(weights)) for color in ("blue", "green")}
 
     def set_weights(self, weights: dict[str, int]) -> None:
-        """Partial weights on the canary hosts; all-or-nothing across every host, ``max_parallel`` at a time."""
+        """Partial weights on the canary hosts; all traffic to the new color across every host, ``max_parallel``
+        at a time; all traffic back to the stable color on every host at once (a restore must not queue)."""
         pairs = self._routers()
-        if 100 not in weights.values():
+        full = next((color for color, weight in weights.items() if weight == 100), None)
+        if full is None:
             pairs = pairs[: self.canary_hosts]
-        for start in range(0, len(pairs), self.max_parallel):
-            batch = pairs[start : start + self.max_parallel]
+        step = len(pairs) if full is not None and full == self.stable() else self.max_parallel
+        for start in range(0, len(pairs), step):
+            batch = pairs[start : start + step]
             results = _each(batch, lambda pair: pair[1].set_weights(weights))
             for (member, _), result in zip(batch, results):
                 if isinstance(result, BaseException):
