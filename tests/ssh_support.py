@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipline import processes
-from tests.deploy_support import APP, HAPROXY, Proxy, wait_until
+from tests.deploy_support import APP, HAPROXY, NGINX, Proxy, _listening, nginx_conf, wait_until
 from tests.helpers import free_port
 
 SSHD = "/usr/sbin/sshd"
@@ -153,6 +153,21 @@ def start_host_haproxy(host: Host, blue: int, green: int) -> Proxy:
     return host.proxy
 
 
+def start_host_nginx(host: Host, blue: int, green: int) -> Proxy:
+    """nginx of ``host``: listening on a free port of 127.0.0.1, upstream "app" in an include file, all traffic on blue."""
+    root = host.dir / "nginx"  # the manifest's paths "nginx/..." are relative to the host's dir
+    root.mkdir(exist_ok=True)
+    port = free_port()
+    upstream = root / "upstream.conf"
+    upstream.write_text(f"upstream app {{\n    server {host.address}:{blue};\n    server {host.address}:{green} down;\n}}\n")
+    conf = root / "nginx.conf"
+    conf.write_text(nginx_conf(root, port, upstream))
+    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(root / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_until(lambda: _listening(port), what=f"nginx of {host.name}")
+    host.proxy = Proxy("nginx", port, proc, {"type": "nginx", "upstream_file": "nginx/upstream.conf", "config": "nginx/nginx.conf", "nginx": NGINX}, {"config": conf})
+    return host.proxy
+
+
 @dataclass
 class Fleet:
     """Hosts sharing one deploy key, and a manifest directory on the runner that deploys to them."""
@@ -179,7 +194,7 @@ class Fleet:
                     **environment,
                     "deploy": {
                         "strategy": strategy,
-                        "router": {"type": "haproxy", "admin_socket": "haproxy/admin.sock"},
+                        "router": self.hosts[0].proxy.router if self.hosts[0].proxy and self.hosts[0].proxy.kind == "nginx" else {"type": "haproxy", "admin_socket": "haproxy/admin.sock"},
                         "slots": {"blue": {"port": self.blue, "start": start}, "green": {"port": self.green, "start": start}},
                         "health_timeout": 10,
                         "lock_timeout": 1,
@@ -199,8 +214,8 @@ class Fleet:
 
 
 @contextlib.contextmanager
-def fleet(tmp: Path, count: int = 2, with_haproxy: bool = True) -> Iterator[Fleet]:
-    """``count`` hosts (sshd + haproxy each) and a runner directory ``tmp/runner`` whose secrets reach them; all stopped after."""
+def fleet(tmp: Path, count: int = 2, with_haproxy: bool = True, router: str = "haproxy") -> Iterator[Fleet]:
+    """``count`` hosts (sshd + haproxy, or nginx, each) and a runner directory ``tmp/runner`` whose secrets reach them; all stopped after."""
     key = tmp / "deploy_key"
     public = keygen(key)
     blue, green = free_port(), free_port()
@@ -212,7 +227,7 @@ def fleet(tmp: Path, count: int = 2, with_haproxy: bool = True) -> Iterator[Flee
             host.dir.mkdir()
             host.faults({})
             if with_haproxy:
-                start_host_haproxy(host, blue, green)
+                (start_host_nginx if router == "nginx" else start_host_haproxy)(host, blue, green)
         runner = tmp / "runner"
         runner.mkdir()
         env = {

@@ -189,3 +189,20 @@ def test_a_fresh_runner_finds_the_state_and_releases_on_the_hosts(hosts):
     assert doc["active_color"] != json.loads((hosts.hosts[0].dir / "prod.state.json").read_text())["previous"]["color"] or True
     assert served(hosts) == [{"v3"}, {"v3"}]
     assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
+def test_nginx_on_each_host_is_driven_over_ssh(tmp_path):
+    with fleet(tmp_path, router="nginx") as f:
+        f.manifest()
+        assert deploy(f, "v1")[0].code == 0
+        f.hosts[1].faults({"v2": {"error_share": 1}})
+        result, doc = deploy(f, "v2")
+        assert result.code == 1 and doc["result"] == "rolled-back", result.err + result.out
+        assert served(f) == [{"v1"}, {"v1"}]
+        f.hosts[1].faults({})
+        result, _ = deploy(f, "v3")
+        assert result.code == 0, result.err + result.out
+        assert served(f) == [{"v3"}, {"v3"}]
+        # the second host's include names its own slots, written there by shipline
+        upstream = (f.hosts[1].dir / "nginx" / "upstream.conf").read_text()
+        assert upstream.count("server 127.0.0.3:") == 2 and "weight=100" in upstream and "# shipline-weights" in upstream

@@ -11,6 +11,7 @@ local, whatever its firewall lets through.
 from __future__ import annotations
 
 import http.client
+import json
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from shipline.deploy.health import get
 from shipline.deploy.hosts.ssh import Connection, SshError
 from shipline.deploy.routers.base import RouterConfigError, RouterError, raise_first
 from shipline.deploy.routers.haproxy import HaproxyRouter
+from shipline.deploy.routers.nginx import MARKER, NginxRouter
 from shipline.deploy.slots import SlotError
 
 STOP_GRACE = 10
@@ -235,8 +237,49 @@ class RemoteCommandRouter:
         self._run(self.config.switch, "switch", color, 100)
 
 
+class RemoteNginxRouter:
+    """The nginx router on the host: the include file written there, ``nginx -t`` and a graceful reload there."""
+
+    def __init__(self, config, slots: RemoteSlots):
+        self.config = config
+        self.slots = slots
+        self.renderer = NginxRouter(config, slots)  # the include file's text is the same anywhere
+        self.file = shlex.quote(slots.path(config.upstream_file))
+        self.nginx = shlex.quote(config.nginx) + (f" -c {shlex.quote(slots.path(config.config))}" if config.config else "")
+
+    def validate(self) -> None:
+        """nginx is installed on the host and accepts its config."""
+        done = self.slots.connection.run(f"{self.nginx} -t -q 2>&1")
+        if done.returncode != 0:
+            raise RouterConfigError(f"nginx -t fails on {self.slots.host.label}: {done.stdout.decode(errors='replace').strip()[-300:]}")
+
+    def current(self) -> dict[str, int] | None:
+        """The weights recorded in the include file on the host."""
+        text = self.slots.connection.run(f"cat {self.file} 2>/dev/null").stdout.decode(errors="replace")
+        for line in text.splitlines():
+            if line.startswith(MARKER):
+                return dict(json.loads(line[len(MARKER) :]))
+        return None
+
+    def set_weights(self, weights: dict[str, int]) -> None:
+        """Write the include on the host, check it and reload; the previous include is put back when nginx refuses."""
+        script = (
+            f"f={self.file}; [ -f \"$f\" ] && cp -p \"$f\" \"$f.previous\"; cat > \"$f.tmp\" && mv \"$f.tmp\" \"$f\" || exit 5; "
+            f"restore() {{ if [ -f \"$f.previous\" ]; then mv \"$f.previous\" \"$f\"; else rm -f \"$f\"; fi; }}; "
+            f"{self.nginx} -t -q 2>&1 || {{ restore; exit 3; }}; {self.nginx} -s reload 2>&1 || {{ restore; exit 4; }}; rm -f \"$f.previous\""
+        )
+        done = self.slots.connection.run(script, input=self.renderer.render(weights).encode())
+        if done.returncode != 0:
+            what = {3: "nginx -t rejected the new upstream file", 4: "nginx -s reload failed", 5: "the upstream file could not be written"}.get(done.returncode, "the change failed")
+            raise RouterError(f"on {self.slots.host.label}: {what} (previous one restored): {done.stdout.decode(errors='replace').strip()[-300:]}")
+
+    def switch(self, color: str) -> None:
+        """All traffic to ``color``."""
+        self.set_weights({"blue": 100 if color == "blue" else 0, "green": 100 if color == "green" else 0})
+
+
 def remote_router(config, slots: RemoteSlots):
-    """The router of ``config`` on the host: haproxy through a forward of its admin socket, command hooks over SSH."""
+    """The router of ``config`` on the host: haproxy through a forward of its admin socket, nginx and command hooks over SSH."""
     if config.type == "haproxy":
         try:
             local = slots.connection.forward_socket(slots.path(config.admin_socket))
@@ -246,5 +289,5 @@ def remote_router(config, slots: RemoteSlots):
         return HaproxyRouter(config.model_copy(update={"admin_socket": str(local), "server_state_file": None}), slots)
     if config.type == "command":
         return RemoteCommandRouter(config, slots)
-    raise RouterConfigError(f"the {config.type} router is not driven over SSH yet; use haproxy or command on hosts")
+    return RemoteNginxRouter(config, slots)
 
