@@ -313,6 +313,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--restore-only", action="store_true", help="only the time to restore after a fault")
     parser.add_argument("--fault", action="append", choices=list(FAULTS), help="only these faults (default: all)")
+    parser.add_argument("--router", action="append", choices=["haproxy", "nginx"], help="only these routers (default: both)")
     parser.add_argument("--hosts-only", action="store_true", help="only the two-host case over SSH")
     parser.add_argument("--host-runs", type=int, default=3, help="runs of each two-host measurement")
     args = parser.parse_args()
@@ -330,7 +331,7 @@ def main() -> None:
     print("\n### Time from the start of a fault to traffic restored\n")
     print("| router | fault | interval | failure_limit | goal | users saw it for | engine timeline | within goal |")
     print("|---|---|---|---|---|---|---|---|")
-    for kind in ("haproxy", "nginx"):
+    for kind in args.router or ("haproxy", "nginx"):
         for name, fault in FAULTS.items():
             if args.fault and name not in args.fault:
                 continue

@@ -248,3 +248,17 @@ def test_health_answered_by_another_version_fails_when_the_version_header_is_con
     assert code == 1 and out["result"] == "failed"
     assert "with X-App-Version: stale, not v2" in out["reason"]
     assert_agree(site, "blue", "v1")
+
+
+def test_a_command_router_whose_check_fails_is_caught_before_a_slot_starts(site):
+    from tests.test_deploy_release import HOOK
+
+    sock = site.proxy.router["admin_socket"]
+    answers = f"{sys.executable} -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' {sock}"
+    router = {"type": "command", "switch": f"{sys.executable} {HOOK} {sock} switch", "check": answers}
+    released(site, router=router)
+    site.proxy.stop()
+    code, out, err = deploy(site, "v2")
+    assert code == 2
+    assert "the router's check hook exited 1, so the router is not up" in err and "ConnectionRefusedError" in err and "deploy.router" in err
+    assert not (site.state_dir / "prod.green.pid").exists()

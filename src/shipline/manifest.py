@@ -297,6 +297,7 @@ class CommandRouter(Strict):
     type: Literal["command"]
     switch: str = Field(description="send all traffic to COLOR")
     set_weights: str | None = Field(None, description="send WEIGHT percent to COLOR (canary)")
+    check: str | None = Field(None, description="exits 0 when the router is up; run before a deploy changes anything")
 
 
 Router = Annotated[HaproxyRouter | NginxRouter | CommandRouter, Field(discriminator="type")]

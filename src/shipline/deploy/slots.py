@@ -31,8 +31,8 @@ BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER"
 LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp
 
 
-def listening_inodes(port: int) -> set[str]:
-    """Socket inodes listening on TCP ``port`` (any address) in this network namespace."""
+def listening_inodes(port: int | None = None) -> set[str]:
+    """Socket inodes listening on TCP ``port`` (any port when None, any address) in this network namespace."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -41,7 +41,7 @@ def listening_inodes(port: int) -> set[str]:
             continue
         for row in rows:
             fields = row.split()
-            if len(fields) > 9 and fields[3] == LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port:
+            if len(fields) > 9 and fields[3] == LISTEN and (port is None or int(fields[1].rsplit(":", 1)[1], 16) == port):
                 inodes.add(fields[9])
     return inodes
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from shipline import processes
 from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to
+from shipline.deploy.slots import listening_inodes, socket_inodes
 from shipline.deploy.state import write_atomically
 
 MARKER = "# shipline-weights: "
@@ -136,11 +137,14 @@ class NginxRouter:
             self._restore(previous)
             raise RouterError(f"nginx -s reload failed (previous upstream file restored): {(done.stderr or done.stdout).strip()[-300:]}")
         # Old workers keep accepting for a moment after the new ones start: wait until
-        # they are gone, so that what is measured next is the new upstream only.
+        # none of them holds a listening socket any more, so that every request from now
+        # on meets the new upstream. (They may still finish requests already in flight,
+        # slow ones included; waiting for those would only delay the switch.)
         deadline = time.monotonic() + RELOAD_WAIT
         while master and time.monotonic() < deadline:
             children = processes.children(master)
-            if children - before and not children & before:
+            listening = listening_inodes()
+            if children - before and not any(socket_inodes(pid) & listening for pid in children & before):
                 break
             time.sleep(0.02)
 
