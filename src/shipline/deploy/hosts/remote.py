@@ -215,7 +215,13 @@ class RemoteCommandRouter:
             raise RouterError(f"the {name} hook on {self.slots.host.label} exited {done.returncode} (COLOR={color} WEIGHT={weight}): {detail}")
 
     def validate(self) -> None:
-        """Nothing to check beyond reaching the host."""
+        """The ``check`` hook, when given, says on the host that the router is up."""
+        check = getattr(self.config, "check", None)
+        if check:
+            done = self.slots.connection.run(f"{_env_prefix(self.slots.base_env())} sh -c {shlex.quote(check)}")
+            if done.returncode != 0:
+                detail = (done.stderr or done.stdout).decode(errors="replace").strip()[-300:]
+                raise RouterConfigError(f"the router's check hook exited {done.returncode} on {self.slots.host.label}, so the router is not up: {detail}")
 
     def current(self) -> dict[str, int] | None:
         """Hooks cannot be asked."""
