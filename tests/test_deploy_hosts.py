@@ -206,3 +206,34 @@ def test_nginx_on_each_host_is_driven_over_ssh(tmp_path):
         # the second host's include names its own slots, written there by shipline
         upstream = (f.hosts[1].dir / "nginx" / "upstream.conf").read_text()
         assert upstream.count("server 127.0.0.3:") == 2 and "weight=100" in upstream and "# shipline-weights" in upstream
+
+
+SWITCH_HOOK = """
+import socket, sys
+color = sys.argv[1]
+for name, weight in ((color, 100), ("green" if color == "blue" else "blue", 0)):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(sys.argv[2])
+        s.sendall(f"set server app/{name} weight {weight}\\n".encode())
+        s.recv(1024)
+open(sys.argv[3], "a").write(color + "\\n")
+"""
+
+
+def test_command_router_hooks_run_on_each_host(hosts):
+    for host in hosts.hosts:
+        (host.dir / "switch.py").write_text(SWITCH_HOOK)
+    hosts.manifest()
+    config = json.loads((hosts.root / "shipline.yml").read_text())
+    hook = f'{sys.executable} "$SHIPLINE_HOST_DIR/switch.py" "$COLOR" "$SHIPLINE_HOST_DIR/haproxy/admin.sock" "$SHIPLINE_HOST_DIR/switched"'
+    config["environments"][0]["deploy"]["router"] = {"type": "command", "switch": hook, "check": 'test -S "$SHIPLINE_HOST_DIR/haproxy/admin.sock"'}
+    (hosts.root / "shipline.yml").write_text(json.dumps(config))
+    assert deploy(hosts, "v1")[0].code == 0
+    result, _ = deploy(hosts, "v2")
+    assert result.code == 0, result.err + result.out
+    assert served(hosts) == [{"v2"}, {"v2"}]
+    assert [(h.dir / "switched").read_text().split() for h in hosts.hosts] == [["blue", "green"], ["blue", "green"]]
+    (hosts.hosts[1].dir / "haproxy" / "admin.sock").rename(hosts.hosts[1].dir / "haproxy" / "moved.sock")
+    result, _ = deploy(hosts, "v3", fmt="text")
+    assert result.code == 2 and "check hook exited 1 on web2" in result.err
+    assert served(hosts)[0] == {"v2"}

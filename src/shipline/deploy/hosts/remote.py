@@ -218,7 +218,8 @@ class RemoteCommandRouter:
         """The ``check`` hook, when given, says on the host that the router is up."""
         check = getattr(self.config, "check", None)
         if check:
-            done = self.slots.connection.run(f"{_env_prefix(self.slots.base_env())} sh -c {shlex.quote(check)}")
+            env = {**self.slots.base_env(), "SHIPLINE_HOST": self.slots.host.label, "SHIPLINE_HOST_DIR": self.slots.dir}
+            done = self.slots.connection.run(f"{_env_prefix(env)} sh -c {shlex.quote(check)}")
             if done.returncode != 0:
                 detail = (done.stderr or done.stdout).decode(errors="replace").strip()[-300:]
                 raise RouterConfigError(f"the router's check hook exited {done.returncode} on {self.slots.host.label}, so the router is not up: {detail}")
