@@ -21,7 +21,7 @@ from shipline.deploy.health import get
 from shipline.deploy.hosts.ssh import Connection, SshError
 from shipline.deploy.routers.base import RouterConfigError, RouterError, raise_first
 from shipline.deploy.routers.haproxy import HaproxyRouter
-from shipline.deploy.routers.nginx import MARKER, NginxRouter
+from shipline.deploy.routers.nginx import MARKER, RELOAD_WAIT, NginxRouter
 from shipline.deploy.slots import SlotError
 
 STOP_GRACE = 10
@@ -273,7 +273,13 @@ class RemoteNginxRouter:
         script = (
             f"f={self.file}; [ -f \"$f\" ] && cp -p \"$f\" \"$f.previous\"; cat > \"$f.tmp\" && mv \"$f.tmp\" \"$f\" || exit 5; "
             f"restore() {{ if [ -f \"$f.previous\" ]; then mv \"$f.previous\" \"$f\"; else rm -f \"$f\"; fi; }}; "
-            f"{self.nginx} -t -q 2>&1 || {{ restore; exit 3; }}; {self.nginx} -s reload 2>&1 || {{ restore; exit 4; }}; rm -f \"$f.previous\""
+            f"{self.nginx} -t -q 2>&1 || {{ restore; exit 3; }}; "
+            # the master's workers before the reload: the new config serves once a worker not among them runs
+            f"pidf=$({self.nginx} -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\\([^;]*\\);.*/\\1/p' | head -n 1); "
+            f'm=$(cat "${{pidf:-/run/nginx.pid}}" 2>/dev/null); before=" $(ps -o pid= --ppid "$m" 2>/dev/null | tr -s " \\n" " ") "; '
+            f"{self.nginx} -s reload 2>&1 || {{ restore; exit 4; }}; rm -f \"$f.previous\"; "
+            f'n=0; while [ -n "$m" ] && [ $n -lt {int(RELOAD_WAIT * 20)} ]; do '
+            f'for p in $(ps -o pid= --ppid "$m" 2>/dev/null); do case "$before" in *" $p "*) ;; *) exit 0;; esac; done; sleep 0.05; n=$((n+1)); done'
         )
         done = self.slots.connection.run(script, input=self.renderer.render(weights).encode())
         if done.returncode != 0:
