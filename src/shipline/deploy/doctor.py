@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from shipline import manifest
+from shipline import manifest, processes
 from shipline.deploy.paths import DeployPaths
 from shipline.deploy.routers import make_router
 from shipline.deploy.routers.base import RouterError
@@ -152,10 +152,7 @@ def check_ports(slots: Slots) -> list[Check]:
 
 
 def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()[:80]
-    except OSError:
-        return "?"
+    return (processes.cmdline(pid) or "?")[:80]
 
 
 def runner_checks(paths: DeployPaths) -> list[Check]:
