@@ -14,7 +14,6 @@ import pytest
 from ruamel.yaml import YAML
 
 from shipline.generate import lint
-from shipline.generate.starter import Project, starter
 from tests.helpers import build_file_tree, run_cli
 from tests.test_act_localrun import git
 
@@ -80,8 +79,10 @@ def test_an_existing_actionlint_config_gains_the_missing_label_and_keeps_its_com
     assert run_cli("generate", "--check", cwd=tmp_path).code == 0
 
 
-def test_the_starter_manifest_says_where_a_local_router_deploys_from():
-    text = starter([Project(name="app", language="python", path=".", runtime="3.12")], "app")
+def test_the_starter_manifest_says_where_a_local_router_deploys_from(tmp_path):
+    build_file_tree(tmp_path, {"pyproject.toml": '[project]\nname = "app"\nversion = "1"\nrequires-python = ">=3.12"\n', "app.py": "print(1)\n"})
+    assert run_cli("init", cwd=tmp_path).code == 0
+    text = (tmp_path / "shipline.yml").read_text()
     assert "#     runs_on: [self-hosted, staging]" in text
     assert "runs_on: [self-hosted," in (ROOT / "README.md").read_text()
 

@@ -204,6 +204,7 @@ class FleetProvider:
         self.inner = inner
         self.live_url = live_url
         self.host_urls = host_urls
+        self.settle = inner.settle  # the hosts are measured side by side: one settle for all
 
     def measure(self, targets: dict[str, str]) -> dict[str, Sample]:
         """Figures per target; the live one merged over the hosts, each host's own figures kept as ``live@HOST``."""
