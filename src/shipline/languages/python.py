@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from shipline.languages import versions
-from shipline.languages.base import BuildContext, Declared, Detection, ProjectFiles, Purpose, SetupAction
+from shipline.languages.base import BuildContext, Declared, Detection, ProjectFiles, Purpose, RuntimeProbe, SetupAction
 
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
 REQUIREMENTS_TEST = ("requirements-dev.txt", "requirements-test.txt", "requirements_dev.txt", "requirements_test.txt", "dev-requirements.txt", "test-requirements.txt")
@@ -29,9 +29,19 @@ class Python:
     """CPython projects, packaged or not."""
 
     name: ClassVar[str] = "python"
+    priority: ClassVar[int] = 10
     markers: ClassVar[tuple[str, ...]] = ("pyproject.toml", "setup.py", "setup.cfg", "requirements*.txt", "Pipfile")
     default_runtime: ClassVar[str | None] = "3.12"
-    setup: ClassVar[SetupAction | None] = SetupAction("actions/setup-python", "python-version", "Set up Python")
+    setup: ClassVar[SetupAction | None] = SetupAction(
+        "actions/setup-python",
+        "python-version",
+        "Set up Python",
+        sha="5fda3b95a4ea91299a34e894583c3862153e4b97",
+        release="v7.0.0",
+        # python prints its real executable too: a pyenv shim runs whichever version pyenv picks
+        probe=RuntimeProbe(("python{v}", "python3", "python"), ("-c", "import sys; print('%d.%d.%d' % sys.version_info[:3], sys.executable)"), virtualenv=True, path_output="python-path"),
+        other_inputs=("python-version-file", "check-latest"),
+    )
     artifacts: ClassVar[tuple[str, ...]] = ("dist/*.whl", "dist/*.tar.gz")
     bandit: ClassVar[bool] = True
     today: ClassVar[dt.date | None] = None  # tests pin the day "still supported" is judged on
@@ -211,3 +221,6 @@ class Python:
         pyproject = files.toml("pyproject.toml")
         version = pyproject.get("project", {}).get("version") or pyproject.get("tool", {}).get("poetry", {}).get("version")
         return version if isinstance(version, str) else None
+
+
+LANGUAGE = Python  # found by `shipline.languages`
