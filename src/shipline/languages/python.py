@@ -176,6 +176,8 @@ class Python:
             lock = "" if files.exists("Pipfile.lock") else "pipenv lock\n"
             deploy = " --deploy" if files.exists("Pipfile.lock") else ""
             return f"{_PIP} pipenv{extra_tool}\n{lock}pipenv install --dev --system{deploy}"
+        if manager == "uv":
+            return self._uv_sync(pyproject, extra_tool)
         args: list[str] = []
         if self._packaged(files, pyproject):
             extras = self._extras(pyproject)
@@ -187,9 +189,25 @@ class Python:
         upgrade = _NEW_PIP if any(a.startswith("--group") for a in args) else ""
         return f"{upgrade}{_PIP} " + " ".join(args) if args else None
 
+    def _uv_sync(self, pyproject: dict[str, Any], extra_tool: str) -> str:
+        """``uv sync`` with the test extras and groups, as uv projects' own CI installs.
+
+        uv makes the project's ``.venv`` from the job's Python (never a download) and
+        the later steps use it; uv itself is installed with pip where the job has none
+        (GitHub's runners and setup-python do not bring it).
+        """
+        options = [f"--extra {e}" for e in self._extras(pyproject)] + [f"--group {g}" for g in self._groups(pyproject)]
+        sync = " ".join(["uv sync", *options, '--python "$(python -c \'import sys; print(sys.executable)\')"'])
+        extra = "\nuv pip install --python .venv/bin/python pytest" if extra_tool else ""
+        return (
+            f"command -v uv >/dev/null || {_PIP} uv\n{sync}{extra}\n"
+            'echo "$PWD/.venv/bin" >> "$GITHUB_PATH"\n'
+            'echo "VIRTUAL_ENV=$PWD/.venv" >> "$GITHUB_ENV"'
+        )
+
     def setup_inputs(self, files: ProjectFiles, prefix: str) -> dict[str, str]:
         """pip's cache keyed on the files that declare the dependencies."""
-        declared = [f for f in ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile.lock", "poetry.lock") if files.exists(f)]
+        declared = [f for f in ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile.lock", "poetry.lock", "uv.lock") if files.exists(f)]
         declared += self._requirement_files(files, "test")
         if not declared:
             return {}
