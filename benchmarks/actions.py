@@ -5,8 +5,10 @@
 Prints a Markdown section for docs/benchmarks.md. Every figure is a ratio of two
 timings taken in the same run, so a busy machine still gives comparable numbers:
 
-- setup: a cold install (new virtualenv, pip's cache already warm) and a second call
-  in the same job, against the start-up of `shipline --version`;
+- setup: a cold install for the deploy action (core only) and for the scan action
+  (core + scan extra), each in a new virtualenv with uv's cache warm, against the pip
+  install of every tool the setup did before; and a second call in the same job,
+  against the start-up of `shipline --version`;
 - `shipline test` against the same `pytest` command run by hand, on a generated
   suite; `shipline build` against `python -m build`; `shipline smoke`
   against the same requests made with urllib;
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import os
 import statistics
 import subprocess
 import sys
@@ -36,7 +39,9 @@ from tests.helpers import build_file_tree  # noqa: E402
 BIN = Path(sys.executable).parent
 SETUP = ROOT / "actions" / "setup" / "setup.sh"
 TESTS = 1000
-ENV = {"PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin", "HOME": str(Path.home())}
+# the machine's certificate and proxy settings pass through: installs reach the package index
+PASSED = ("SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy")
+ENV = {"PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin", "HOME": str(Path.home()), **{k: v for k, v in os.environ.items() if k in PASSED or k.startswith("PIP_")}}
 
 
 def timed(fn: Callable[[], object], repeat: int, warmup: bool = True) -> float:
@@ -70,6 +75,12 @@ def sh(argv: list[str], cwd: Path, env: dict[str, str] | None = None, ok: tuple[
         raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
 
 
+def _pip_install(target: Path) -> None:
+    """The install actions/setup did before uv and extras: pip, every stage's tools in every job."""
+    sh(["python3", "-m", "venv", str(target)], target.parent)
+    sh([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check", f"{ROOT}[all]"], target.parent)
+
+
 def bench_setup(work: Path, repeat: int, cold: bool) -> list[tuple[str, str]]:
     job = work / "job"
     job.mkdir()
@@ -77,11 +88,30 @@ def bench_setup(work: Path, repeat: int, cold: bool) -> list[tuple[str, str]]:
     rows = []
     startup = timed(lambda: sh([str(BIN / "shipline"), "--version"], work), repeat)
     if cold:
-        # the first install fills pip's cache; the second is the one measured
-        sh(["bash", str(SETUP)], work, {**files, "RUNNER_TEMP": str(work)})
-        cold_s = timed(lambda: sh(["bash", str(SETUP)], work, files), 1, warmup=False)
-        rows.append(("setup, cold (new venv, warm pip cache)", f"{cold_s:.1f} s = {cold_s / startup:.0f}x `shipline --version`"))
+        cache = {"SHIPLINE_CACHE_DIR": str(work / "cache")}
+        jobs = iter(range(1000))
+
+        def cold_setup(extras: str) -> Callable[[], None]:
+            def once() -> None:
+                fresh = work / f"cold{next(jobs)}"
+                fresh.mkdir()
+                sh(["bash", str(SETUP)], work, {**cache, "RUNNER_TEMP": str(fresh), "SHIPLINE_EXTRAS": extras})
+
+            return once
+
+        def pip_setup() -> None:
+            _pip_install(work / f"pip{next(jobs)}")
+
+        # untimed first runs fill uv's and pip's caches: a warm runner, or actions/cache
+        before = timed(pip_setup, 1)
+        deploy = timed(cold_setup(""), repeat)
+        scan = timed(cold_setup("scan"), repeat)
+        rows.append(("setup before: pip, every tool (new venv, warm pip cache)", f"{before:.1f} s = {before / startup:.0f}x `shipline --version`"))
+        rows.append(("setup, deploy action: uv, core only (new venv, warm uv cache)", f"{deploy:.1f} s = {deploy / before:.2f}x the pip install"))
+        rows.append(("setup, scan action: uv, core + scan (new venv, warm uv cache)", f"{scan:.1f} s = {scan / before:.2f}x the pip install"))
     else:
+        sh(["bash", str(SETUP)], work, {**files, "SHIPLINE_VENV": sys.prefix})
+    if cold:
         sh(["bash", str(SETUP)], work, {**files, "SHIPLINE_VENV": sys.prefix})
     warm = timed(lambda: sh(["bash", str(SETUP)], work, files), repeat * 3)
     rows.append(("setup, second call in the same job", f"{warm * 1000:.0f} ms = {warm / startup:.2f}x `shipline --version` ({startup * 1000:.0f} ms)"))

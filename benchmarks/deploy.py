@@ -6,11 +6,17 @@
    version, health, smoke, switch, analysis, stop the old slot) under keep-alive load,
    per router (haproxy, nginx) and per client: locust ``HttpUser`` and raw
    ``http.client`` connections reused across requests.
-2. Time from the start of a fault (a new version answering 50% errors from its first
-   request) to traffic restored on the old version, as seen by a client polling the
-   live entry point every 10 ms, against the goal interval x (failure_limit + 1) + 1 s.
+2. Time from the start of a fault to traffic restored on the old version, against the
+   goal interval x (failure_limit + 1) + 1 s, for three faults of the new version: 50%
+   errors from its first request, dying after its first 3 requests (dies after
+   traffic), and 4 s of added latency. Measured twice: by clients polling the live
+   entry point every 10 ms (from the sending of the first request that reached the
+   faulty version to the first of an unbroken run of old-version answers), and on the
+   engine's own timeline (from the switch to the new slot to the switch back).
 3. The same for a canary at 50% judged by the probe and by the prometheus provider
    (haproxy's exporter scraped every second), goal + the scrape interval for the latter.
+
+    .venv/bin/python benchmarks/deploy.py --restore-only    # part 2 only
 
 Prints Markdown tables.
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import http.client
+import json
 import subprocess
 import sys
 import tempfile
@@ -149,62 +156,83 @@ def switches_under_load(kind: str, client: str, switches: int, clients: int) -> 
         return requests, failures, kinds, bad
 
 
-def time_to_restore(kind: str, interval: float, failure_limit: int) -> float:
-    """Seconds from the first answer of the faulty version a client sees to the first of an unbroken run of old-version answers."""
+FAULTS = {"50% errors": {"error_share": 0.5}, "dies after traffic": {"exit_after": 3}, "+4 s latency": {"latency_ms": 4000}}
+POLLERS = 4  # a poller stuck 4 s on the slow version must not blind the measurement
+
+
+def time_to_restore(kind: str, interval: float, failure_limit: int, fault: dict) -> tuple[float, float]:
+    """(seconds users saw the fault, seconds on the engine's timeline from the switch to the switch back)."""
     with tempfile.TemporaryDirectory() as d, site_with(kind, Path(d)) as site:
-        analysis = {"interval": interval, "count": failure_limit + 3, "failure_limit": failure_limit, "probe": {"requests": 10, "concurrency": 2, "timeout": 2}}
+        analysis = {"interval": interval, "count": failure_limit + 3, "failure_limit": failure_limit, "probe": {"requests": 10, "concurrency": 2, "timeout": 5}}
         site.manifest("blue-green", analysis=analysis)
         assert deploy(site, "v1") == 0
-        site.faults({"v2": {"error_share": 0.5}})
+        site.faults({"v2": fault})
         seen: list[tuple[float, int, str]] = []
         stop = threading.Event()
 
         def poll() -> None:
             while not stop.is_set():
-                conn = http.client.HTTPConnection("127.0.0.1", site.proxy.port, timeout=5)
+                conn = http.client.HTTPConnection("127.0.0.1", site.proxy.port, timeout=10)
+                sent = time.time()
                 try:
                     conn.request("GET", "/")
                     resp = conn.getresponse()
                     resp.read()
-                    seen.append((time.monotonic(), resp.status, resp.getheader("X-App-Version", "")))
+                    seen.append((sent, resp.status, resp.getheader("X-App-Version", "")))
                 except (OSError, http.client.HTTPException):
-                    seen.append((time.monotonic(), 0, ""))
+                    seen.append((sent, 0, ""))
                 finally:
                     conn.close()
                 time.sleep(0.01)
 
-        poller = threading.Thread(target=poll, daemon=True)
-        poller.start()
-        code = deploy(site, "v2")
-        time.sleep(0.3)
+        pollers = [threading.Thread(target=poll, daemon=True) for _ in range(POLLERS)]
+        for poller in pollers:
+            poller.start()
+        done = subprocess.run(site.cli("deploy", "--env", "prod", "--version", "v2"), cwd=site.root, capture_output=True, text=True, timeout=120)
+        # pollers stuck on the faulty version (haproxy retrying a dead server) must come back and see the old one again
+        after = time.time()
+        limit = time.monotonic() + 15
+        while sum(1 for t, status, _ in list(seen) if t > after and status == 200) < 10 * POLLERS and time.monotonic() < limit:
+            time.sleep(0.1)
         stop.set()
-        poller.join(10)
-        assert code == 1, "the faulty version was not rolled back"
+        for poller in pollers:
+            poller.join(15)
+        assert done.returncode == 1, "the faulty version was not rolled back"
+        switches = [e["at"] for e in json.loads(done.stdout)["timeline"] if e["kind"] == "switch"]
+        seen.sort()
         bad = [t for t, status, version in seen if status != 200 or version != "v1"]
         restored = next(t for t, _, _ in seen if t > bad[-1])
-        return restored - bad[0]
+        return restored - bad[0], switches[-1] - switches[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--switches", type=int, default=10)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--restore-only", action="store_true", help="only the time to restore after a fault")
+    parser.add_argument("--fault", action="append", choices=list(FAULTS), help="only these faults (default: all)")
+    parser.add_argument("--router", action="append", choices=["haproxy", "nginx"], help="only these routers (default: both)")
     args = parser.parse_args()
-    print(f"### Failed requests during {args.switches} blue-green deploys under keep-alive load ({args.clients} clients)\n")
-    print("| router | client | requests | failed | failed share | deploys not promoted | failures |")
-    print("|---|---|---|---|---|---|---|")
-    for kind in ("haproxy", "nginx"):
-        for client in ("locust HttpUser", "http.client"):
-            requests, failures, kinds, bad = switches_under_load(kind, client, args.switches, args.clients)
-            print(f"| {kind} | {client} | {requests} | {failures} | {failures / max(requests, 1):.3%} | {bad} | {kinds or '-'} |", flush=True)
+    if not args.restore_only:
+        print(f"### Failed requests during {args.switches} blue-green deploys under keep-alive load ({args.clients} clients)\n")
+        print("| router | client | requests | failed | failed share | deploys not promoted | failures |")
+        print("|---|---|---|---|---|---|---|")
+        for kind in ("haproxy", "nginx"):
+            for client in ("locust HttpUser", "http.client"):
+                requests, failures, kinds, bad = switches_under_load(kind, client, args.switches, args.clients)
+                print(f"| {kind} | {client} | {requests} | {failures} | {failures / max(requests, 1):.3%} | {bad} | {kinds or '-'} |", flush=True)
     print("\n### Time from the start of a fault to traffic restored\n")
-    print("| router | interval | failure_limit | goal | measured | within goal |")
-    print("|---|---|---|---|---|---|")
-    for kind in ("haproxy", "nginx"):
-        for interval, limit in ((1.0, 0), (1.0, 1), (0.5, 2)):
-            goal = interval * (limit + 1) + 1
-            took = time_to_restore(kind, interval, limit)
-            print(f"| {kind} | {interval:g} s | {limit} | {goal:.1f} s | {took:.2f} s | {'yes' if took <= goal else 'NO'} |", flush=True)
+    print("| router | fault | interval | failure_limit | goal | users saw it for | engine timeline | within goal |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in args.router or ("haproxy", "nginx"):
+        for name, fault in FAULTS.items():
+            if args.fault and name not in args.fault:
+                continue
+            for interval, limit in ((1.0, 0), (1.0, 1), (0.5, 2)):
+                goal = interval * (limit + 1) + 1
+                users, engine = time_to_restore(kind, interval, limit, fault)
+                ok = "yes" if max(users, engine) <= goal else "NO"
+                print(f"| {kind} | {name} | {interval:g} s | {limit} | {goal:.1f} s | {users:.2f} s | {engine:.2f} s | {ok} |", flush=True)
 
 
 # -- canary analysis: the prometheus provider next to the probe -------------------------

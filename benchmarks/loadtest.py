@@ -1,17 +1,20 @@
 """Load-test benchmarks: what `shipline loadtest` costs over raw locust, and --processes 2.
 
-    .venv/bin/python benchmarks/loadtest.py [--rounds 3] [--seconds 10] [--users 10]
+    .venv/bin/python benchmarks/loadtest.py [--rounds 6] [--seconds 10] [--users 10] [--processes-rounds 0]
 
-Starts nginx on 127.0.0.1 serving a small static file, then, in one run:
+Starts nginx on 127.0.0.1 answering 1 kB from memory, then, in one run:
 
-1. Alternates (in ABBA order) `shipline loadtest` and raw `locust --headless` with the same user
-   class (a FastHttpUser requesting ``/``), users and server, ``--rounds`` times each,
-   and reports the median requests per second of each and their ratio (goal: shipline
-   at least 0.9 of raw locust).
-2. Alternates `shipline loadtest --processes 1` and ``--processes 2`` and reports the
-   gain.
+1. Alternates (ABC then CBA) raw `locust --headless`, the same locust with shipline's
+   probe loaded beside the locustfile (exact response times, pending requests, the
+   abort check), and `shipline loadtest`, with the same user class (a FastHttpUser
+   requesting ``/``), users, output flags and server, ``--rounds`` times each, and
+   reports the min, median and max requests per second of each and of the rounds'
+   ratios to raw locust (goal: at least 0.9), and the CPU time each side (with its
+   children) spent per request, which a loaded machine disturbs less than throughput.
+2. With ``--processes-rounds N``, alternates `shipline loadtest --processes 1` and
+   ``--processes 2`` and reports the gain.
 
-Requests per second are computed the same way for both sides, from locust's
+Requests per second are computed the same way for both sides, from locust's own
 ``--json-file`` (requests over the time from the first to the last request). Each
 round's ratio is taken between neighbouring runs, which a shared machine's changing
 load disturbs least. Prints Markdown tables.
@@ -20,23 +23,22 @@ load disturbs least. Prints Markdown tables.
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import shutil
-import signal
-import socket
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from shipline.loadtest.results import ReportFiles, read  # noqa: E402
-from tests.helpers import free_port  # noqa: E402
+from shipline.loadtest import PROBE_CONFIG_ENV  # noqa: E402
+from shipline.loadtest.runner import PROBE  # noqa: E402
+from tests.loadtest_support import static_nginx  # noqa: E402
 
 LOCUSTFILE = """\
 from locust import FastHttpUser, task
@@ -48,75 +50,56 @@ class Reader(FastHttpUser):
         self.client.get("/")
 """
 
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    keepalive_requests 1000000;
-    server {{
-        listen 127.0.0.1:{port};
-        root {tmp}/www;
-    }}
-}}
-"""
 
-
-def start_nginx(tmp: Path) -> tuple[subprocess.Popen, str]:
-    """nginx serving ``index.html`` (1 kB) on a free loopback port."""
-    port = free_port()
-    (tmp / "www").mkdir()
-    (tmp / "www" / "index.html").write_text("x" * 1024)
-    conf = tmp / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port))
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)], start_new_session=True, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("nginx did not start")
-
-
-def rps_of(report_dir: Path) -> float:
-    stats = read(ReportFiles(report_dir))
-    if stats is None or stats.total.requests == 0:
+def figures_of(report_dir: Path, cpu_s: float) -> tuple[float, float]:
+    """Requests per second from locust's own JSON report (alike for both sides), and CPU microseconds per request."""
+    entries = json.loads((report_dir / "locust.json").read_text())
+    requests = sum(e["num_requests"] for e in entries)
+    span = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries) if entries else 0
+    if not requests or span <= 0:
         raise SystemExit(f"no results in {report_dir}")
-    return stats.total.rps
+    return requests / span, cpu_s / requests * 1e6
 
 
-def run_shipline(tmp: Path, host: str, users: int, seconds: int, processes: int, n: int) -> float:
+def _timed(argv: list[str], cwd: Path, seconds: int, env: dict[str, str] | None = None) -> float:
+    """Run ``argv``; the CPU seconds it and its children used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=seconds + 120, env=env)
+    if done.returncode not in (0, 1):  # 1: some requests failed, which the figures show
+        raise SystemExit(f"{argv[2]} exited with {done.returncode}: {done.stderr.decode()[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def run_shipline(tmp: Path, host: str, users: int, seconds: int, processes: int, n: int) -> tuple[float, float]:
     out = tmp / f"shipline-{processes}-{n}"
     argv = [sys.executable, "-m", "shipline", "loadtest", "--host", host, "-f", str(tmp / "locustfile.py"), "--users", str(users),
             "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--processes", str(processes), "--report-dir", str(out),
             "--p95-ms", "100000"]  # fmt: skip
-    subprocess.run(argv, cwd=tmp, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=seconds + 120)
-    return rps_of(out)
+    return figures_of(out, _timed(argv, tmp, seconds))
 
 
-def run_locust(tmp: Path, host: str, users: int, seconds: int, n: int) -> float:
-    out = tmp / f"locust-{n}"
+def run_locust(tmp: Path, host: str, users: int, seconds: int, n: int, probe: bool = False) -> tuple[float, float]:
+    """Raw locust with shipline's output flags; with ``probe``, shipline's probe loaded beside the locustfile."""
+    out = tmp / f"locust-{'probe-' if probe else ''}{n}"
     out.mkdir()
-    argv = [sys.executable, "-m", "locust", "-f", str(tmp / "locustfile.py"), "--headless", "--host", host, "--users", str(users),
-            "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--only-summary", "--json-file", str(out / "locust")]  # fmt: skip
-    subprocess.run(argv, cwd=tmp, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=seconds + 120)
-    return rps_of(out)
+    files = str(tmp / "locustfile.py") + (f",{PROBE}" if probe else "")
+    argv = [sys.executable, "-m", "locust", "-f", files, "--headless", "--host", host, "--users", str(users),
+            "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--only-summary", "--stop-timeout", "1",
+            "--csv", str(out / "locust"), "--csv-full-history", "--html", str(out / "report.html"),
+            "--json-file", str(out / "locust")]  # fmt: skip
+    env = dict(os.environ)
+    if probe:
+        config = out / "probe-config.json"
+        config.write_text(json.dumps({"out": str(out / "probe.json"), "parent_pid": os.getpid(), "abort_limits": {"error_rate": 0.05}, "delay_abort_s": 10}))
+        env[PROBE_CONFIG_ENV] = str(config)
+    return figures_of(out, _timed(argv, tmp, seconds, env))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--processes-rounds", type=int, default=0)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--users", type=int, default=10)
     args = parser.parse_args()
@@ -124,33 +107,41 @@ def main() -> None:
         tmp = Path(name)
         tmp.chmod(0o755)  # nginx's workers run as an unprivileged user when started by root
         (tmp / "locustfile.py").write_text(LOCUSTFILE)
-        nginx, host = start_nginx(tmp)
-        try:
-            raw, ours, one, two = [], [], [], []
-            for n in range(args.rounds):  # ABBA order: whatever drifts over a round hits both sides alike
-                pair = [lambda: raw.append(run_locust(tmp, host, args.users, args.seconds, n)),
-                        lambda: ours.append(run_shipline(tmp, host, args.users, args.seconds, 1, n))]  # fmt: skip
-                for measure in pair if n % 2 == 0 else reversed(pair):
+        with static_nginx(tmp) as host:
+            raw, probed, ours, one, two = [], [], [], [], []
+            for n in range(args.rounds):  # ABC then CBA: whatever drifts over two rounds hits every side alike
+                sides = [lambda: raw.append(run_locust(tmp, host, args.users, args.seconds, n)),
+                         lambda: probed.append(run_locust(tmp, host, args.users, args.seconds, n, probe=True)),
+                         lambda: ours.append(run_shipline(tmp, host, args.users, args.seconds, 1, n))]  # fmt: skip
+                for measure in sides if n % 2 == 0 else reversed(sides):
                     measure()
-            for n in range(args.rounds):
+            for n in range(args.processes_rounds):
                 pair = [lambda: one.append(run_shipline(tmp, host, args.users, args.seconds, 1, n + args.rounds)),
                         lambda: two.append(run_shipline(tmp, host, args.users, args.seconds, 2, n))]  # fmt: skip
                 for measure in pair if n % 2 == 0 else reversed(pair):
                     measure()
-        finally:
-            os.killpg(nginx.pid, signal.SIGTERM)
-            nginx.wait(10)
     med = statistics.median
-    print(f"nginx static file on 127.0.0.1, FastHttpUser, {args.users} users, {args.seconds} s per run, "
-          f"{args.rounds} alternating rounds, {os.cpu_count()} cores\n")  # fmt: skip
-    print("| run | req/s (median) | each run |\n|---|---|---|")
-    for label, values in (("raw `locust --headless`", raw), ("`shipline loadtest`", ours), ("`shipline loadtest --processes 1`", one), ("`shipline loadtest --processes 2`", two)):
-        print(f"| {label} | {med(values):,.0f} | {', '.join(f'{v:,.0f}' for v in values)} |")
-    pairs = [o / r for o, r in zip(ours, raw)]
-    gains = [t / o for t, o in zip(two, one)]
-    print(f"\nshipline / raw locust: {med(ours) / med(raw):.2f} of the medians, {med(pairs):.2f} median of the rounds' ratios (goal: at least 0.9)")
-    print(f"--processes 2 / --processes 1: {med(two) / med(one):.2f} of the medians, {med(gains):.2f} median of the rounds' ratios")
-    print(f"load average after the runs: {os.getloadavg()[0]:.1f}")
+    print(f"nginx answering 1 kB from memory on 127.0.0.1, FastHttpUser, {args.users} users, {args.seconds} s per run, "
+          f"{args.rounds} rounds, order ABC then CBA, {os.cpu_count()} cores\n")  # fmt: skip
+    print("| run | req/s min | median | max | CPU µs per request min | median | max |\n|---|---|---|---|---|---|---|")
+    rows = [("raw `locust --headless`", raw), ("locust with shipline's probe", probed), ("`shipline loadtest`", ours)]
+    if one:
+        rows += [("`shipline loadtest --processes 1`", one), ("`shipline loadtest --processes 2`", two)]
+    for label, runs in rows:
+        rps, cpu = [r for r, _ in runs], [c for _, c in runs]
+        print(f"| {label} | {min(rps):,.0f} | {med(rps):,.0f} | {max(rps):,.0f} | {min(cpu):.0f} | {med(cpu):.0f} | {max(cpu):.0f} |")
+    for side, runs in (("locust with the probe", probed), ("shipline loadtest", ours)):
+        for label, index, goal in (("req/s", 0, "at least 0.9"), ("CPU per request", 1, "")):
+            pairs = [o[index] / r[index] for o, r in zip(runs, raw)]
+            each = ", ".join(f"{p:.2f}" for p in pairs)
+            print(
+                f"\n{side} / raw locust, {label}, per round: min {min(pairs):.2f}, median {med(pairs):.2f}, max {max(pairs):.2f} ({each})"
+                + (f" (goal: {goal})" if goal else "")
+            )
+    if one:
+        gains = [t[0] / o[0] for t, o in zip(two, one)]
+        print(f"\n--processes 2 / --processes 1, req/s: median of the rounds' ratios {med(gains):.2f}")
+    print(f"\nload average after the runs: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,16 +75,22 @@ class Proxy:
         self.process.wait(5)
 
 
-def start_haproxy(tmp: Path, blue: int, green: int, extra: str = "") -> Proxy:
-    """haproxy with an admin socket and a backend "app" with servers blue (weight 100) and green (0); ``extra`` config appended."""
-    port = free_port()
+def start_haproxy(tmp: Path, blue: int, green: int, port: int | None = None, server_state: bool = False, extra: str = "") -> Proxy:
+    """haproxy with an admin socket and a backend "app" with servers blue (weight 100) and green (0); ``extra`` config appended.
+
+    ``server_state``: a server-state-file that the router saves weights to and a restart loads.
+    """
+    port = port or free_port()
     sock = tmp / "haproxy.sock"
     cfg = tmp / "haproxy.cfg"
-    cfg.write_text(textwrap.dedent(f"""\
+    state_file = tmp / "haproxy.state"
+    text = textwrap.dedent(f"""\
         global
             stats socket {sock} level admin
         defaults
             mode http
+            retries 3
+            option redispatch 1
             timeout connect 2s
             timeout client 30s
             timeout server 30s
@@ -93,10 +100,17 @@ def start_haproxy(tmp: Path, blue: int, green: int, extra: str = "") -> Proxy:
         backend app
             server blue 127.0.0.1:{blue} weight 100
             server green 127.0.0.1:{green} weight 0
-        """) + extra)
-    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(tmp / "haproxy.log", "wb"), start_new_session=True)
+        """) + extra
+    if server_state:
+        text = text.replace("defaults\n", f"    server-state-file {state_file}\ndefaults\n    load-server-state-from-file global\n")
+    cfg.write_text(text)
+    sock.unlink(missing_ok=True)
+    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(tmp / "haproxy.log", "ab"), start_new_session=True)
     wait_until(lambda: sock.exists() and _listening(port), what="haproxy")
-    return Proxy("haproxy", port, proc, {"type": "haproxy", "admin_socket": str(sock)}, {"config": cfg})
+    router = {"type": "haproxy", "admin_socket": str(sock)}
+    if server_state:
+        router["server_state_file"] = str(state_file)
+    return Proxy("haproxy", port, proc, router, {"config": cfg, "state": state_file})
 
 
 def nginx_conf(tmp: Path, port: int, upstream_file: Path, upstream: str = "app") -> str:
@@ -210,20 +224,81 @@ def kill_groups(pids: list[int]) -> None:
 
 
 @contextlib.contextmanager
-def site_with(kind: str, tmp: Path):
-    """A Site behind a fresh haproxy or nginx; every process it or its deploys start is stopped after."""
-    tmp.mkdir(parents=True, exist_ok=True)
+def site_with(kind: str, tmp: Path, **proxy_options):
+    """A Site (``tmp/site``) behind a fresh haproxy or nginx (files in ``tmp/router``); every process it or its deploys start is stopped after."""
+    (tmp / "router").mkdir(parents=True, exist_ok=True)
+    (tmp / "site").mkdir(parents=True, exist_ok=True)
     blue, green = free_port(), free_port()
-    proxy = (start_haproxy if kind == "haproxy" else start_nginx)(tmp, blue, green)
-    site = Site(tmp, proxy, blue, green)
+    proxy = (start_haproxy if kind == "haproxy" else start_nginx)(tmp / "router", blue, green, **proxy_options)
+    site = Site(tmp / "site", proxy, blue, green)
     site.faults({})
     started = []
     try:
         yield site
     finally:
         started = site.slot_pids() if site.state_dir.exists() else []
-        proxy.stop()
+        site.proxy.stop()  # the one running now: a test may have restarted it
         for pid in started:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
         kill_groups(started)
+
+
+@dataclass
+class Answer:
+    """One request of the keep-alive client: when it was sent, its status (0: no answer) and the version that answered."""
+
+    at: float
+    status: int
+    version: str
+
+
+class KeepAliveClient:
+    """An independent user: GETs through the entry point on one reused connection, in a thread, until stopped.
+
+    Bounded: at most ``limit`` requests, ``pause`` seconds apart. A connection that
+    breaks counts as a failed request (status 0) and is opened again.
+    """
+
+    def __init__(self, port: int, limit: int = 20_000, pause: float = 0.01):
+        self.port, self.limit, self.pause = port, limit, pause
+        self.answers: list[Answer] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        conn = None
+        while not self._stop.is_set() and len(self.answers) < self.limit:
+            conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            sent = time.time()
+            try:
+                conn.request("GET", "/")
+                resp = conn.getresponse()
+                resp.read()
+                self.answers.append(Answer(sent, resp.status, resp.getheader("X-App-Version", "")))
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                self.answers.append(Answer(sent, 0, ""))
+                conn.close()
+                conn = None
+            time.sleep(self.pause)
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> KeepAliveClient:
+        self._thread.start()
+        wait_until(lambda: len(self.answers) >= 3, what="the keep-alive client's first answers")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(15)
+
+    def failures(self, outside: tuple[float, float] | None = None) -> list[Answer]:
+        """Failed requests (5xx or no answer); only those sent outside the (start, end) window when given."""
+        bad = [a for a in self.answers if a.status == 0 or a.status >= 500]
+        if outside is not None:
+            bad = [a for a in bad if not outside[0] <= a.at <= outside[1]]
+        return bad

@@ -4,18 +4,28 @@
         run_cli("loadtest", "--host", server.url, ...)
 
 Every request answers after ``delay`` seconds; the failing share (spread evenly, not
-random, so tests are stable) answers 500. ``/slow`` always waits ``slow_delay``;
-``/status/NNN`` answers NNN; POST answers 201. The last requests are kept in
-``seen`` so tests can check headers and bodies arrived.
+random, so tests are stable) answers 500, and the dropped share closes the connection
+without answering. ``/slow`` always waits ``slow_delay``; ``/hang`` never answers
+(until the server stops); ``/status/NNN`` answers NNN; POST answers 201. The last
+requests are kept in ``seen`` so tests can check headers and bodies arrived, and
+``count`` says how many arrived.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -29,6 +39,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         srv = self.server
         status = srv.next_status(self.command, self.path)
         srv.seen.append((self.command, self.path, dict(self.headers), body))
+        if status == 0:  # dropped: the connection closes with no answer
+            self.close_connection = True
+            return
+        if self.path.startswith("/hang"):
+            srv.stopping.wait()
+            self.close_connection = True
+            return
         delay = srv.slow_delay if self.path.startswith("/slow") else srv.delay
         if delay:
             time.sleep(delay)
@@ -48,9 +65,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, delay: float, fail_share: float, slow_delay: float):
+    def __init__(self, delay: float, fail_share: float, slow_delay: float, drop_share: float):
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.delay, self.fail_share, self.slow_delay = delay, fail_share, slow_delay
+        self.delay, self.fail_share, self.slow_delay, self.drop_share = delay, fail_share, slow_delay, drop_share
+        self.stopping = threading.Event()
         self.count = 0
         self.lock = threading.Lock()
         self.seen: deque = deque(maxlen=200)
@@ -61,6 +79,8 @@ class _Server(http.server.ThreadingHTTPServer):
             n = self.count
         if path.startswith("/status/"):
             return int(path.rsplit("/", 1)[1])
+        if math.floor(n * self.drop_share) != math.floor((n - 1) * self.drop_share):
+            return 0
         if math.floor(n * self.fail_share) != math.floor((n - 1) * self.fail_share):
             return 500
         return 201 if method == "POST" else 200
@@ -69,8 +89,8 @@ class _Server(http.server.ThreadingHTTPServer):
 class LoadServer:
     """A threaded HTTP server on 127.0.0.1 for the length of a ``with`` block."""
 
-    def __init__(self, delay: float = 0.0, fail_share: float = 0.0, slow_delay: float = 0.05):
-        self.httpd = _Server(delay, fail_share, slow_delay)
+    def __init__(self, delay: float = 0.0, fail_share: float = 0.0, slow_delay: float = 0.05, drop_share: float = 0.0):
+        self.httpd = _Server(delay, fail_share, slow_delay, drop_share)
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
 
     @property
@@ -85,7 +105,12 @@ class LoadServer:
         self.thread.start()
         return self
 
+    @property
+    def count(self) -> int:
+        return self.httpd.count
+
     def __exit__(self, *exc) -> None:
+        self.httpd.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
@@ -93,8 +118,56 @@ class LoadServer:
 
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 "{body}"; }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def static_nginx(tmp: Path, preexec_fn: Callable[[], None] | None = None) -> Iterator[str]:
+    """nginx answering 1 kB from memory on a free loopback port: a server much faster than locust.
+
+    From memory, so that its workers (an unprivileged user when root starts nginx) read no file.
+    """
+    from tests.helpers import free_port
+
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, body="x" * 1024))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)], start_new_session=True, stderr=subprocess.DEVNULL, preexec_fn=preexec_fn)
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("nginx did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shipline import processes
 from tests.helpers import build_file_tree, run_cli
 from tests.test_act_localrun import git
 
@@ -74,15 +75,7 @@ def test_action_without_offline_stand_in_is_refused_before_act_starts(tmp_path):
 
 
 def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
+    return [p.pid for p in processes.live_processes() if marker in (processes.cmdline(p.pid) or "")]
 
 
 @pytest.mark.act

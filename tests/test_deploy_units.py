@@ -32,6 +32,8 @@ def test_strategy_and_provider_registries_match_the_manifest():
 class Scripted:
     """A provider replaying outcomes: an error rate, or an exception for a measurement error."""
 
+    settle = 0.0
+
     def __init__(self, *outcomes):
         self.outcomes = list(outcomes)
         self.calls = 0
@@ -106,3 +108,92 @@ def test_canary_is_judged_against_stable_when_a_factor_is_set():
     assert status == "failed" and "canary p95 400 ms over stable p95 200 ms x 1.5" in reason
     status, reason = judge({"canary": canary, "stable": Sample("stable", 10, 10, None, None, None)}, analysis, "canary", "stable")
     assert status == "inconclusive" and "cannot be compared" in reason
+
+
+class PromoteWhenPaused:
+    """A listener playing the operator: answers a pause with ``action``."""
+
+    def __init__(self, controls, action):
+        self.controls, self.action = controls, action
+
+    def on_event(self, event):
+        if event.kind == "paused":
+            self.controls.request(self.action, "tester")
+
+
+@pytest.mark.parametrize("action, promote, outcome", [("promote", True, "promoted"), ("abort", False, "aborted")])
+def test_inconclusive_over_the_limit_pauses_for_a_person(tmp_path, action, promote, outcome):
+    from shipline.deploy.controls import Controls
+
+    controls = Controls(tmp_path, "prod")
+    timeline = Timeline([PromoteWhenPaused(controls, action)])
+    analysis = manifest.Analysis(interval=0, count=3, inconclusive_limit=0)
+    provider = Scripted(0.0, "empty", 0.0)
+    decision = analyze(provider, analysis, {"live": "http://127.0.0.1:1"}, "live", timeline, "test", controls=controls, progress_deadline=30)
+    assert (decision.promote, decision.outcome, provider.calls) == (promote, outcome, 2)
+    assert "by tester" in decision.reason
+    assert [e.kind for e in timeline.events] == ["measurement", "measurement", "paused"]
+
+
+def test_a_pause_nobody_answers_ends_at_the_progress_deadline_as_failed(tmp_path):
+    from shipline.deploy.controls import Controls
+
+    analysis = manifest.Analysis(interval=0, count=2, inconclusive_limit=0)
+    decision = analyze(Scripted("empty"), analysis, {"live": "http://127.0.0.1:1"}, "live", Timeline(), "test", controls=Controls(tmp_path, "prod"), progress_deadline=0.2)
+    assert (decision.promote, decision.outcome) == (False, "failed")
+    assert "progress_deadline" in decision.reason
+
+
+def test_initial_delay_comes_before_the_first_measurement():
+    slept = []
+    analysis = manifest.Analysis(interval=1, count=2, initial_delay=5)
+    analyze(Scripted(0.0, 0.0), analysis, {"live": "http://127.0.0.1:1"}, "live", Timeline(), "test", sleep=slept.append)
+    assert len(slept) == 2 and slept[0] > 4 and slept[1] > 5
+
+
+def test_a_measurement_past_its_deadline_fails_and_a_dead_target_fails_at_once():
+    import threading
+
+    release = threading.Event()
+
+    class Stuck:
+        calls = 0
+        settle = 0.0
+
+        def measure(self, targets):
+            self.calls += 1
+            release.wait(30)
+            return {}
+
+    stuck = Stuck()
+    try:
+        decision = analyze(stuck, manifest.Analysis(interval=0, count=3), {"live": "http://127.0.0.1:1"}, "live", Timeline(), "test")
+    finally:
+        release.set()
+    assert (decision.outcome, stuck.calls) == ("failed", 1)
+    assert "no figures within 0.5" in decision.reason and "(the measurement deadline)" in decision.reason
+    dead = Stuck()
+    decision = analyze(dead, manifest.Analysis(interval=0, count=3), {"live": "http://127.0.0.1:1"}, "live", Timeline(), "test", check=lambda: "the process exited")
+    assert (decision.outcome, dead.calls) == ("failed", 0) and "the process exited" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ('{"active": "blue"', "corrupt"),
+        ("", "empty"),
+        ("[]", "expected a JSON object"),
+        ('{"history": null}', "history is null, expected a list"),
+        ('{"active": "red"}', 'active is "red", expected blue or green'),
+        ('{"pending": {"op": "deploy", "color": "blue", "pid": "x"}}', "pending.pid"),
+        ('{"previous": {"version": "v1"}}', "previous.color"),
+    ],
+)
+def test_a_corrupt_state_file_names_itself_and_the_field(tmp_path, content, words):
+    from shipline.deploy.state import StateFileError
+
+    store = StateStore(tmp_path, "prod")
+    store.path.write_text(content)
+    with pytest.raises(StateFileError) as caught:
+        store.load()
+    assert str(store.path) in str(caught.value) and words in str(caught.value)

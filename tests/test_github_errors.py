@@ -65,8 +65,8 @@ def test_command_exit_codes_and_the_token_stays_secret(fake_github, tmp_path):
     fake_github.fail("GET", DEPLOYMENTS, 403)
     denied = run_cli("dora", "--format", "github", cwd=tmp_path, env=fake_github.env())
     assert denied.code == 2
-    assert "shipline: error: GitHub refused listing the deployments of production in acme/shop" in denied.err
-    assert "`permissions: deployments: read`" in denied.err
+    assert "::error::GitHub refused listing the deployments of production in acme/shop" in denied.out
+    assert "`permissions: deployments: read`" in denied.out
     assert f"::add-mask::{fake_github.token}" in denied.out
 
     wrong = run_cli("dora", cwd=tmp_path, env={**fake_github.env(), "GITHUB_TOKEN": "ghs_wrong"})

@@ -16,7 +16,7 @@ def _sleeper(env):
 def test_guard_sees_a_process_this_run_started(tmp_path):
     proc = _sleeper(dict(os.environ))
     try:
-        assert proc.pid in conftest._our_processes(b"/nonexistent/")
+        assert proc.pid in conftest._our_processes("/nonexistent/")
     finally:
         proc.kill()
         proc.wait()
@@ -27,7 +27,7 @@ def test_guard_ignores_a_process_another_run_started():
     env["SHIPLINE_TEST_RUN"] = "another-suite"
     proc = _sleeper(env)
     try:
-        assert proc.pid not in conftest._our_processes(b"/nonexistent/")
+        assert proc.pid not in conftest._our_processes("/nonexistent/")
     finally:
         proc.kill()
         proc.wait()
@@ -36,7 +36,7 @@ def test_guard_ignores_a_process_another_run_started():
 def test_guard_sees_a_clean_environment_process_in_this_runs_temporary_directory(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", str(tmp_path / "slot")], env={"PATH": os.environ["PATH"]})
     try:
-        basetemp = str(tmp_path.parent.parent).encode() + b"/"
+        basetemp = str(tmp_path.parent.parent) + "/"
         assert proc.pid in conftest._our_processes(basetemp)
     finally:
         proc.kill()

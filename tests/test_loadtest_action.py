@@ -48,7 +48,10 @@ MANIFEST = """\
 
 
 def test_load_test_action_gates_and_reports(tmp_path):
-    files = {"shipline.yml": MANIFEST, "strict.yml": MANIFEST.replace("p95_ms: 2000", "p95_ms: 2000, min_rps: 100000000").replace("duration: 4s", "duration: 2s")}
+    files = {
+        "shipline.yml": MANIFEST,
+        "strict.yml": MANIFEST.replace("p95_ms: 2000", "p95_ms: 2000, min_rps: 100000000").replace("duration: 4s", "duration: 2s"),
+    }
     with LoadServer() as server:
         run = run_workflow(tmp_path, WORKFLOW, files=files, env={"LIVE_URL": server.url})
     assert run.ok, run.explain()

@@ -45,10 +45,17 @@ def test_an_unreachable_host_fails_fast_with_the_connection_error(tmp_path):
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("import locust\nimport no_such_module_here\n", "locustfile.py:2:1: the locustfile does not import: ModuleNotFoundError: No module named 'no_such_module_here'"),
+        (
+            "import locust\nimport no_such_module_here\n",
+            "locustfile.py:2:1: the locustfile does not import: ModuleNotFoundError: No module named 'no_such_module_here'",
+        ),
         ("from locust import FastHttpUser\n\nclass Helper:\n    pass\n", "locustfile.py: no user class found"),
+        (
+            "from locust import FastHttpUser\n\n\nclass Idle(FastHttpUser):\n    pass\n",
+            "locustfile.py:4:1: user class Idle has no tasks: give it a method decorated with @task",
+        ),
     ],
-    ids=["does-not-import", "no-user-class"],
+    ids=["does-not-import", "no-user-class", "no-tasks"],
 )
 def test_a_broken_locustfile_is_bad_input(tmp_path, source, expected):
     build_file_tree(tmp_path, {"locustfile.py": source, "shipline-loadtest/summary.json": '{"result": "passed"}'})
@@ -69,6 +76,12 @@ def test_a_broken_locustfile_is_bad_input(tmp_path, source, expected):
         (["-f", "missing.py"], 'locustfile "missing.py" not found'),
         (["--update-baseline"], "--update-baseline needs --baseline FILE"),
         (["--max-error-rate", "150%"], "--max-error-rate 150%: a share must be between 0% and 100%"),
+        (["--max-error-rate", "1.5"], "--max-error-rate 1.5: a share must be between 0% and 100%"),
+        (["--max-exception-rate", "lots"], '--max-exception-rate lots: expected a share such as 5% or 0.05, got "lots"'),
+        (["--p95-ms", "0"], "--p95-ms 0: expected milliseconds above 0"),
+        (["--p99.9-ms", "-1"], "--p99.9-ms -1: expected milliseconds above 0"),
+        (["--abort-on-fail", "p97_ms"], "--abort-on-fail p97_ms: unknown limit 'p97_ms'; expected none or a list of: p50_ms"),
+        (["--delay-abort", "later"], "--delay-abort later: expected a duration such as 30s"),
         (["--master", "--worker"], "--master and --worker exclude each other"),
     ],
 )
@@ -129,8 +142,46 @@ def test_processes_auto_is_one_per_core_and_the_manifest_gives_defaults(tmp_path
 
 
 def test_a_disabled_load_test_runs_nothing_and_says_so(tmp_path):
-    build_file_tree(tmp_path, {"shipline.yml": MANIFEST.replace("{port}", "8080").replace("environments:", "load_test: {enabled: false}\n    environments:", 1)})
+    build_file_tree(
+        tmp_path, {"shipline.yml": MANIFEST.replace("{port}", "8080").replace("environments:", "load_test: {enabled: false}\n    environments:", 1)}
+    )
     res = run_cli("loadtest", "--env", "production", cwd=tmp_path, env={"GITHUB_OUTPUT": str(tmp_path / "out.txt")})
     assert res.code == 0, res.err
     assert "load_test.enabled is false in the manifest: nothing to load-test" in res.out
     assert (tmp_path / "out.txt").read_text() == "result=skipped\n"
+
+
+def test_flags_in_the_forms_the_help_gives_are_accepted(tmp_path):
+    from shipline.loadtest.plan import Options, resolve
+    from shipline.manifest import LoadTest
+
+    plan = resolve(
+        Options(
+            host="http://127.0.0.1:1",
+            run_time="30",
+            max_error_rate="0.05",
+            max_exception_rate="1%",
+            p99_9_ms=800,
+            abort_on_fail="error_rate,p99_9_ms",
+            delay_abort="2",
+        ),
+        LoadTest(),
+        None,
+        tmp_path,
+    )
+    assert plan.run_time == 30.0  # -t 30 is 30 seconds
+    assert (plan.limits.error_rate, plan.limits.exception_rate, plan.limits.p99_9_ms) == (0.05, 0.01, 800)
+    assert plan.abort_limits == {"error_rate": 0.05, "p99_9_ms": 800} and plan.delay_abort == 2.0
+    default = resolve(Options(host="http://127.0.0.1:1"), LoadTest(), None, tmp_path)
+    assert default.abort_limits == {"error_rate": 0.05} and default.delay_abort == 10  # on for the error rate by default
+    assert default.limits.exception_rate == 0
+
+
+def test_an_exception_rate_on_an_endpoint_is_refused(tmp_path):
+    build_file_tree(
+        tmp_path,
+        {"shipline.yml": "version: 1\nproject: {name: shop, language: python}\nload_test:\n  endpoints:\n    - {path: /, slo: {exception_rate: 1%}}\n"},
+    )
+    res = run_cli("loadtest", "--host", "http://127.0.0.1:9", cwd=tmp_path)
+    assert res.code == 2
+    assert "exception_rate applies to the whole run: set it in load_test.slo" in res.err

@@ -72,7 +72,8 @@ def test_budget_arithmetic_blue_green_and_canary():
     assert bg.analysis == 3 * 50 + 2 * 10
     assert bg.promote == 30 + 170
     assert bg.rollback == 30 + (2 * 50 + 10)  # two failures in a row
-    canary = budget.budget(Deploy.model_validate({**base, "strategy": "canary", "canary_steps": [10, 50, 100], "health_timeout": 30, "analysis": analysis}))
+    weighted = {"type": "command", "switch": "x", "set_weights": "y"}  # a canary needs a router that can weight
+    canary = budget.budget(Deploy.model_validate({**base, "router": weighted, "strategy": "canary", "canary_steps": [10, 50, 100], "health_timeout": 30, "analysis": analysis}))
     assert canary.steps == 3
     assert canary.promote == 30 + 3 * 170
     assert canary.rollback == 30 + 2 * 170 + 110

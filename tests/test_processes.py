@@ -53,3 +53,28 @@ def test_children_and_groups_count_live_processes_not_zombies():
         live.kill()
         live.wait()
         dead.wait()
+
+
+def test_environment_command_line_and_start_time_come_from_psutil():
+    script = "import time; print('ready', flush=True); time.sleep(30)"
+    proc = subprocess.Popen([sys.executable, "-c", script, "marker-arg"], env={**os.environ, "SHIPLINE_PROBE": "yes"}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"  # past exec: the environment is the child's own
+        assert processes.environ(proc.pid)["SHIPLINE_PROBE"] == "yes"
+        assert processes.cmdline(proc.pid).endswith("marker-arg")
+        info = processes.proc_stat(proc.pid)
+        assert info.ppid == os.getpid() and not info.zombie and info.started == processes.proc_stat(proc.pid).started
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    assert processes.proc_stat(proc.pid) is None and processes.environ(proc.pid) is None
+
+
+def test_no_module_reads_proc_directly():
+    """/proc is Linux's; psutil reads processes on macOS too."""
+    from pathlib import Path
+
+    src = Path(processes.__file__).parent
+    offenders = [str(p.relative_to(src)) for p in src.rglob("*.py") if '"/proc' in p.read_text() or "'/proc" in p.read_text()]
+    assert offenders == []

@@ -8,6 +8,7 @@ import pytest
 
 from shipline import manifest
 from shipline.deploy.engine import Engine
+from shipline.deploy.paths import deploy_paths
 from shipline.deploy.providers.prometheus import PrometheusProvider, preflight
 from tests.deploy_support import live_versions
 from tests.helpers import run_cli
@@ -108,8 +109,10 @@ class StopAt:
 def test_prometheus_going_down_makes_the_analysis_inconclusive_and_the_manifest_decides(released, inconclusive, result):
     site, prometheus = released
     site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url, inconclusive=inconclusive))
-    env = manifest.load(site.root / "shipline.yml").service(None).environment("prod")
-    engine = Engine(env, manifest.Smoke(enabled=False), site.root, {}, [StopAt(prometheus)])
+    loaded = manifest.load(site.root / "shipline.yml")
+    env = loaded.service(None).environment("prod")
+    paths = deploy_paths(env, loaded.project.name, site.root, {})
+    engine = Engine(env, manifest.Smoke(enabled=False), site.root, {}, paths, [StopAt(prometheus)])
     preflight(engine.provider)  # Prometheus is up when the deploy starts
     outcome = engine.run_deploy("v2")
     assert outcome.result == result

@@ -92,7 +92,7 @@ class FakeClock(smoke.Clock):
 def test_backoff_doubles_up_to_a_cap_and_stops_at_the_deadline():
     clock = FakeClock()
     report = smoke.run_checks(_down_url(), [SmokeCheck(path="/")], deadline=30, retry_interval=1, clock=clock)
-    assert clock.sleeps == [1, 2, 4, 8, 8, 7]  # capped at 8x the interval; the last wait ends at the deadline
+    assert clock.sleeps == [1, 2, 4, 8, 8, 6.5]  # capped at 8x the interval; the last wait leaves the last try half a second
     assert report.results[0].attempts == 7
 
 
@@ -188,3 +188,17 @@ def test_cli_disabled_smoke_checks_nothing(tmp_path):
     res = run_cli("smoke", "--base-url", _down_url(), cwd=tmp_path)
     assert res.code == 0
     assert "smoke tests are disabled" in res.out
+
+
+def test_hanging_checks_never_run_past_the_deadline():
+    # a listening socket that never accepts: connections open, no answer ever comes
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(32)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        checks = [SmokeCheck(path=f"/check/{i}") for i in range(10)]
+        report = smoke.run_checks(url, checks, deadline=2, retry_interval=0.5)
+    assert not report.ok and all(r.attempts == 1 for r in report.results)
+    assert all(r.got.startswith("no answer") for r in report.results)
+    # one after the other, ten one-second tries took 10 s; side by side they end with the deadline
+    assert report.duration < 2 + 1.5, report.duration

@@ -6,10 +6,17 @@
 # The second and later calls in a job find a marker in $RUNNER_TEMP keyed on the
 # kit's path and version and only re-export PATH, so they cost a few milliseconds.
 #
+# Installs with uv: the one on PATH, or one this script keeps in its cache directory.
+# uv's cache lives there too (${SHIPLINE_CACHE_DIR:-~/.cache/shipline}), so a warm
+# runner, or the setup action's actions/cache step, makes a cold install a matter of
+# linking files. Only the core is installed, plus the extras the calling action names.
+#
 # Environment:
-#   SHIPLINE_PYTHON  interpreter that creates the virtualenv (default: python3)
-#   SHIPLINE_VENV    an existing virtualenv that already has this kit installed
-#                    (for example an editable install); used as is, nothing installed
+#   SHIPLINE_PYTHON     interpreter that creates the virtualenv (default: python3)
+#   SHIPLINE_EXTRAS     comma-separated extras the stage needs: scan, loadtest, all
+#   SHIPLINE_CACHE_DIR  where uv and its cache live (default: ~/.cache/shipline)
+#   SHIPLINE_VENV       an existing virtualenv that already has this kit installed
+#                       (for example an editable install); used as is, nothing installed
 set -euo pipefail
 
 kit_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -40,7 +47,18 @@ publish() {  # $1: the directory to put on PATH
   fi
 }
 
-if [[ -f "$marker" ]]; then
+venv="$temp_root/shipline-venv-$key"
+venv_bin="$venv/bin"
+# a job that runs several stages grows one virtualenv: each call adds the extras it lacks
+installed="$(cat "$venv/.shipline-extras" 2>/dev/null || true)"
+missing=""
+if [[ -z "${SHIPLINE_VENV:-}" ]]; then
+  for extra in $(tr "," " " <<< "${SHIPLINE_EXTRAS:-}"); do
+    [[ ",$installed," == *",$extra,"* ]] || missing="${missing:+$missing,}$extra"
+  done
+fi
+
+if [[ -f "$marker" && -z "$missing" ]]; then
   bin_dir="$(cat "$marker")"
   if [[ -x "$bin_dir/shipline" ]]; then
     publish "$bin_dir"
@@ -55,17 +73,30 @@ if [[ -n "${SHIPLINE_VENV:-}" ]]; then
   fi
   venv_bin="$(cd "$SHIPLINE_VENV/bin" && pwd)"
 else
-  venv="$temp_root/shipline-venv-$key"
-  venv_bin="$venv/bin"
   python="${SHIPLINE_PYTHON:-python3}"
-  echo "::group::Installing shipline $version"
-  # start clean: a venv left by an interrupted install may be half-built
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  # pip's own cache (~/.cache/pip) keeps the dependencies' wheels between runs.
-  # --no-compile: byte-compiling every module of every dependency took a quarter of a
-  # cold install (38 s -> 28 s here); Python compiles the few modules a job imports.
-  "$venv_bin/python" -m pip install --quiet --no-compile --disable-pip-version-check "$kit_root"
+  cache_dir="${SHIPLINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/shipline}"
+  uv="$(command -v uv || true)"
+  if [[ -z "$uv" ]]; then
+    # uv itself, once per cache directory: a warm runner keeps it
+    uv="$cache_dir/uv-venv/bin/uv"
+    if [[ ! -x "$uv" ]]; then
+      rm -rf "$cache_dir/uv-venv"
+      "$python" -m venv "$cache_dir/uv-venv"
+      "$cache_dir/uv-venv/bin/python" -m pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
+    fi
+  fi
+  export UV_CACHE_DIR="$cache_dir/uv"
+  if [[ ! -x "$venv_bin/shipline" ]]; then
+    # start clean: a venv left by an interrupted install may be half-built
+    rm -rf "$venv"
+    "$uv" venv --quiet --python "$python" "$venv"
+    installed=""
+  fi
+  extras="$installed${installed:+${missing:+,}}$missing"
+  echo "::group::Installing shipline $version${extras:+ [$extras]}"
+  # the kit's tested versions of the tools whose output shipline parses
+  "$uv" pip install --quiet --python "$venv_bin/python" --constraint "$kit_root/actions/setup/constraints.txt" "$kit_root${extras:+[$extras]}"
+  echo "$extras" > "$venv/.shipline-extras"
   echo "::endgroup::"
 fi
 

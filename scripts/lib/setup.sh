@@ -35,11 +35,15 @@ setup_venv() {
     return 1
   fi
   [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-  local stamp=.venv/.shipline-installed
-  if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+  local stamp=.venv/.shipline-installed constraints=actions/setup/constraints.txt
+  if [[ ! -f $stamp || pyproject.toml -nt $stamp || $constraints -nt $stamp ]]; then
     echo "scripts: installing shipline and its dev dependencies into .venv" >&2
-    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' >&2 || true
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' >&2 || true
+    # uv installs; it lives in the venv itself, so pip is needed once, for uv alone
+    if [[ ! -x .venv/bin/uv ]]; then
+      .venv/bin/python -m pip install -q --disable-pip-version-check 'uv>=0.5,<1' 2>&1 | grep -v '^WARNING: Location' >&2 || true
+    fi
+    # the tools whose output shipline parses at the versions the actions install
+    .venv/bin/uv pip install -q --python .venv/bin/python --constraint "$constraints" -e '.[dev]' >&2 || true
     .venv/bin/python -c 'import shipline' || { echo "scripts: installing shipline failed" >&2; return 1; }
     touch "$stamp"
   fi

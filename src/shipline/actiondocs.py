@@ -81,8 +81,8 @@ def render(action_yml: Path, kit: Kit | None = None) -> str:
         parts += ["None.", ""]
     parts += ["## Outputs", ""]
     if outputs:
-        rows = [(_code(key), _text((spec or {}).get("description"))) for key, spec in outputs.items()]
-        parts.append(markdown_table(("output", "description"), rows))
+        output_rows = [(_code(key), _text((spec or {}).get("description"))) for key, spec in outputs.items()]
+        parts.append(markdown_table(("output", "description"), output_rows))
     else:
         parts += ["None.", ""]
     return "\n".join(parts).rstrip("\n") + "\n"

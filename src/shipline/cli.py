@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see `{self.prog} --help`)")
 
 
-def _common_options() -> argparse.ArgumentParser:
+def _common_options() -> _Parser:
     common = _Parser(add_help=False)
     common.add_argument("-m", "--manifest", default="shipline.yml", metavar="PATH", help="the manifest (default: shipline.yml)")
     common.add_argument("--service", default=None, metavar="NAME", help="the service of a monorepo manifest")
@@ -65,12 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _format_asked(argv: Sequence[str]) -> str | None:
+    """The ``--format`` on the command line, read before parsing so a bad flag honours it too."""
+    for i, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--format=") else (argv[i + 1] if arg == "--format" and i + 1 < len(argv) else None)
+        if value in FORMATS:
+            return value
+    return None
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:
     """Run shipline with ``argv``; return the exit code (never raises, never exits)."""
     environ = dict(os.environ if environ is None else environ)
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
-    reporter = Reporter.from_environ(None, environ)
+    reporter = Reporter.from_environ(_format_asked(argv), environ)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -79,21 +88,20 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             return EXIT_BAD_INPUT
         reporter = Reporter.from_environ(args.format, environ)
         ctx = Context(reporter=reporter, environ=environ, cwd=(cwd or Path.cwd()))
-        code = args._run(args, ctx)
+        code: int = args._run(args, ctx)
         reporter.finish()
         return code
     except KeyboardInterrupt:
-        reporter.fail(["interrupted"])
+        reporter.fail("interrupted")
         return EXIT_INTERRUPTED
     except InputError as err:
-        reporter.fail(err.lines())
+        reporter.fail(err.summary(), err.problems)
         return err.exit_code
     except ShiplineError as err:
-        reporter.finish()
-        reporter.fail([str(err)])
+        reporter.fail(str(err))
         return err.exit_code
     except Exception as err:  # the one place an unexpected error becomes exit 3
         if debug:
             traceback.print_exc()
-        reporter.fail([f"internal error: {type(err).__name__}: {err}", f"please report it at {ISSUES_URL} (run with --debug for the traceback)"])
+        reporter.fail(f"internal error: {type(err).__name__}: {err}; please report it at {ISSUES_URL} (run with --debug for the traceback)")
         return EXIT_INTERNAL

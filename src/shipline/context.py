@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipline.report import Reporter
+
+if TYPE_CHECKING:
+    from shipline.manifest import Manifest
 
 
 @dataclass
@@ -33,7 +37,7 @@ class Context:
         except ValueError:
             return str(path)
 
-    def load_manifest(self, manifest: str):  # -> shipline.manifest.Manifest
+    def load_manifest(self, manifest: str) -> Manifest:
         """Load and validate the manifest named on the command line."""
         from shipline import manifest as schema
 

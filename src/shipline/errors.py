@@ -56,6 +56,15 @@ class InputError(ShiplineError):
             return [str(p) for p in self.problems]
         return [str(self)]
 
+    def summary(self) -> str:
+        """The error in one line: the message, or how many problems and where."""
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        if self.problems:
+            files = sorted({p.file for p in self.problems if p.file})
+            return f"{len(self.problems)} problems" + (f" in {', '.join(files)}" if files else "")
+        return str(self)
+
 
 class GateFailed(ShiplineError):
     """A gate said no: findings, SLO breach, failed smoke check, drift, rollback (exit 1)."""

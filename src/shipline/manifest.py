@@ -105,6 +105,8 @@ class Strict(BaseModel):
     """Every section rejects unknown keys and is immutable once loaded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # where the section was read (validation.locate): problems found later are located
+    _origin: validation.Origin | None = PrivateAttr(default=None)
 
 
 # -- kit, project, build, test --------------------------------------------------------
@@ -181,9 +183,15 @@ class Security(Strict):
 class Slo(Strict):
     """Service level objectives a load test must meet."""
 
+    p50_ms: float | None = Field(None, gt=0)
+    p90_ms: float | None = Field(None, gt=0)
     p95_ms: float | None = Field(3000, gt=0)
     p99_ms: float | None = Field(None, gt=0)
+    p99_9_ms: float | None = Field(None, gt=0, description="p99.9 response time")
+    avg_ms: float | None = Field(None, gt=0, description="average response time")
+    max_ms: float | None = Field(None, gt=0, description="slowest response")
     error_rate: Fraction = 0.05
+    exception_rate: Fraction = Field(0, description="share of task runs whose code raised (load_test.slo only: raised errors belong to no endpoint)")
     min_rps: float | None = Field(None, ge=0)
 
 
@@ -199,6 +207,12 @@ class Endpoint(Strict):
     expect_status: Status | list[Status] = 200
     slo: Slo | None = Field(None, description="this endpoint's own SLO; only the fields given apply")
 
+    @model_validator(mode="after")
+    def _no_run_wide_limit(self) -> Endpoint:
+        if self.slo is not None and "exception_rate" in self.slo.model_fields_set:
+            raise ValueError("exception_rate applies to the whole run: set it in load_test.slo, not on an endpoint")
+        return self
+
 
 class Regression(Strict):
     """How much worse than the baseline run a load test may be."""
@@ -206,6 +220,9 @@ class Regression(Strict):
     max_p95_increase: Fraction = 0.2
     max_rps_decrease: Fraction = 0.2
     p95_noise_ms: float = Field(5, ge=0, description="p95 growth of at most this many milliseconds is never a regression (noise at that scale)")
+
+
+AbortLimit = Literal["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p99_9_ms", "avg_ms", "max_ms", "error_rate", "exception_rate", "min_rps"]
 
 
 class LoadTest(Strict):
@@ -222,6 +239,10 @@ class LoadTest(Strict):
     environment: Name | None = Field(None, description="where the pipeline load-tests; default: the first environment")
     slo: Slo = Field(default_factory=Slo)
     regression: Regression = Field(default_factory=Regression)
+    abort_on_fail: list[AbortLimit] = Field(
+        default_factory=lambda: ["error_rate"], description="SLO limits checked every second during the run; the first breach stops it"
+    )
+    delay_abort: Duration = Field(10, description="warm-up before abort_on_fail limits are checked")
 
     @model_validator(mode="after")
     def _duration_within_cap(self) -> LoadTest:
@@ -308,6 +329,8 @@ class Analysis(Strict):
     failure_limit: int = Field(0, ge=0)
     consecutive_error_limit: int = Field(4, ge=0)
     inconclusive: Literal["rollback", "promote"] = "rollback"
+    inconclusive_limit: int | None = Field(None, ge=0, description="more inconclusive measurements than this pause the deploy for a person (promote or abort)")
+    initial_delay: Duration = Field(0, description="wait this long after each traffic step before the first measurement")
     max_error_rate: Fraction = 0.05
     max_p95_ms: float = Field(3000, gt=0)
     relative_p95_factor: float | None = Field(None, ge=1, description="canary p95 at most stable p95 times this")
@@ -322,6 +345,7 @@ class HaproxyRouter(Strict):
     admin_socket: str = Field(description="path of haproxy's admin socket (stats socket ... level admin)")
     backend: str = "app"
     servers: dict[Literal["blue", "green"], str] = Field(default_factory=lambda: {"blue": "blue", "green": "green"})
+    server_state_file: str | None = Field(None, description="haproxy's server-state-file: weights are saved there after each change and survive a restart")
 
 
 class NginxRouter(Strict):
@@ -340,6 +364,7 @@ class CommandRouter(Strict):
     type: Literal["command"]
     switch: str = Field(description="send all traffic to COLOR")
     set_weights: str | None = Field(None, description="send WEIGHT percent to COLOR (canary)")
+    check: str | None = Field(None, description="exits 0 when the router is up; run before a deploy changes anything")
 
 
 Router = Annotated[HaproxyRouter | NginxRouter | CommandRouter, Field(discriminator="type")]
@@ -360,6 +385,21 @@ class Slots(Strict):
     blue: Slot
     green: Slot
 
+    @model_validator(mode="after")
+    def _apart(self) -> Slots:
+        if (self.blue.host, self.blue.port) == (self.green.host, self.green.port):
+            raise ValueError(
+                f"the blue and green slots both listen on {self.blue.host}:{self.blue.port}; "
+                "each slot needs its own port, or the new version cannot start beside the live one"
+            )
+        return self
+
+
+class CanaryPause(Strict):
+    """A canary step that holds the weights: for a duration, or until `shipline promote` (``pause: promote``)."""
+
+    pause: Duration | Literal["promote"]
+
 
 class Deploy(Strict):
     """How an environment takes a new version."""
@@ -369,16 +409,33 @@ class Deploy(Strict):
     slots: Slots
     health_path: UrlPath = "/healthz"
     health_timeout: Duration = 30
-    canary_steps: list[int] = Field(default_factory=lambda: [5, 25, 50, 100])
+    version_header: str | None = Field(None, description="health passes only when the health answer carries this header naming the version deployed")
+    canary_steps: list[int | CanaryPause] = Field(
+        default_factory=lambda: [5, 25, 50, 100], description="traffic percentages, and {pause: DURATION} or {pause: promote} between them"
+    )
+    progress_deadline: Duration = Field(600, description="longest pause (or stalled run) before traffic returns to the stable slot by itself")
     analysis: Analysis = Field(default_factory=Analysis)
     keep_previous_for: Duration = Field(0, description="keep the old slot running this long after promotion")
     lock_timeout: Duration = 300
-    state_dir: str = ".shipline/state"
+    state_dir: str | None = Field(None, description="default: $SHIPLINE_STATE_HOME, $XDG_STATE_HOME or ~/.local/state, then shipline/PROJECT")
+    releases_dir: str | None = Field(None, description="where versions are unpacked; default: ENVIRONMENT.releases in the state_dir")
+    keep_releases: int = Field(5, ge=1, description="releases kept on disk (the live and previous ones always are)")
+    artifact: str | None = Field(None, description="what the build produced (directory, tarball, wheel or zip; a glob picks the newest); default: git archive of the version")
+    env: dict[str, str] = Field(default_factory=dict, description="environment of the slots and hooks, besides PATH, HOME, LANG, TZ")
+    pass_env: list[str] = Field(default_factory=list, description="names passed through from the deploy's own environment")
     on_rollback: list[str] = Field(default_factory=list, description="commands run after a rollback")
+
+    @field_validator("router")
+    @classmethod
+    def _router_can_do_the_strategy(cls, router: Any, info: ValidationInfo) -> Any:
+        if info.data.get("strategy") == "canary" and isinstance(router, CommandRouter) and not router.set_weights:
+            raise ValueError("strategy canary moves traffic step by step: this command router needs a set_weights hook")
+        return router
 
     @field_validator("canary_steps")
     @classmethod
-    def _steps_climb_to_100(cls, steps: list[int]) -> list[int]:
+    def _steps_climb_to_100(cls, given: list[int | CanaryPause]) -> list[int | CanaryPause]:
+        steps = [s for s in given if isinstance(s, int)]
         if not steps:
             raise ValueError("canary_steps needs at least one step")
         if any(not 0 < s <= 100 for s in steps):
@@ -387,7 +444,12 @@ class Deploy(Strict):
             raise ValueError(f"canary steps must increase, got {steps}")
         if steps[-1] != 100:
             raise ValueError(f"the last canary step must be 100, got {steps[-1]}")
-        return steps
+        return given
+
+    @property
+    def canary_weights(self) -> list[int]:
+        """The traffic steps of ``canary_steps``, without the pauses."""
+        return [s for s in self.canary_steps if isinstance(s, int)]
 
 
 class IncidentRule(Strict):
@@ -599,11 +661,13 @@ class Manifest(Strict):
         out = []
         for s in self.services:
             sp = s.project or ServiceProject(language=self.project.language, runtime=self.project.runtime)
+            project = Project(name=s.name, language=sp.language, runtime=sp.runtime, working_directory=s.path)
+            project._origin = s._origin  # a problem with the service's project points at the service
             out.append(
                 ServiceConfig(
                     name=s.name,
                     path=s.path,
-                    project=Project(name=s.name, language=sp.language, runtime=sp.runtime, working_directory=s.path),
+                    project=project,
                     install=s.install or self.install,
                     build=s.build or self.build,
                     test=s.test or self.test,

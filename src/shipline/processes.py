@@ -1,9 +1,9 @@
 """Process groups and signals, shared by every backend that runs something long.
 
 Deploy slots, locust and act each run in a session of their own so that everything
-they start can be stopped together (found through /proc, which also tells zombies
-from live processes); a cancelled CI job sends SIGTERM, which must stop
-them as cleanly as Ctrl-C does.
+they start can be stopped together (found through psutil, on Linux and macOS alike,
+which also tells zombies from live processes); a cancelled CI job sends SIGTERM,
+which must stop them as cleanly as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from dataclasses import dataclass
+
+import psutil
 
 
 @contextlib.contextmanager
@@ -29,7 +31,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
 
-    def interrupt(signum, frame):
+    def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
@@ -39,33 +41,80 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/PID/stat after the command name (state, ppid, pgrp, ...), or None."""
+@dataclass(frozen=True)
+class ProcessInfo:
+    """What shipline needs to know of one process."""
+
+    pid: int
+    ppid: int
+    pgid: int
+    zombie: bool
+    started: float  # seconds since the epoch: with the pid, tells a process from a later one
+
+
+def _info(process: psutil.Process) -> ProcessInfo | None:
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        with process.oneshot():
+            return ProcessInfo(process.pid, process.ppid(), os.getpgid(process.pid), process.status() == psutil.STATUS_ZOMBIE, process.create_time())
+    except (psutil.Error, OSError):
         return None
-    # the command name is in parentheses and may itself hold spaces and ')'
-    return raw[raw.rfind(")") + 2 :].split()
 
 
-def live_processes() -> Iterator[tuple[int, list[str]]]:
-    """Every live process (zombies left out) as (pid, `proc_stat` fields)."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = proc_stat(int(entry.name))
-            if stat and stat[0] != "Z":
-                yield int(entry.name), stat
+def proc_stat(pid: int) -> ProcessInfo | None:
+    """The process ``pid``, or None when there is none."""
+    try:
+        return _info(psutil.Process(pid))
+    except psutil.Error:
+        return None
+
+
+def live_processes() -> Iterator[ProcessInfo]:
+    """Every live process (zombies left out)."""
+    for process in psutil.process_iter():
+        info = _info(process)
+        if info is not None and not info.zombie:
+            yield info
+
+
+def environ(pid: int) -> dict[str, str] | None:
+    """The environment ``pid`` started with, or None when it cannot be read (gone, or not ours)."""
+    try:
+        environment: dict[str, str] = psutil.Process(pid).environ()
+        return environment
+    except (psutil.Error, OSError):
+        return None
+
+
+def cmdline(pid: int) -> str | None:
+    """The command line of ``pid`` as one string, or None."""
+    try:
+        return " ".join(psutil.Process(pid).cmdline())
+    except (psutil.Error, OSError):
+        return None
+
+
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports process ``pid`` holds a listening socket on (inherited ones too, as nginx workers do)."""
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return set()
+    return {c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN and c.laddr}
+
+
+def listening_pids(port: int) -> set[int]:
+    """Pids holding a listening TCP socket on ``port`` (any address) in this network namespace."""
+    return {c.pid for c in psutil.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid}
 
 
 def group_alive(pgid: int) -> bool:
     """Whether a live process is left in process group ``pgid``."""
-    return any(int(stat[2]) == pgid for _, stat in live_processes())
+    return any(p.pgid == pgid for p in live_processes())
 
 
 def children(pid: int) -> set[int]:
     """The live processes whose parent is ``pid``."""
-    return {child for child, stat in live_processes() if int(stat[1]) == pid}
+    return {p.pid for p in live_processes() if p.ppid == pid}
 
 
 def stop_group(pgid: int, *, grace: float, reap: Callable[[], None] = lambda: None) -> None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from shipline.errors import Problem
+
 FORMATS = ("text", "github", "json", "markdown")
 
 
@@ -215,7 +217,27 @@ class Reporter:
             text = json.dumps(self._result, indent=2, sort_keys=True, default=str)
             print(self._redact(text), file=self.stdout, flush=True)
 
-    def fail(self, lines: Sequence[str]) -> None:
-        """The one shape of a fatal message: ``shipline: error: ...`` on stderr."""
-        for line in lines:
-            print(f"shipline: error: {self._redact(line)}", file=self.stderr, flush=True)
+    def fail(self, error: str, problems: Sequence[Problem] = ()) -> None:
+        """The one renderer of a fatal error and its problems, in the reporter's format.
+
+        ``text`` and ``markdown``: ``shipline: error: FILE:LINE:COL: message`` per problem
+        on stderr. ``github``: an ``::error file=,line=,col=::`` annotation per problem on
+        stdout. ``json``: the result so far plus ``{"error": ..., "problems": [...]}`` as
+        the one document on stdout, and the text lines on stderr for the people reading
+        the log. ``error`` is the whole message when there are no problems, a one-line
+        summary otherwise.
+        """
+        shown = list(problems) or [Problem("", 0, 0, error)]
+        if self.format == "json":
+            self._result["error"] = self._redact(error)
+            self._result["problems"] = [
+                {"file": p.file or None, "line": p.line or None, "col": (p.col or 1) if p.line else None, "message": self._redact(p.message), "rule": p.rule or None}
+                for p in shown
+            ]
+            self.finish()
+        for p in shown:
+            if self.format == "github":
+                message = f"{p.message} [{p.rule}]" if p.rule else p.message
+                self.annotate("error", message, file=p.file or None, line=p.line or None, col=(p.col or 1) if p.line else None)
+            else:
+                print(f"shipline: error: {self._redact(str(p))}", file=self.stderr, flush=True)

@@ -18,10 +18,11 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ from shipline.manifest import SmokeCheck, SmokeChecksFile
 
 # a request never waits longer than this, whatever is left of the deadline
 MAX_REQUEST_TIMEOUT = 10.0
+# the first try of each check gets at least this long, even with a deadline of 0
+MIN_ATTEMPT_S = 1.0
+# a retry needs this long before the deadline to mean anything: the last wait ends that early
+LAST_TRY_S = 0.5
 # backoff doubles the retry interval up to this many times the first one
 MAX_BACKOFF_FACTOR = 8
 # how much of a response body a failure message quotes
@@ -99,7 +104,7 @@ def expand_env(checks: Sequence[SmokeCheck], environ: Mapping[str, str]) -> tupl
         for header, value in check.headers.items():
             missing = [n for n in _ENV_REF.findall(value) if n not in environ]
             if missing:
-                raise InputError(f'smoke check "{check_name(check)}": header {header} uses ${{{missing[0]}}}, which is not set in the environment')
+                raise validation.error_at(check, ("headers", header), f'smoke check "{check_name(check)}": header {header} uses ${{{missing[0]}}}, which is not set in the environment')
             for name in _ENV_REF.findall(value):
                 secrets.append(environ[name])
             expanded = _ENV_REF.sub(lambda m: environ[m.group(1)], value)
@@ -114,7 +119,7 @@ def load_checks(path: Path, display: str | None = None) -> list[SmokeCheck]:
     """Read a YAML list of checks, each shaped like the manifest's ``smoke.checks`` items."""
     doc = yamlfile.load(path, display)
     if not isinstance(doc.data, list) or not doc.data:
-        raise InputError(f"{display or path}: expected a non-empty YAML list of checks (each with at least a path), got {validation.kind(doc.data)}")
+        raise InputError(problems=[doc.problem((), f"expected a non-empty YAML list of checks (each with at least a path), got {validation.kind(doc.data)}")])
     return list(validation.validate(SmokeChecksFile, doc).root)
 
 
@@ -223,6 +228,40 @@ class Clock:
         self.started = self.now()
 
 
+def _attempt_all(base_url: str, checks: Sequence[SmokeCheck], pending: list[int], previous: dict[int, CheckResult], wait_s: float) -> dict[int, CheckResult]:
+    """Try the ``pending`` checks side by side, each bounded by ``wait_s``.
+
+    Side by side so that ten hanging checks take the deadline once, not ten times; a
+    request that outlives its socket timeout (a server trickling bytes) is left behind
+    in its daemon thread rather than waited for. A check still waiting keeps its
+    previous result (a 500 says more than a retry cut short by the deadline), or
+    else has no answer.
+    """
+    attempts = {i: (previous[i].attempts if i in previous else 0) + 1 for i in pending}
+    results: dict[int, CheckResult] = {}
+    timeout = min(MAX_REQUEST_TIMEOUT, wait_s)
+
+    def attempt(i: int) -> None:
+        results[i] = _attempt(base_url, checks[i], timeout, attempts[i])
+
+    threads = [threading.Thread(target=attempt, args=(i,), daemon=True) for i in pending]
+    for t in threads:
+        t.start()
+    ends = time.monotonic() + wait_s
+    for t in threads:
+        t.join(max(0.0, ends - time.monotonic()))
+    for i in pending:
+        if i not in results and i in previous:
+            results[i] = replace(previous[i], attempts=attempts[i])
+        elif i not in results:
+            check = checks[i]
+            url = _url(base_url, check.path)
+            results[i] = CheckResult(
+                check_name(check), check.method, url, False, _describe_expectation(check), f"no answer within {wait_s:.1f}s (the deadline)", None, attempts[i]
+            )
+    return results
+
+
 def run_checks(
     base_url: str,
     checks: Sequence[SmokeCheck],
@@ -233,25 +272,24 @@ def run_checks(
 ) -> SmokeReport:
     """Run every check against ``base_url``, retrying failures until ``deadline`` seconds pass.
 
-    Each round tries the checks that have not passed yet; between rounds the wait
-    starts at ``retry_interval`` and doubles (up to 8 times the interval), never past
-    the deadline. Every check is tried at least once.
+    Each round tries the checks that have not passed yet, side by side, and ends by the
+    deadline; between rounds the wait starts at ``retry_interval`` and doubles (up to 8
+    times the interval), ending at the latest `LAST_TRY_S` before the deadline so the
+    last try has time to get an answer. Every check is tried at least once:
+    a deadline under `MIN_ATTEMPT_S` still gives that first try `MIN_ATTEMPT_S`.
     """
     clock = clock or Clock()
     results: dict[int, CheckResult] = {}
     pending = list(range(len(checks)))
     wait = retry_interval
     while pending:
-        for i in pending:
-            left = deadline - (clock.now() - clock.started)
-            timeout = max(1.0, min(MAX_REQUEST_TIMEOUT, left))
-            previous = results[i].attempts if i in results else 0
-            results[i] = _attempt(base_url, checks[i], timeout, previous + 1)
+        left = deadline - (clock.now() - clock.started)
+        results.update(_attempt_all(base_url, checks, pending, results, max(left, 0.0) if results else max(left, MIN_ATTEMPT_S)))
         pending = [i for i in pending if not results[i].passed]
         left = deadline - (clock.now() - clock.started)
-        if not pending or left <= 0:
+        if not pending or left <= LAST_TRY_S:
             break
-        clock.sleep(min(wait, left))
+        clock.sleep(min(wait, left - LAST_TRY_S))
         wait = min(wait * 2, retry_interval * MAX_BACKOFF_FACTOR)
     return SmokeReport(base_url, [results[i] for i in range(len(checks))], clock.now() - clock.started)
 
@@ -266,7 +304,7 @@ def write_junit(report: SmokeReport, path: Path) -> None:
         if not r.passed:
             case.result = [Failure(f"expected {r.expected}, got {r.got}")]
         suite.add_testcase(case)
-    suite.update_statistics()
+    suite.update_statistics()  # type: ignore[no-untyped-call]  # junitparser leaves it unannotated
     xml = JUnitXml()
     xml.add_testsuite(suite)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from shipline import validation
 from shipline.errors import InputError, ToolError
 from shipline.languages import ProjectFiles, get
 from shipline.manifest import Project, Test
@@ -103,11 +104,13 @@ def plan(project: Project, test: Test, cwd: Path, *, env: Mapping[str, str], pyt
     results = cwd / RESULTS_DIR
     if test.command:
         junit = cwd / test.junit if test.junit else None
-        coverage = cwd / "coverage.xml"
+        coverage: Path | None = cwd / "coverage.xml"
         return Plan(["bash", "-c", test.command], cwd, junit, coverage, test.command)
     argv = get(project.language).test_command(ProjectFiles(cwd), python)
     if argv is None:
-        raise InputError(f'the {project.language} project in {cwd.name or "."} has no tests to run by default; set test.command in the manifest, or test.enabled: false')
+        raise validation.error_at(
+            project, "language", f'the {project.language} project in {project.working_directory or "."} has no tests to run by default; set test.command in the manifest, or test.enabled: false'
+        )
     junit = cwd / test.junit if test.junit else None
     coverage = None
     if argv[1:3] == ["-m", "pytest"]:
@@ -135,15 +138,15 @@ def run(plan: Plan, *, env: Mapping[str, str], stdout: int | IO[str] | None = No
     except FileNotFoundError:
         raise InputError(f"cannot run the test command: {plan.argv[0]} is not installed or not on PATH") from None
     result = TestRun(proc.returncode, time.time() - started)
-    if _fresh(plan.junit, started):
+    if plan.junit is not None and _fresh(plan.junit, started):
         result.cases = read_junit(plan.junit, plan.cwd)
         result.junit_found = True
-    if _fresh(plan.coverage_xml, started):
+    if plan.coverage_xml is not None and _fresh(plan.coverage_xml, started):
         result.coverage = read_coverage(plan.coverage_xml)
     return result
 
 
-def _location(case_elem, classname: str, details: str, root: Path) -> tuple[str | None, int | None]:
+def _location(case_elem: Mapping[str, str] | Any, classname: str, details: str, root: Path) -> tuple[str | None, int | None]:
     """Where a test failed: the innermost traceback frame in the test's file, else its JUnit attributes."""
     file = case_elem.get("file")
     if not file and classname:

@@ -12,9 +12,10 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from shipline.errors import InputError, Problem
 from shipline.yamlfile import Document
@@ -192,7 +193,7 @@ def _alternative(err: dict[str, Any]) -> str:
     bounds = {"less_than_equal": "at most {le}", "greater_than_equal": "at least {ge}", "less_than": "below {lt}", "greater_than": "above {gt}"}
     if etype in bounds:
         return "a number " + bounds[etype].format(**ctx)
-    return err["msg"].replace("Input should be ", "a value ").replace("Value error, ", "")
+    return str(err["msg"]).replace("Input should be ", "a value ").replace("Value error, ", "")
 
 
 def _union_problem(doc: Document, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Problem:
@@ -216,15 +217,20 @@ def _names_a_union_member(root: type[BaseModel], raw: tuple[Any, ...], loc: tupl
 
 
 def validate(model: type[M], doc: Document) -> M:
-    """Validate ``doc.data`` as ``model``; every problem at once as one `InputError`."""
+    """Validate ``doc.data`` as ``model``; every problem at once as one `InputError`.
+
+    Every model in the result remembers where in ``doc`` it was read (see `locate`), so
+    a problem found later, by code far from the loader, still names file, line and column.
+    """
     try:
-        return model.model_validate(doc.data)
+        loaded = model.model_validate(doc.data)
     except ValidationError as exc:
         problems: set[Problem] = set()
         # A plain union (int | list, int | "auto") reports once per member, each under
         # a made-up loc part such as 'int' or "literal['auto']": gather those into one.
         unions: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        for err in exc.errors(include_url=False):
+        for details in exc.errors(include_url=False):
+            err: dict[str, Any] = dict(details)
             raw = tuple(err["loc"])
             about_key = err["type"] in ("missing", "extra_forbidden")
             loc = _clean_loc(raw, doc, keep_last=about_key)
@@ -245,3 +251,67 @@ def validate(model: type[M], doc: Document) -> M:
             else:
                 problems.add(_union_problem(doc, loc, errors))
         raise InputError(problems=sorted(problems)) from None
+    remember_origins(loaded, doc)
+    return loaded
+
+
+# -- where a loaded value came from -----------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Origin:
+    """The document a model was read from and its key path in it.
+
+    Equal to every other origin: where a value was read does not make it another value,
+    so two models with the same fields stay equal wherever they come from.
+    """
+
+    doc: Document
+    path: tuple[str | int, ...]
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, Origin)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def remember_origins(value: Any, doc: Document, path: tuple[str | int, ...] = ()) -> None:
+    """Record on every model under ``value`` (models with an ``_origin`` attribute) its path in ``doc``.
+
+    Defaults the user did not write get the path they would have; `Document.locate`
+    lands those on the nearest part that is in the file.
+    """
+    if isinstance(value, BaseModel):
+        if "_origin" in type(value).__private_attributes__:
+            setattr(value, "_origin", Origin(doc, path))  # a private attribute of the schema's models
+        for name, field in type(value).model_fields.items():
+            remember_origins(getattr(value, name), doc, path + (field.alias or name,))
+        if isinstance(value, RootModel):
+            remember_origins(value.root, doc, path)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            remember_origins(item, doc, path + (i,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            remember_origins(item, doc, path + (str(key),))
+
+
+Key = str | int | tuple[str | int, ...] | None
+
+
+def locate(model: BaseModel, key: Key, message: str) -> Problem:
+    """A `Problem` at ``key`` (a key or a key path) of a loaded ``model``; the model itself when None.
+
+    A model built in code, not read from a file, gives an unlocated problem.
+    """
+    origin = getattr(model, "_origin", None)
+    if not isinstance(origin, Origin):
+        return Problem("", 0, 0, message)
+    path = origin.path + (key if isinstance(key, tuple) else () if key is None else (key,))
+    return origin.doc.problem(path, message)
+
+
+def error_at(model: BaseModel, key: Key, message: str) -> InputError:
+    """An `InputError` located at ``key`` of a loaded ``model``: raise it where the problem is found."""
+    return InputError(problems=[locate(model, key, message)])

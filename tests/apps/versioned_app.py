@@ -9,8 +9,11 @@ version from a JSON file named by FAULTS_FILE ({"v2": {"error_share": 0.5}}):
 - error_share: this share of requests to / answer 500 (spread evenly, deterministic)
 - latency_ms: added to every request to /
 - errors_after: every request to / after this many answers 500
+- start_delay: seconds to wait before listening (a slow start)
+- exit_after: the process exits (code 9) after answering this many requests to /
 
-Every answer names the version and color in X-App-Version and X-App-Color.
+Every answer names the version and color in X-App-Version and X-App-Color, and the
+content of a file CODE in the working directory (the release), if any, in X-App-Code.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ ENV_FAULTS = {
     "error_share": os.environ.get("APP_ERROR_SHARE"),
     "latency_ms": os.environ.get("APP_LATENCY_MS"),
     "errors_after": os.environ.get("APP_ERRORS_AFTER"),
+    "exit_after": os.environ.get("APP_EXIT_AFTER"),
 }
+CODE = open("CODE", encoding="utf-8").read().strip() if os.path.exists("CODE") else ""
 
 
 def load_faults() -> dict:
@@ -71,6 +76,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-App-Version", VERSION)
         self.send_header("X-App-Color", COLOR)
+        self.send_header("X-App-Code", CODE)
         self.end_headers()
         self.wfile.write(data)
 
@@ -87,6 +93,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(500, f"error from {VERSION}\n")
             else:
                 self._send(200, f"{VERSION} {COLOR}\n")
+            after = FAULTS.get("exit_after")
+            if after is not None and _served >= int(after):
+                os._exit(9)
 
     def log_message(self, *args) -> None:
         pass
@@ -96,6 +105,7 @@ def main() -> None:
     if FAULTS.get("crash"):
         print(f"{VERSION}: crashing at start (fault)", file=sys.stderr)
         sys.exit(3)
+    time.sleep(float(FAULTS.get("start_delay", 0) or 0))
     server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
     server.daemon_threads = True
     print(f"{VERSION} ({COLOR}) listening on {server.server_address[1]}", flush=True)

@@ -6,7 +6,7 @@ import argparse
 import subprocess
 
 from shipline.context import Context
-from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
 
 # the child writes straight to our stderr (a file descriptor, whatever sys.stderr is)
 STDERR_FD = 2
@@ -32,14 +32,14 @@ def _commit_sha(ctx: Context) -> str:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Build, then report the artifacts as outputs, a table and the job summary."""
-    from shipline import build
+    from shipline import build, validation
     from shipline.report import markdown_table
     from shipline.runtime import project_python
 
     service = ctx.load_manifest(args.manifest).service(args.service)
     cwd = ctx.path(service.project.working_directory)
     if not cwd.is_dir():
-        raise InputError(f'project.working_directory "{service.project.working_directory}" is not a directory')
+        raise validation.error_at(service.project, "working_directory", f'project.working_directory "{service.project.working_directory}" is not a directory')
     version = build.resolve_version(args.version, cwd, service.project.language)
     spec = build.Spec(service.project, service.build, cwd, version, _commit_sha(ctx), project_python(ctx.environ))
     reporter = ctx.reporter

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx.reporter.info(f'kit.ref "{manifest.kit.ref}" is a tag: zizmor allows it for {manifest.kit.repository} only; pin a commit SHA for the strictest setting')
         result = lint.lint(Path(tmp), sorted(rendered.files), ctx.environ, config)
     for name in result.skipped:
-        ctx.reporter.warning(f"{name} is not installed; its checks were skipped (pip install shipline[dev])")
+        ctx.reporter.warning(f"{name} is not installed; its checks were skipped (it comes with shipline: pipx install --force shipline)")
     for p in result.problems:
         ctx.reporter.error(f"{p.message} [{p.rule}]", file=ctx.display(root / p.file), line=p.line, col=p.col)
     if not result.problems:

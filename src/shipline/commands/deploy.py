@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+import time
+from pathlib import Path
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
@@ -61,15 +63,29 @@ def _default_version(ctx: Context) -> str:
     raise InputError("no version to deploy: pass --version (or run inside a git checkout)")
 
 
-def engine(ctx: Context, args: argparse.Namespace):
-    """The deploy engine for ``--env``, from the manifest."""
+def target(ctx: Context, args: argparse.Namespace):
+    """The service, the ``--env`` environment, the service directory and the environment's deploy paths."""
+    from shipline.deploy.paths import deploy_paths
+
+    loaded = ctx.load_manifest(args.manifest)
+    service = loaded.service(args.service)
+    environment = service.environment(args.env)
+    cwd = ctx.path(service.path)
+    project = f"{loaded.project.name}.{service.name}" if loaded.services else loaded.project.name
+    return service, environment, cwd, deploy_paths(environment, project, cwd, ctx.environ)
+
+
+def engine(ctx: Context, args: argparse.Namespace, follow: bool = True):
+    """The deploy engine for ``--env``, from the manifest (exit 2 on a corrupt state file, before anything changes).
+
+    ``follow``: GitHub listeners too (deploy, rollback), or only the log (operator commands).
+    """
     from shipline.deploy.engine import Engine
 
-    manifest = ctx.load_manifest(args.manifest)
-    service = manifest.service(args.service)
-    environment = service.environment(args.env)
-    monorepo_service = service.name if len(manifest.resolved_services()) > 1 else ""
-    return Engine(environment, service.smoke, ctx.path(service.path), ctx.environ, listeners(ctx, args, environment, monorepo_service))
+    service, environment, cwd, paths = target(ctx, args)
+    monorepo_service = service.name if len(ctx.load_manifest(args.manifest).resolved_services()) > 1 else ""
+    followers = listeners(ctx, args, environment, monorepo_service) if follow else [LogListener(ctx.reporter)]
+    return Engine(environment, service.smoke, cwd, ctx.environ, paths, followers)
 
 
 def report_result(ctx: Context, result, analysis) -> int:
@@ -90,11 +106,45 @@ def report_result(ctx: Context, result, analysis) -> int:
     return EXIT_GATE_FAILED
 
 
+def background(ctx: Context, args: argparse.Namespace, deployer, name: str, *command: str) -> Path:
+    """Start ``shipline COMMAND --env E`` detached from this job (its own session), logging beside the state; the log."""
+    import sys
+
+    argv = [sys.executable, "-m", "shipline", *command, "--env", args.env, "-m", str(ctx.path(args.manifest))]
+    if args.service:
+        argv += ["--service", args.service]
+    log = deployer.store.dir / f"{args.env}.{name}.log"
+    env = deployer.slots.base_env()  # where the state lives, and nothing secret
+    env.update({k: v for k, v in ctx.environ.items() if k in ("XDG_STATE_HOME", "SHIPLINE_STATE_HOME", "PYTHONPATH")})
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        subprocess.Popen(argv, cwd=ctx.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return log
+
+
+def retire_in_background(ctx: Context, args: argparse.Namespace, deployer) -> None:
+    """Start `shipline stop --retired` detached, to stop the kept old slot when ``keep_previous_for`` is up."""
+    pending = deployer.state.pending
+    if pending is None or pending.op != "retire":
+        return
+    log = background(ctx, args, deployer, "retire", "stop", "--retired", "--after", f"{max(0.0, (pending.after or 0) - time.time()):.3f}")
+    deployer.timeline.emit("keep", f"the old {pending.color} slot stops in the background in {deployer.deploy.keep_previous_for:g}s (log: {log})", color=pending.color)
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Deploy and report."""
+    """Deploy and report; a kept old slot is retired in the background, not by this job."""
     from shipline.deploy.providers.prometheus import preflight
 
     version = args.version or _default_version(ctx)
     deployer = engine(ctx, args)
     preflight(deployer.provider)  # a bad query or an unreachable Prometheus stops the deploy before traffic moves
-    return report_result(ctx, deployer.run_deploy(version), deployer.analysis)
+
+    def watchdog(pending) -> None:
+        # should this run die (SIGKILL, a lost runner), traffic returns to the stable slot after progress_deadline
+        background(ctx, args, deployer, "watchdog", "rollback", "--watch", repr(pending.started))
+
+    deployer.watchdog = watchdog
+    result = deployer.run_deploy(version)
+    if result.ok and deployer.deploy.keep_previous_for > 0:
+        retire_in_background(ctx, args, deployer)
+    return report_result(ctx, result, deployer.analysis)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 from shipline.context import Context
+from shipline.loadtest.plan import MS_FLAGS
 
 HELP = "load-test a running service with locust; gate on SLOs and a baseline"
 
@@ -22,20 +23,34 @@ HELP = "load-test a running service with locust; gate on SLOs and a baseline"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of issue 5; every one defaults to the manifest's load_test section."""
     parser.add_argument("--host", metavar="URL", help="base URL to load (default: the URL of --env or load_test.environment)")
-    parser.add_argument("-f", "--locustfile", metavar="FILE", help="locustfile (default: load_test.locustfile, else the generic one driven by load_test.endpoints)")
+    parser.add_argument(
+        "-f", "--locustfile", metavar="FILE", help="locustfile (default: load_test.locustfile, else the generic one driven by load_test.endpoints)"
+    )
     parser.add_argument("-u", "--users", type=int, metavar="N", help="concurrent users")
     parser.add_argument("-r", "--spawn-rate", type=float, metavar="R", help="users started per second")
-    parser.add_argument("-t", "--run-time", metavar="DURATION", help="how long to run: 30s, 5m (capped by load_test.max_duration)")
+    parser.add_argument("-t", "--run-time", metavar="DURATION", help="how long to run: 30 (seconds), 30s, 5m (capped by load_test.max_duration)")
     parser.add_argument("--processes", metavar="N|auto", help="locust processes on this machine (auto: one per core)")
     slo = parser.add_argument_group("SLO gates (override load_test.slo)")
-    slo.add_argument("--p95-ms", type=float, metavar="X", help="maximum p95 response time in ms")
-    slo.add_argument("--p99-ms", type=float, metavar="X", help="maximum p99 response time in ms")
-    slo.add_argument("--max-error-rate", metavar="R", help="maximum share of failed requests: 0.01 or 1%%")
-    slo.add_argument("--min-rps", type=float, metavar="X", help="minimum requests per second")
+    for name, flag in MS_FLAGS.items():
+        what = {"avg_ms": "average response time", "max_ms": "slowest response"}.get(name, f"{flag[2:-3]} response time")
+        slo.add_argument(flag, dest=name, type=float, metavar="X", help=f"maximum {what} in ms (exact, from every response)")
+    slo.add_argument("--max-error-rate", metavar="R", help="maximum share of failed requests, pending ones at the stop included: 0.01 or 1%%")
+    slo.add_argument("--max-exception-rate", metavar="R", help="maximum share of task runs that raised an error in the locustfile: 0.01 or 1%% (default 0)")
+    slo.add_argument("--min-rps", type=float, metavar="X", help="minimum requests per second, over the wall time of the run")
+    slo.add_argument(
+        "--abort-on-fail",
+        metavar="LIMITS",
+        help="limits checked every second during the run, comma-separated (error_rate, p95_ms...) or none; the first breach stops the run (default: load_test.abort_on_fail, error_rate)",
+    )
+    slo.add_argument("--delay-abort", metavar="DURATION", help="warm-up before --abort-on-fail limits are checked (default: load_test.delay_abort, 10s)")
     base = parser.add_argument_group("baseline regression (limits: load_test.regression)")
     base.add_argument("--baseline", metavar="FILE", help="JSON summary of an earlier run to compare with; skipped with a warning when missing")
-    base.add_argument("--update-baseline", action="store_true", help="write this run to --baseline when every gate passes (a regression is not taken as the new normal)")
-    parser.add_argument("--report-dir", default="shipline-loadtest", metavar="DIR", help="where locust's HTML and CSVs and summary.json go (default: shipline-loadtest)")
+    base.add_argument(
+        "--update-baseline", action="store_true", help="write this run to --baseline when every gate passes (a regression is not taken as the new normal)"
+    )
+    parser.add_argument(
+        "--report-dir", default="shipline-loadtest", metavar="DIR", help="where locust's HTML and CSVs and summary.json go (default: shipline-loadtest)"
+    )
     parser.add_argument("--env", metavar="NAME", help="environment whose URL to load (it must allow load tests)")
     parser.add_argument("--allow-host", action="store_true", help="allow a host that is none of the manifest's environment URLs (loopback needs no flag)")
     dist = parser.add_argument_group("runs across machines")
@@ -51,6 +66,7 @@ def _manifest_section(args: argparse.Namespace, ctx: Context):
 
     Without a manifest file a run needs --host and uses the built-in defaults.
     """
+    from shipline import validation
     from shipline.errors import InputError
     from shipline.manifest import LoadTest
 
@@ -68,14 +84,14 @@ def _manifest_section(args: argparse.Namespace, ctx: Context):
     else:
         environment = service.load_test_environment
     if environment is not None and not environment.allow_load_test:
-        raise InputError(f'environment "{environment.name}" does not allow load tests; set allow_load_test: true on it in the manifest if that is really meant')
+        raise validation.error_at(environment, "allow_load_test", f'environment "{environment.name}" does not allow load tests; set allow_load_test: true on it in the manifest if that is really meant')
     return service.load_test, service.environments, environment
 
 
 def _report(verdict, ctx: Context) -> int:
     from shipline.errors import EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK
     from shipline.loadtest.gates import fmt_ms, fmt_rps, fmt_share
-    from shipline.loadtest.summary import ENDPOINT_HEADERS, endpoint_rows, markdown
+    from shipline.loadtest.summary import ENDPOINT_HEADERS, abort_text, endpoint_rows, markdown
 
     r, stats, report_dir = ctx.reporter, verdict.stats, ctx.display(verdict.files.dir)
     r.table(ENDPOINT_HEADERS, [[str(c).strip("*") for c in row] for row in endpoint_rows(stats)])
@@ -86,6 +102,8 @@ def _report(verdict, ctx: Context) -> int:
             r.error(check.describe(), title="Regression" if check.kind == "regression" else "SLO breached")
     for warning in verdict.warnings:
         r.warning(warning)
+    if stats.aborted:
+        r.error(abort_text(stats.aborted), title="Load test aborted")
     for count, message in stats.exceptions[:5]:
         r.warning(f"the locustfile raised {count}x: {message}")
     if verdict.baseline_written:
@@ -111,7 +129,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Resolve the plan, check the target, run locust, gate, report."""
     from shipline.loadtest import runner, session
     from shipline.loadtest.plan import Options, resolve
-    from shipline.loadtest.progress import ProgressBar
+    from shipline.loadtest.progress import progress_display
 
     opts = Options(**{name: getattr(args, name) for name in Options.__dataclass_fields__})
     load_test, environments, environment = _manifest_section(args, ctx)
@@ -129,10 +147,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         r.info(f"locust worker of {plan.master_host}:{plan.master_port} with {what}")
     else:
         r.info(f"load-testing {plan.host} with {what}: {plan.users} users for {plan.run_time:.0f}s")
-    bar = ProgressBar(r.stdout) if r.format == "text" and r.stdout.isatty() else None
+    show = progress_display(r.stdout, r.format == "text", r.info)
     try:
-        verdict = session.execute(plan, runner.time_bound(plan, load_test.max_duration), ctx.display, ctx.environ, bar.update if bar else None)
+        verdict = session.execute(plan, runner.time_bound(plan, load_test.max_duration), ctx.display, ctx.environ, show.update if show else None)
     finally:
-        if bar:
-            bar.close()
+        if show:
+            show.close()
     return 0 if verdict is None else _report(verdict, ctx)

@@ -104,6 +104,7 @@ def _setup(args: argparse.Namespace, ctx: Context, root: Path) -> _Setup:
 
 
 def _settings(security: Security, language: str | None, here: Path) -> Any:
+    from shipline import validation
     from shipline.languages import LANGUAGES
     from shipline.scan.tool import Settings
 
@@ -111,10 +112,15 @@ def _settings(security: Security, language: str | None, here: Path) -> Any:
         local = here / rule
         return str(local) if local.exists() or rule.endswith((".yml", ".yaml")) or rule.startswith(".") else rule
 
+    rules = tuple(config(r) for r in security.rules)
+    for i, (rule, resolved) in enumerate(zip(security.rules, rules)):
+        if Path(resolved).is_absolute() and not Path(resolved).exists():
+            # checked here, where the manifest's positions are at hand, so the error is located
+            raise validation.error_at(security, ("rules", i), f'semgrep: no such rules file or directory "{rule}" (security.rules)')
     # without a manifest both scanners run; with one, the language's plugin says whether bandit does
     default_bandit = LANGUAGES[language].bandit if language in LANGUAGES else language is None
     bandit = security.bandit if security.bandit is not None else default_bandit
-    return Settings(semgrep=security.semgrep, bandit=bandit, rules=tuple(config(r) for r in security.rules), exclude=tuple(security.exclude))
+    return Settings(semgrep=security.semgrep, bandit=bandit, rules=rules, exclude=tuple(security.exclude))
 
 
 def _suppressions(setup: _Setup, findings: tuple[Finding, ...] | list[Finding], root: Path, today: dt.date) -> Suppressions:

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Run the checks, report each, fail (exit 1) naming every check that did not pass."""
     from shipline import manifest as schema
-    from shipline import smoke
+    from shipline import smoke, validation
     from shipline.report import markdown_table
 
     manifest_path = ctx.path(args.manifest)
@@ -57,7 +57,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             raise InputError(f"--deadline: {err}") from None
     checks = smoke.load_checks(ctx.path(args.checks), args.checks) if args.checks else list(settings.checks)
     if not checks:
-        raise InputError("there are no smoke checks: add smoke.checks to the manifest or pass --checks FILE")
+        message = "there are no smoke checks: add smoke.checks to the manifest or pass --checks FILE"
+        raise InputError(message) if args.checks else validation.error_at(settings, "checks", message)
 
     checks, secrets = smoke.expand_env(checks, ctx.environ)
     reporter = ctx.reporter

@@ -1,11 +1,17 @@
-"""`shipline status --env NAME`: the live slot, its version, the last deploy and the history."""
+"""`shipline status --env NAME`: the live slot, its version, the last deploy and the history.
+
+Exit 1 when users are not served: the live slot's process is gone, no longer holds
+its port, or fails its health check (a bad or dead release: redeploy or roll back);
+or the router sends no traffic to a healthy live slot (the router lost its state, as
+haproxy does on a restart without a server-state-file: `shipline router sync`).
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from shipline.context import Context
-from shipline.errors import EXIT_OK
+from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
 
 HELP = "show an environment's live slot, version and deploy history"
 HISTORY_ROWS = 10
@@ -18,16 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Read the state file (no lock needed: it is replaced atomically) and show it."""
+    from shipline.commands.deploy import target
     from shipline.deploy.slots import Slots
     from shipline.deploy.state import StateStore
     from shipline.report import markdown_table
 
-    service = ctx.load_manifest(args.manifest).service(args.service)
-    env = service.environment(args.env)
-    cwd = ctx.path(service.path)
-    state_dir = cwd / env.deploy.state_dir
-    state = StateStore(state_dir, env.name).load()
-    slots = Slots(env.deploy, state_dir, env.name, cwd, ctx.environ)
+    _, env, cwd, paths = target(ctx, args)
+    state = StateStore(paths.state_dir, env.name).load()
+    slots = Slots(env.deploy, paths.state_dir, env.name, cwd, ctx.environ)
     last = state.last or {}
     r = ctx.reporter
     r.info(f"environment {env.name}: live slot {state.active or '(none)'}, version {state.version or '(none)'}")
@@ -35,9 +39,19 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     r.info("slots: " + ", ".join(f"{c} {v or 'stopped'}" for c, v in running.items()))
     weights, unreadable = _router_weights(env, slots)
     r.info(f"router ({env.deploy.router.type}): " + (unreadable or ", ".join(f"{c} {w}%" for c, w in weights.items())))
-    if state.pending:
-        r.warning(f"an operation did not finish: {state.pending}; the next deploy or rollback converges from it")
-    elif weights is not None and state.active and not _all_to(weights, state.active):
+    serving = _serving_problem(env, slots, state.active) if state.active else None
+    lost = not serving and state.active is not None and weights is not None and not weights.get(state.active)
+    if serving:
+        r.error(f"the live {state.active} slot ({state.version}) does not serve: {serving}; deploy a fixed version or `shipline rollback --env {env.name}`", title="shipline status")
+    elif lost:
+        r.error(
+            f"the router sends no traffic to the live {state.active} slot ({state.version}), which is healthy: the router lost its state "
+            f"(restarted without a server-state-file?); `shipline router sync --env {env.name}` restores it, no rollback needed",
+            title="shipline status",
+        )
+    if state.pending and state.pending.interrupted:
+        r.warning(f"an operation did not finish: {state.pending.describe()}; the next deploy or rollback converges from it")
+    elif not lost and weights is not None and state.active and not _all_to(weights, state.active):
         r.warning(
             f"the router does not send all traffic to the live slot {state.active} ({', '.join(f'{c} {w}%' for c, w in weights.items())}); "
             "was it changed by hand? `shipline rollback` or the next deploy puts it back in step"
@@ -51,8 +65,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     r.output("result", last.get("result", ""))
     r.output("reason", last.get("reason", ""))
     r.summary(f"## {env.name}: {state.version or 'nothing'} live on {state.active or 'no slot'}\n\n" + (markdown_table(headers, rows) if rows else ""))
-    r.result(environment=env.name, active_color=state.active, version=state.version, pending=state.pending, slots=running, router_weights=weights, history=state.history)
-    return EXIT_OK
+    pending = state.to_json()["pending"]
+    r.result(
+        environment=env.name, active_color=state.active, version=state.version, pending=pending, slots=running, router_weights=weights,
+        serving=serving is None, router_lost=lost, problem=serving, history=state.history,
+    )
+    return EXIT_GATE_FAILED if serving or lost else EXIT_OK
+
+
+def _serving_problem(env, slots, color: str) -> str | None:
+    """Why the live slot does not serve, or None: its own process holds its port and answers the health check."""
+    from shipline.deploy.health import wait_healthy
+
+    problem = slots.serving_problem(color)
+    if problem:
+        return problem
+    health = wait_healthy(slots.health_url(color), timeout=2.0)
+    return None if health.ok else health.reason
 
 
 def _all_to(weights: dict[str, int], color: str) -> bool:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from shipline.context import Context
-from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
 
 # the child writes straight to our stderr (a file descriptor, whatever sys.stderr is)
 STDERR_FD = 2
@@ -25,14 +25,14 @@ def _first_line(text: str) -> str:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Run the test command, report the results, and fail on failed tests or low coverage."""
-    from shipline import testing
+    from shipline import testing, validation
     from shipline.runtime import project_python
     from shipline.report import markdown_table
 
     service = ctx.load_manifest(args.manifest).service(args.service)
     cwd = ctx.path(service.project.working_directory)
     if not cwd.is_dir():
-        raise InputError(f'project.working_directory "{service.project.working_directory}" is not a directory')
+        raise validation.error_at(service.project, "working_directory", f'project.working_directory "{service.project.working_directory}" is not a directory')
     python = project_python(ctx.environ)
     env = {**ctx.environ, "PYTHONUNBUFFERED": "1"}
     plan = testing.plan(service.project, service.test, cwd, env=env, python=python)
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     label = f"{service.project.language} {runtime}".strip()
     reporter = ctx.reporter
     if service.test.coverage_min is not None and plan.coverage_xml is None:
-        raise InputError(f"test.coverage_min is set but {python} has no pytest-cov to measure coverage: install it next to pytest")
+        raise validation.error_at(service.test, "coverage_min", f"test.coverage_min is set but {python} has no pytest-cov to measure coverage: install it next to pytest")
     with reporter.group(f"Tests ({label}): {plan.display}"):
         # in JSON mode stdout carries only the JSON document, so the tests talk on stderr
         result = testing.run(plan, env=env, stdout=STDERR_FD if reporter.format == "json" else None)
@@ -65,8 +65,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     coverage_min = service.test.coverage_min
     if coverage_min is not None:
         if result.coverage is None:
-            where = ctx.display(plan.coverage_xml) if plan.coverage_xml else "coverage.xml"
-            raise InputError(f"test.coverage_min is set but the test command wrote no coverage report; write Cobertura XML to {where}")
+            expected = ctx.display(plan.coverage_xml) if plan.coverage_xml else "coverage.xml"
+            raise validation.error_at(service.test, "coverage_min", f"test.coverage_min is set but the test command wrote no coverage report; write Cobertura XML to {expected}")
         if result.coverage < coverage_min:
             problems.append(f"coverage {result.coverage:g}% is {coverage_min - result.coverage:.2f} points below the minimum {coverage_min:g}%")
 
@@ -81,8 +81,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         rows = [(c.title, c.outcome, testing.repo_path(c.file, cwd, workspace) + (f":{c.line}" if c.line else "") if c.file else "", _first_line(c.message)) for c in result.failures]
         summary += ["", "#### Failures", "", markdown_table(("test", "outcome", "where", "message"), rows)]
     if result.cases:
-        rows = [(c.title, f"{c.seconds:.2f}s", c.outcome) for c in result.slowest()]
-        summary += ["", "#### Slowest tests", "", markdown_table(("test", "time", "outcome"), rows)]
+        slowest = [(c.title, f"{c.seconds:.2f}s", c.outcome) for c in result.slowest()]
+        summary += ["", "#### Slowest tests", "", markdown_table(("test", "time", "outcome"), slowest)]
     reporter.summary("\n".join(summary))
     for problem in problems:
         reporter.error(problem, title="tests failed")

@@ -10,13 +10,52 @@ error roll back; inconclusive rolls back unless ``analysis.inconclusive`` is pro
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipline.deploy.controls import Controls, wait
 from shipline.deploy.events import Timeline
 from shipline.deploy.providers import MeasurementError, MetricProvider, Sample
+
+
+GRACE = 0.5  # seconds a measurement may run past the time the next one is scheduled
+MIN_DEADLINE = 0.05
+
+
+def measurement_deadline(scheduled: float, interval: float, settle: float = 0.0) -> float:
+    """Seconds the measurement scheduled at ``scheduled`` (monotonic) may still take: until the next one's time plus `GRACE`.
+
+    A provider that waits ``settle`` seconds on purpose before its figures exist (for
+    scrapes to catch up) gets that much longer.
+    """
+    return max(MIN_DEADLINE, scheduled + interval + settle + GRACE - time.monotonic())
+
+
+def measure_within(provider: MetricProvider, targets: dict[str, str], deadline: float) -> dict[str, Sample] | None:
+    """The provider's figures, or None when it has none within ``deadline`` seconds.
+
+    The provider runs in a daemon thread: one stuck on a dead socket is left behind
+    (its own timeouts end it) instead of holding the deploy.
+    """
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["samples"] = provider.measure(targets)
+        except BaseException as err:  # handed back to the deploying thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work, name="measurement", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        return None
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["samples"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +118,31 @@ def judge(samples: dict[str, Sample], analysis, judged: str, baseline: str | Non
     return "successful", f"{judged} error rate {_pct(sample.error_rate)}{p95}"
 
 
+def _measure_once(provider: MetricProvider, analysis, targets: dict[str, str], judged: str, baseline: str | None, phase: str, index: int, deadline: float, check: Callable[[], str | None]) -> Measurement:
+    """One measurement: failed at once when ``check`` finds the target dead, or when the deadline passes."""
+    dead = check()
+    if dead:
+        return Measurement(phase, index, time.time(), "failed", f"{judged}: {dead}")
+    try:
+        samples = measure_within(provider, targets, deadline)
+    except MeasurementError as err:
+        return Measurement(phase, index, time.time(), "error", str(err))
+    if samples is None:
+        why = check() or f"no figures within {deadline:.2f}s (the measurement deadline): it stopped answering or is too slow"
+        return Measurement(phase, index, time.time(), "failed", f"{judged}: {why}")
+    status, reason = judge(samples, analysis, judged, baseline)
+    return Measurement(phase, index, time.time(), status, reason, samples)
+
+
+def operator_decision(action: str, by: str, phase: str, measurements: list[Measurement]) -> Decision:
+    """The decision an operator's abort, promote or promote --full stands for."""
+    if action == "abort":
+        return Decision(False, "aborted", f"{phase}: aborted by {by} (shipline abort)", measurements)
+    if action == "promote-full":
+        return Decision(True, "promoted-full", f"{phase}: promoted by {by}, remaining steps skipped (shipline promote --full)", measurements)
+    return Decision(True, "promoted", f"{phase}: promoted by {by} (shipline promote)", measurements)
+
+
 def analyze(
     provider: MetricProvider,
     analysis,
@@ -88,35 +152,57 @@ def analyze(
     phase: str,
     baseline: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    check: Callable[[], str | None] = lambda: None,
+    controls: Controls | None = None,
+    progress_deadline: float = 600.0,
 ) -> Decision:
-    """Measure ``targets`` ``analysis.count`` times and decide; every measurement goes on the timeline."""
+    """Measure ``targets`` ``analysis.count`` times and decide; every measurement goes on the timeline.
+
+    ``check`` says why the judged target cannot be serving (its process died), or None.
+    ``controls``: an operator's abort or promote ends the analysis between measurements.
+    """
     measurements: list[Measurement] = []
     failed = inconclusive = consecutive_errors = 0
-    start = time.monotonic()
+    start = time.monotonic() + analysis.initial_delay
     for index in range(analysis.count):
-        wait = start + index * analysis.interval - time.monotonic()
-        if wait > 0:
-            sleep(wait)
-        try:
-            samples = provider.measure(targets)
-        except MeasurementError as err:
-            consecutive_errors += 1
-            m = Measurement(phase, index + 1, time.time(), "error", str(err))
+        pause = start + index * analysis.interval - time.monotonic()
+        if controls is None:
+            if pause > 0:
+                sleep(pause)
         else:
-            consecutive_errors = 0
-            status, reason = judge(samples, analysis, judged, baseline)
-            m = Measurement(phase, index + 1, time.time(), status, reason, samples)
-            failed += status == "failed"
-            inconclusive += status == "inconclusive"
+            action, req = wait(controls, max(0.0, pause), time.monotonic() + max(0.0, pause) + 1)
+            if req is not None:
+                return operator_decision(action, req.by, phase, measurements)
+        deadline = measurement_deadline(start + index * analysis.interval, analysis.interval, provider.settle)
+        m = _measure_once(provider, analysis, targets, judged, baseline, phase, index + 1, deadline, check)
+        consecutive_errors = consecutive_errors + 1 if m.status == "error" else 0
+        failed += m.status == "failed"
+        inconclusive += m.status == "inconclusive"
         measurements.append(m)
         timeline.emit("measurement", f"{phase}: measurement {m.index}/{analysis.count} {m.status}: {m.reason}", **m.to_json())
         if failed > analysis.failure_limit:
             return Decision(False, "failed", f"{phase}: {m.reason} ({failed} failed measurement(s), failure_limit {analysis.failure_limit})", measurements)
         if consecutive_errors > analysis.consecutive_error_limit:
             return Decision(False, "error", f"{phase}: {consecutive_errors} consecutive measurement errors (consecutive_error_limit {analysis.consecutive_error_limit}): {m.reason}", measurements)
+        if controls is not None and analysis.inconclusive_limit is not None and inconclusive > analysis.inconclusive_limit:
+            return _paused_for_a_person(controls, timeline, phase, inconclusive, analysis.inconclusive_limit, progress_deadline, measurements)
     if inconclusive:
         promote = analysis.inconclusive == "promote"
         verb = "promoting" if promote else "rolling back"
         return Decision(promote, "inconclusive", f"{phase}: {inconclusive} inconclusive measurement(s); {verb} (analysis.inconclusive: {analysis.inconclusive})", measurements)
     last = measurements[-1].reason if measurements else ""
     return Decision(True, "successful", f"{phase}: {analysis.count} measurement(s) passed ({last})", measurements)
+
+
+def _paused_for_a_person(controls: Controls, timeline: Timeline, phase: str, inconclusive: int, limit: int, progress_deadline: float, measurements: list[Measurement]) -> Decision:
+    """Argo's inconclusiveLimit: hold the weights until someone promotes or aborts, at most ``progress_deadline``."""
+    timeline.emit(
+        "paused",
+        f"{phase}: {inconclusive} inconclusive measurement(s), over inconclusive_limit {limit}: paused until `shipline promote` or `shipline abort` "
+        f"(progress_deadline {progress_deadline:g}s)",
+        reason="inconclusive",
+    )
+    action, req = wait(controls, None, time.monotonic() + progress_deadline)
+    if req is not None:
+        return operator_decision(action, req.by, phase, measurements)
+    return Decision(False, "failed", f"{phase}: paused for a person past progress_deadline {progress_deadline:g}s with {inconclusive} inconclusive measurement(s)", measurements)

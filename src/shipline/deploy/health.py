@@ -31,8 +31,13 @@ def get(url: str, timeout: float) -> tuple[int, bytes, dict[str, str]]:
         conn.close()
 
 
-def wait_healthy(url: str, timeout: float, exited: Callable[[], int | None] = lambda: None, poll: float = 0.2) -> Health:
-    """Poll ``url`` until it answers 2xx, the process exits, or ``timeout`` seconds pass."""
+def wait_healthy(
+    url: str, timeout: float, exited: Callable[[], int | None] = lambda: None, poll: float = 0.2, expect: tuple[str, str] | None = None
+) -> Health:
+    """Poll ``url`` until it answers 2xx, the process exits, or ``timeout`` seconds pass.
+
+    ``expect``: (header, value) the answer must carry, such as the version the slot should run.
+    """
     start = time.monotonic()
     last = "no answer yet"
     while True:
@@ -40,10 +45,11 @@ def wait_healthy(url: str, timeout: float, exited: Callable[[], int | None] = la
         if code is not None and code != 0:
             return Health(False, f"the process exited with code {code} before it was healthy", time.monotonic() - start)
         try:
-            status, _, _ = get(url, timeout=min(5.0, max(timeout, 0.5)))
-            if 200 <= status < 300:
+            status, _, headers = get(url, timeout=min(5.0, max(timeout, 0.5)))
+            named = headers.get(expect[0].lower()) if expect else None
+            if 200 <= status < 300 and (expect is None or named == expect[1]):
                 return Health(True, f"{url} answered {status}", time.monotonic() - start)
-            last = f"{url} answered {status}"
+            last = f"{url} answered {status}" + (f" with {expect[0]}: {named}, not {expect[1]}" if expect and 200 <= status < 300 else "")
         except (OSError, http.client.HTTPException) as err:
             last = f"{url}: {err}"
         if time.monotonic() - start >= timeout:

@@ -16,15 +16,16 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipline.errors import LockTimeout
+from shipline.errors import InputError, LockTimeout
 
 COLORS = ("blue", "green")
 HISTORY_LIMIT = 100
+WAIT_NOTICE = 30.0  # seconds between "still waiting for the lock" notices
 
 
 def other(color: str) -> str:
@@ -37,6 +38,106 @@ def now_iso(at: float | None = None) -> str:
     return datetime.datetime.fromtimestamp(time.time() if at is None else at, datetime.UTC).isoformat(timespec="seconds")
 
 
+class StateFileError(InputError):
+    """The state file cannot be trusted (exit 2, before anything changes)."""
+
+
+def _expect(where: str, value: Any, kinds: tuple[type, ...], allowed: str) -> Any:
+    if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+        raise ValueError(f"{where} is {json.dumps(value)[:60]}, expected {allowed}")
+    return value
+
+
+def _color(where: str, value: Any, optional: bool = True) -> str | None:
+    if value is None and optional:
+        return None
+    if value not in COLORS:
+        raise ValueError(f"{where} is {json.dumps(value)[:60]}, expected blue or green" + (" or null" if optional else ""))
+    return str(value)
+
+
+def _text(where: str, value: Any) -> str | None:
+    return _expect(where, value, (str, type(None)), "a string or null")
+
+
+@dataclass
+class Previous:
+    """Where a rollback goes: the slot and version that were live before the current one."""
+
+    color: str
+    version: str | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Previous | None:
+        """Validated; None stays None."""
+        if data is None:
+            return None
+        _expect("previous", data, (dict,), "an object or null")
+        return cls(color=str(_color("previous.color", data.get("color"), optional=False)), version=_text("previous.version", data.get("version")))
+
+
+PENDING_OPS = ("deploy", "rollback", "retire")
+
+
+@dataclass
+class Pending:
+    """The operation in progress: written before it changes the world, cleared when it is done.
+
+    ``op`` is deploy or rollback (interrupted: the next run recovers from it) or retire
+    (the old slot, kept for an instant rollback, stops once ``after`` has passed).
+    """
+
+    op: str
+    color: str
+    version: str | None = None
+    pid: int | None = None
+    started: float | None = None
+    phase: str | None = None
+    after: float | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Pending | None:
+        """Validated; None stays None."""
+        if data is None:
+            return None
+        _expect("pending", data, (dict,), "an object or null")
+        op = data.get("op")
+        if op not in PENDING_OPS:
+            raise ValueError(f"pending.op is {json.dumps(op)[:60]}, expected one of {', '.join(PENDING_OPS)}")
+        number = (int, float, type(None))
+        return cls(
+            op=op,
+            color=str(_color("pending.color", data.get("color"), optional=False)),
+            version=_text("pending.version", data.get("version")),
+            pid=_expect("pending.pid", data.get("pid"), (int, type(None)), "a process id or null"),
+            started=_expect("pending.started", data.get("started"), number, "a time in seconds or null"),
+            phase=_text("pending.phase", data.get("phase")),
+            after=_expect("pending.after", data.get("after"), number, "a time in seconds or null"),
+        )
+
+    @property
+    def interrupted(self) -> bool:
+        """A deploy or rollback that did not finish (not a planned retirement)."""
+        return self.op in ("deploy", "rollback")
+
+    def describe(self) -> str:
+        """For people: what was running, and how far it got."""
+        return f"{self.op} of {self.version} (pid {self.pid}, {self.phase})"
+
+
+HISTORY_FIELDS = ("time", "operation", "version", "color", "strategy", "result", "reason", "started", "active_color", "active_version")
+
+
+def _history(data: Any) -> list[dict[str, Any]]:
+    _expect("history", data, (list,), "a list")
+    for n, entry in enumerate(data):
+        _expect(f"history[{n}]", entry, (dict,), "an object")
+        for key in HISTORY_FIELDS:
+            if key in entry and key != "started":
+                _text(f"history[{n}].{key}", entry[key])
+    return list(data)
+
+
 @dataclass
 class State:
     """What shipline knows about one environment."""
@@ -44,15 +145,29 @@ class State:
     environment: str
     active: str | None = None
     version: str | None = None
-    previous: dict[str, Any] | None = None  # {"color", "version"}: where a rollback goes
-    pending: dict[str, Any] | None = None  # the operation in progress, if a run died mid-way
+    previous: Previous | None = None
+    pending: Pending | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> State:
-        """Read a state file's content; unknown keys are ignored for forward compatibility."""
-        known = {k: data[k] for k in ("environment", "active", "version", "previous", "pending", "history") if k in data}
-        return cls(**known)
+    def from_json(cls, data: Any, environment: str) -> State:
+        """Read a state file's content, validating every field (raises ValueError saying which); unknown keys are ignored."""
+        _expect("the file", data, (dict,), "a JSON object")
+        return cls(
+            environment=environment,
+            active=_color("active", data.get("active")),
+            version=_text("version", data.get("version")),
+            previous=Previous.from_json(data.get("previous")),
+            pending=Pending.from_json(data.get("pending")),
+            history=_history(data.get("history", [])),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's content."""
+        data = asdict(self)
+        if self.pending is not None:
+            data["pending"] = {k: v for k, v in data["pending"].items() if v is not None}
+        return data
 
     def record(self, **entry: Any) -> None:
         """Append a deployment to the history (version, time, result, reason...)."""
@@ -92,15 +207,24 @@ class StateStore:
     def load(self) -> State:
         """The current state; a fresh one when the environment was never deployed."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return State(self.environment)
-        return State.from_json(data)
+        except OSError as err:
+            raise StateFileError(f"{self.path}: cannot read the deploy state: {err.strerror}") from None
+        try:
+            return State.from_json(json.loads(text), self.environment)
+        except ValueError as err:  # JSONDecodeError is a ValueError
+            what = "empty" if not text.strip() else str(err)
+            raise StateFileError(
+                f"{self.path}: the deploy state of environment {self.environment!r} is corrupt ({what}); nothing was changed. "
+                "Restore it from a backup, or move it away to start over (shipline then knows of no live version)"
+            ) from None
 
     def save(self, state: State) -> None:
         """Write the state atomically (temp file, fsync, rename)."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.path, json.dumps(asdict(state), indent=2, sort_keys=True) + "\n")
+        write_atomically(self.path, json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
 
     def holder(self) -> str:
         """Who holds the lock, as the holder wrote it into the lock file."""
@@ -113,9 +237,10 @@ class StateStore:
         return f"pid {info.get('pid')} on {info.get('host')} ({info.get('operation')}, since {info.get('since')})"
 
     @contextlib.contextmanager
-    def lock(self, timeout: float, operation: str) -> Iterator[None]:
+    def lock(self, timeout: float, operation: str, waiting: Callable[[str], None] = lambda holder: None) -> Iterator[None]:
         """Hold the environment's lock; wait up to ``timeout`` seconds, then raise `LockTimeout` naming the holder.
 
+        ``waiting`` hears whom the run waits for, at once and every `WAIT_NOTICE` seconds.
         ``flock`` is released by the kernel when its holder dies, even by SIGKILL, so a
         killed deploy never leaves the environment locked.
         """
@@ -123,11 +248,15 @@ class StateStore:
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + timeout
+            notice = time.monotonic()
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if time.monotonic() >= notice:
+                        waiting(self.holder())
+                        notice = time.monotonic() + WAIT_NOTICE
                     if time.monotonic() >= deadline:
                         raise LockTimeout(
                             f'environment "{self.environment}" is locked by {self.holder()}; gave up after {timeout:g}s '

@@ -32,8 +32,8 @@ class LintResult:
 
 
 def find_tool(name: str, environ: Mapping[str, str]) -> str | None:
-    """``name`` on PATH or beside the running Python (the linters are dev dependencies)."""
-    path = os.pathsep.join(p for p in (environ.get("PATH", ""), os.path.dirname(sys.executable)) if p)
+    """``name`` beside the running Python (shipline installs the versions it parses), else on PATH."""
+    path = os.pathsep.join(p for p in (os.path.dirname(sys.executable), environ.get("PATH", "")) if p)
     return shutil.which(name, path=path)
 
 

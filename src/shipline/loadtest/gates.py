@@ -6,28 +6,55 @@ A breach names the scope, the metric, the measured value and the limit, e.g.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shipline.loadtest.results import EndpointStats, RunStats
+from shipline.loadtest.tally import within
 from shipline.manifest import Slo
 
 OVERALL = "overall"
+
+
+# limit name -> (the metric as reports name it, its unit)
+METRICS = {
+    "p50_ms": ("p50", "ms"),
+    "p90_ms": ("p90", "ms"),
+    "p95_ms": ("p95", "ms"),
+    "p99_ms": ("p99", "ms"),
+    "p99_9_ms": ("p99.9", "ms"),
+    "avg_ms": ("avg", "ms"),
+    "max_ms": ("max", "ms"),
+    "error_rate": ("error rate", "share"),
+    "exception_rate": ("exception rate", "share"),
+    "min_rps": ("rps", "rps"),
+}
+RUN_WIDE = ("exception_rate",)  # raised errors belong to no endpoint
 
 
 @dataclass(frozen=True)
 class Limits:
     """The SLO one scope must meet; None: not gated."""
 
+    p50_ms: float | None = None
+    p90_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
+    p99_9_ms: float | None = None
+    avg_ms: float | None = None
+    max_ms: float | None = None
     error_rate: float | None = None
+    exception_rate: float | None = None
     min_rps: float | None = None
 
     @classmethod
     def from_slo(cls, slo: Slo, only_given: bool = False) -> Limits:
         """Limits from a manifest SLO; ``only_given`` keeps only the fields the manifest sets."""
         given = slo.model_fields_set if only_given else set(Slo.model_fields)
-        return cls(**{name: getattr(slo, name) for name in ("p95_ms", "p99_ms", "error_rate", "min_rps") if name in given})
+        return cls(**{name: getattr(slo, name) for name in METRICS if name in given})
+
+    def given(self) -> dict[str, float]:
+        """The limits that are set, by name."""
+        return {name: value for name in METRICS if (value := getattr(self, name)) is not None}
 
 
 def fmt_ms(value: float) -> str:
@@ -92,30 +119,39 @@ class Check:
         }
 
 
-def _scope_checks(scope: str, stats: EndpointStats, limits: Limits) -> list[Check]:
+def _scope_checks(scope: str, stats: EndpointStats, limits: Limits, exception_rate: float = 0.0) -> list[Check]:
     checks = []
-    if limits.p95_ms is not None:
-        checks.append(Check(scope, "p95", stats.p95_ms, limits.p95_ms, stats.p95_ms <= limits.p95_ms, "ms"))
-    if limits.p99_ms is not None:
-        checks.append(Check(scope, "p99", stats.p99_ms, limits.p99_ms, stats.p99_ms <= limits.p99_ms, "ms"))
-    if limits.error_rate is not None:
-        checks.append(Check(scope, "error rate", stats.error_rate, limits.error_rate, stats.error_rate <= limits.error_rate, "share"))
-    if limits.min_rps is not None:
-        checks.append(Check(scope, "rps", stats.rps, limits.min_rps, stats.rps >= limits.min_rps, "rps"))
+    for name, limit in limits.given().items():
+        metric, unit = METRICS[name]
+        measured = exception_rate if name == "exception_rate" else stats.figure(name)
+        checks.append(Check(scope, metric, measured, limit, within(name, measured, limit), unit))
     return checks
 
 
+def _no_answer(scope: str) -> Check:
+    return Check(scope, "requests", 0, 1, False, "count")
+
+
 def slo_checks(run: RunStats, limits: Limits, endpoint_limits: dict[tuple[str, str], Limits]) -> tuple[list[Check], list[str]]:
-    """Every SLO check, and warnings for endpoint SLOs no request was made for."""
-    if run.total.requests == 0:
-        return [Check(OVERALL, "requests", 0, 1, False, "count")], []
-    checks = _scope_checks(OVERALL, run.total, limits)
+    """Every SLO check, and warnings for endpoints without an SLO that got no answer.
+
+    A scope whose requests all went unanswered fails: no figure of it can be trusted.
+    Raised errors are gated only once some were raised, so a clean run lists no such check.
+    """
+    if run.total.completed == 0:
+        return [_no_answer(OVERALL)], []
+    if not run.exception_count:
+        limits = replace(limits, exception_rate=None)
+    checks = _scope_checks(OVERALL, run.total, limits, run.exception_rate)
     warnings = []
     by_key = {(e.method, e.name): e for e in run.endpoints}
     for (method, name), endpoint_limit in endpoint_limits.items():
         stats = by_key.get((method, name))
-        if stats is None:
-            warnings.append(f"no {method} request named {name!r} was made; its SLO was not checked")
+        if stats is None or stats.completed == 0:
+            checks.append(_no_answer(f"{method} {name}"))
             continue
         checks += _scope_checks(f"{method} {name}", stats, endpoint_limit)
+    for stats in run.endpoints:
+        if stats.completed == 0 and (stats.method, stats.name) not in endpoint_limits:
+            warnings.append(f"{stats.label}: no request got an answer ({stats.pending} still pending when the run stopped)")
     return checks, warnings

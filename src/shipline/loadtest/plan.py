@@ -8,17 +8,28 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from shipline import validation
 from shipline.errors import InputError
-from shipline.loadtest.gates import Limits
+from shipline.loadtest.gates import METRICS, Limits
 from shipline.manifest import Environment, LoadTest, parse_duration, parse_fraction
 
 GENERIC_LOCUSTFILE = Path(__file__).with_name("generic_locustfile.py")
 
 Role = Literal["local", "master", "worker"]
+CHECK_INTERVAL_S = 1.0  # how often abort limits are checked during a run
+MS_FLAGS = {
+    "p50_ms": "--p50-ms",
+    "p90_ms": "--p90-ms",
+    "p95_ms": "--p95-ms",
+    "p99_ms": "--p99-ms",
+    "p99_9_ms": "--p99.9-ms",
+    "avg_ms": "--avg-ms",
+    "max_ms": "--max-ms",
+}
 
 
 @dataclass(frozen=True)
@@ -31,10 +42,18 @@ class Options:
     spawn_rate: float | None = None
     run_time: str | None = None
     processes: str | None = None
+    p50_ms: float | None = None
+    p90_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
+    p99_9_ms: float | None = None
+    avg_ms: float | None = None
+    max_ms: float | None = None
     max_error_rate: str | None = None
+    max_exception_rate: str | None = None
     min_rps: float | None = None
+    abort_on_fail: str | None = None
+    delay_abort: str | None = None
     baseline: str | None = None
     update_baseline: bool = False
     report_dir: str = "shipline-loadtest"
@@ -72,13 +91,25 @@ class Plan:
     master_host: str = "127.0.0.1"
     master_port: int = 5557
     expect_workers: int = 1
+    abort_limits: dict[str, float] = field(default_factory=dict)  # checked during the run; the first breach stops it
+    delay_abort: float = 10.0
+    check_interval: float = CHECK_INTERVAL_S
 
 
 def _duration(flag: str, value: str) -> float:
+    """A duration flag: ``30s``, ``5m``, or a plain number of seconds (``-t 30``)."""
     try:
-        return parse_duration(value)
+        return parse_duration(float(value) if _is_number(value) else value)
     except ValueError as err:
         raise InputError(f"{flag} {value}: {err}") from None
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _processes(value: str | int) -> int:
@@ -93,23 +124,43 @@ def _processes(value: str | int) -> int:
     return count
 
 
+def _share(flag: str, value: str) -> float:
+    try:
+        return parse_fraction(float(value) if _is_number(value) else value)
+    except ValueError as err:
+        raise InputError(f"{flag} {value}: {err}") from None
+
+
 def _limits(load_test: LoadTest, opts: Options) -> Limits:
-    slo = load_test.slo
-    error_rate = slo.error_rate
+    """The overall limits: the manifest's SLO, with the flags given on top."""
+    given: dict[str, float] = {}
+    for name, flag in MS_FLAGS.items():
+        value = getattr(opts, name)
+        if value is not None:
+            if not value > 0:  # also refuses nan
+                raise InputError(f"{flag} {value:g}: expected milliseconds above 0 (no response takes 0 ms)")
+            given[name] = value
+    if opts.min_rps is not None:
+        if not opts.min_rps >= 0:
+            raise InputError(f"--min-rps {opts.min_rps:g}: expected a number of 0 or more")
+        given["min_rps"] = opts.min_rps
     if opts.max_error_rate is not None:
-        try:
-            error_rate = parse_fraction(opts.max_error_rate)
-        except ValueError as err:
-            raise InputError(f"--max-error-rate {opts.max_error_rate}: {err}") from None
-    for flag, value in (("--p95-ms", opts.p95_ms), ("--p99-ms", opts.p99_ms), ("--min-rps", opts.min_rps)):
-        if value is not None and value < 0:
-            raise InputError(f"{flag} {value:g}: expected a number of 0 or more")
-    return Limits(
-        p95_ms=opts.p95_ms if opts.p95_ms is not None else slo.p95_ms,
-        p99_ms=opts.p99_ms if opts.p99_ms is not None else slo.p99_ms,
-        error_rate=error_rate,
-        min_rps=opts.min_rps if opts.min_rps is not None else slo.min_rps,
-    )
+        given["error_rate"] = _share("--max-error-rate", opts.max_error_rate)
+    if opts.max_exception_rate is not None:
+        given["exception_rate"] = _share("--max-exception-rate", opts.max_exception_rate)
+    return replace(Limits.from_slo(load_test.slo), **given)
+
+
+def _abort_limits(load_test: LoadTest, opts: Options, limits: Limits) -> dict[str, float]:
+    """The limits to check during the run: ``--abort-on-fail`` (or load_test.abort_on_fail) among those set."""
+    names: list[str] = list(load_test.abort_on_fail)
+    if opts.abort_on_fail is not None:
+        names = [] if opts.abort_on_fail.strip() == "none" else [n.strip() for n in opts.abort_on_fail.split(",") if n.strip()]
+        unknown = [n for n in names if n not in METRICS]
+        if unknown:
+            raise InputError(f"--abort-on-fail {opts.abort_on_fail}: unknown limit {unknown[0]!r}; expected none or a list of: {', '.join(METRICS)}")
+    set_limits = limits.given()
+    return {name: set_limits[name] for name in names if name in set_limits}
 
 
 def endpoint_records(load_test: LoadTest) -> list[dict]:
@@ -133,11 +184,7 @@ def endpoint_records(load_test: LoadTest) -> list[dict]:
 
 def _endpoint_limits(load_test: LoadTest) -> dict[tuple[str, str], Limits]:
     """Per-endpoint SLOs, keyed like locust's stats: (method, request name)."""
-    return {
-        (e.method, e.name or e.path): Limits.from_slo(e.slo, only_given=True)
-        for e in load_test.endpoints
-        if e.slo is not None
-    }
+    return {(e.method, e.name or e.path): Limits.from_slo(e.slo, only_given=True) for e in load_test.endpoints if e.slo is not None}
 
 
 def resolve(opts: Options, load_test: LoadTest, environment: Environment | None, cwd: Path) -> Plan:
@@ -160,9 +207,11 @@ def resolve(opts: Options, load_test: LoadTest, environment: Environment | None,
     cap = load_test.max_duration
     given = f"--run-time {opts.run_time}" if opts.run_time is not None else f"load_test.duration {run_time:g}s"
     if run_time <= 0:
-        raise InputError(f"{given}: a load test needs a time bound above 0s")
+        message = f"{given}: a load test needs a time bound above 0s"
+        raise InputError(message) if opts.run_time is not None else validation.error_at(load_test, "duration", message)
     if run_time > cap:
-        raise InputError(f"{given}: {run_time:g}s is over load_test.max_duration {cap:g}s")
+        # located at the manifest value that is off: the duration, or the cap a flag ran into
+        raise validation.error_at(load_test, "max_duration" if opts.run_time is not None else "duration", f"{given}: {run_time:g}s is over load_test.max_duration {cap:g}s")
     run_time = float(max(1, math.ceil(run_time)))  # locust counts whole seconds
 
     processes = _processes(opts.processes if opts.processes is not None else load_test.processes)
@@ -175,13 +224,15 @@ def resolve(opts: Options, load_test: LoadTest, environment: Environment | None,
     if locustfile_name:
         locustfile = cwd / locustfile_name
         if not locustfile.is_file():
-            raise InputError(f'locustfile "{locustfile_name}" not found (relative to {cwd})')
+            message = f'locustfile "{locustfile_name}" not found (relative to {cwd})'
+            raise InputError(message) if opts.locustfile else validation.error_at(load_test, "locustfile", message)
     else:
         locustfile = GENERIC_LOCUSTFILE
 
     if opts.update_baseline and not opts.baseline:
         raise InputError("--update-baseline needs --baseline FILE: the file to write")
 
+    limits = _limits(load_test, opts)
     return Plan(
         host=host or "",
         locustfile=locustfile,
@@ -192,7 +243,7 @@ def resolve(opts: Options, load_test: LoadTest, environment: Environment | None,
         run_time=run_time,
         processes=processes,
         report_dir=cwd / opts.report_dir,
-        limits=_limits(load_test, opts),
+        limits=limits,
         endpoint_limits=_endpoint_limits(load_test),
         max_p95_increase=load_test.regression.max_p95_increase,
         max_rps_decrease=load_test.regression.max_rps_decrease,
@@ -204,4 +255,6 @@ def resolve(opts: Options, load_test: LoadTest, environment: Environment | None,
         master_host=opts.master_host,
         master_port=opts.master_port,
         expect_workers=opts.expect_workers or 1,
+        abort_limits=_abort_limits(load_test, opts, limits),
+        delay_abort=_duration("--delay-abort", opts.delay_abort) if opts.delay_abort is not None else load_test.delay_abort,
     )

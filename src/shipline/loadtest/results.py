@@ -1,19 +1,20 @@
-"""Locust's result files read back into `RunStats`.
+"""A run's figures read back into `RunStats`.
 
-The final figures come from ``--json-file`` (written at shutdown, with each entry's
-histogram of response times, so any percentile is exact to locust's rounding); the
-figures over time come from the ``--csv`` stats history (one row a second). Locust's
-``_stats.csv`` is rewritten only once a second and may miss the last second, so it
-is left for people to read.
+The final figures come from the probe's file (``probe.json``, see `probe`): every
+response time kept exactly, requests pending at the stop, the run's wall time, an
+early abort. The probe rewrites it once a second, so a run cut short still leaves
+what it measured so far (``final`` false). The figures over time come from locust's
+``--csv`` stats history (one row a second), for the charts.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from shipline.loadtest.tally import EndpointTally
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,14 @@ class ReportFiles:
         return self.dir / "locust.log"
 
     @property
+    def probe(self) -> Path:
+        return self.dir / "probe.json"
+
+    @property
+    def probe_config(self) -> Path:
+        return self.dir / "probe-config.json"
+
+    @property
     def endpoints(self) -> Path:
         return self.dir / "endpoints.json"
 
@@ -62,7 +71,7 @@ class ReportFiles:
         """The files a run writes; cleared before it so that stale ones are never read or uploaded."""
         stem = self.csv_prefix.name
         csvs = [self.dir / f"{stem}_{part}.csv" for part in ("stats", "stats_history", "failures", "exceptions")]
-        return [self.json, self.html, self.log, self.summary, *csvs]
+        return [self.json, self.html, self.log, self.summary, self.probe, *csvs]
 
 
 @dataclass(frozen=True)
@@ -73,12 +82,42 @@ class EndpointStats:
     name: str
     requests: int
     failures: int
+    pending: int  # still waiting for an answer at the stop (counted as failures)
+    dropped: int  # connections closed by the server without an answer (counted as failures)
     rps: float
     avg_ms: float
     p50_ms: float
+    p90_ms: float
     p95_ms: float
     p99_ms: float
+    p99_9_ms: float
     max_ms: float
+
+    @classmethod
+    def from_tally(cls, method: str, name: str, tally: EndpointTally, duration_s: float) -> EndpointStats:
+        """The figures of ``tally`` over a run of ``duration_s`` wall-clock seconds."""
+        figures = tally.figures(duration_s)
+        return cls(
+            method=method,
+            name=name,
+            requests=tally.requests,
+            failures=tally.failures,
+            pending=tally.pending,
+            dropped=tally.dropped,
+            rps=figures["min_rps"],
+            avg_ms=figures["avg_ms"],
+            p50_ms=figures["p50_ms"],
+            p90_ms=figures["p90_ms"],
+            p95_ms=figures["p95_ms"],
+            p99_ms=figures["p99_ms"],
+            p99_9_ms=figures["p99_9_ms"],
+            max_ms=figures["max_ms"],
+        )
+
+    @property
+    def completed(self) -> int:
+        """Requests answered (or refused) before the run stopped."""
+        return self.requests - self.pending
 
     @property
     def error_rate(self) -> float:
@@ -89,6 +128,10 @@ class EndpointStats:
     def label(self) -> str:
         """``GET /path`` as the reports show it."""
         return f"{self.method} {self.name}".strip()
+
+    def figure(self, name: str) -> float:
+        """The figure a limit called ``name`` is checked against (``p95_ms``, ``error_rate``, ``min_rps``...)."""
+        return self.rps if name == "min_rps" else self.error_rate if name == "error_rate" else float(getattr(self, name))
 
     def as_dict(self) -> dict:
         """JSON form, with the error rate."""
@@ -112,50 +155,22 @@ class RunStats:
     total: EndpointStats
     endpoints: list[EndpointStats]
     history: list[Sample]
-    duration_s: float
+    duration_s: float  # wall time from the first user started to the stop
     exceptions: list[tuple[int, str]]  # (count, message) of errors raised by user code
+    final: bool = True  # False: the run was cut short and these are the last figures written
+    aborted: dict | None = None  # when and why an abort limit stopped the run early
+    generator: dict | None = None  # how busy the most loaded locust process was: busy_share, wait_share
 
+    @property
+    def exception_count(self) -> int:
+        """Errors raised by the locustfile's own code."""
+        return sum(n for n, _ in self.exceptions)
 
-def percentile(histogram: Counter[int], count: int, share: float) -> float:
-    """The response time ``share`` of the requests finished within, as locust computes it.
-
-    ``histogram`` maps a (rounded) response time to how many requests took it.
-    """
-    allowed_below = int(count * share)
-    answer, below = 0, 0
-    for time in sorted(histogram):
-        if below > allowed_below:
-            break
-        answer = time
-        below += histogram[time]
-    return float(answer)
-
-
-def _entry(method: str, name: str, rows: list[dict], duration: float) -> EndpointStats:
-    histogram: Counter[int] = Counter()
-    for row in rows:
-        histogram.update({int(float(t)): n for t, n in row.get("response_times", {}).items()})
-    requests = sum(r["num_requests"] for r in rows)
-    timed = requests - sum(r.get("num_none_requests", 0) for r in rows)
-    total_time = sum(r["total_response_time"] for r in rows)
-    max_ms = max((r.get("max_response_time") or 0 for r in rows), default=0.0)
-
-    def pct(share: float) -> float:
-        # locust keeps times over 100 ms rounded (146 -> 150); no percentile is over the max
-        return min(percentile(histogram, timed, share), max_ms)
-
-    return EndpointStats(
-        method=method,
-        name=name,
-        requests=requests,
-        failures=sum(r["num_failures"] for r in rows),
-        rps=requests / duration if duration > 0 else 0.0,
-        avg_ms=total_time / timed if timed else 0.0,
-        p50_ms=pct(0.50),
-        p95_ms=pct(0.95),
-        p99_ms=pct(0.99),
-        max_ms=max_ms,
-    )
+    @property
+    def exception_rate(self) -> float:
+        """Raised errors over requests plus raised errors."""
+        attempts = self.total.requests + self.exception_count
+        return self.exception_count / attempts if attempts else 0.0
 
 
 def _history(path: Path) -> list[Sample]:
@@ -189,29 +204,37 @@ def _history(path: Path) -> list[Sample]:
     return samples
 
 
-def _exceptions(path: Path) -> list[tuple[int, str]]:
-    if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as f:
-        return [(int(r["Count"]), r["Message"]) for r in csv.DictReader(f) if r.get("Count", "").isdigit()]
+def _generator(processes: dict[str, dict]) -> dict | None:
+    """The busiest load-generating process: the share of the run it was on a CPU or waiting for one."""
+    shares = [
+        {"busy_share": (p["cpu_s"] + p["wait_s"]) / p["wall_s"], "wait_share": p["wait_s"] / p["wall_s"]} for p in processes.values() if p.get("wall_s", 0) > 0
+    ]
+    return max(shares, key=lambda s: s["busy_share"], default=None)
 
 
-def read(files: ReportFiles) -> RunStats | None:
-    """The run's figures, or None when locust wrote no final stats (it never ran)."""
-    if not files.json.is_file():
+def read(files: ReportFiles, with_history: bool = True) -> RunStats | None:
+    """The run's figures, or None when the probe wrote none (locust never started its users).
+
+    ``with_history`` False skips the per-second history, for progress while the run goes on.
+    """
+    try:
+        doc = json.loads(files.probe.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    entries = json.loads(files.json.read_text(encoding="utf-8") or "[]")
-    starts = [e["start_time"] for e in entries if e.get("start_time")]
-    ends = [e["last_request_timestamp"] for e in entries if e.get("last_request_timestamp")]
-    duration = max(ends) - min(starts) if starts and ends else 0.0
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for e in entries:
-        groups.setdefault((e.get("method") or "", e["name"]), []).append(e)
-    endpoints = sorted((_entry(m, n, rows, duration) for (m, n), rows in groups.items()), key=lambda s: (s.name, s.method))
+    duration = float(doc["duration_s"])
+    total = EndpointTally()
+    endpoints = []
+    for entry in doc["endpoints"]:
+        tally = EndpointTally.from_json(entry)
+        total.merge(tally)
+        endpoints.append(EndpointStats.from_tally(entry["method"], entry["name"], tally, duration))
     return RunStats(
-        total=_entry("", "Aggregated", entries, duration),
-        endpoints=endpoints,
-        history=_history(files.history),
+        total=EndpointStats.from_tally("", "Aggregated", total, duration),
+        endpoints=sorted(endpoints, key=lambda s: (s.name, s.method)),
+        history=_history(files.history) if with_history else [],
         duration_s=duration,
-        exceptions=_exceptions(files.exceptions),
+        exceptions=[(int(n), str(m)) for n, m in doc["exceptions"]],
+        final=bool(doc["final"]),
+        aborted=doc.get("aborted"),
+        generator=_generator(doc.get("generators") or {}),
     )

@@ -4,11 +4,14 @@ A subprocess rather than locust as a library: locust patches the standard librar
 with gevent on import, and its ``--processes`` forking and its shutdown (which
 writes the reports) are built around its own main. Locust runs in a session of its
 own so that a terminal's Ctrl-C reaches shipline only; shipline then sends it one
-SIGINT, which makes locust stop its users and still write every report.
+SIGINT, which makes locust stop its users and still write every report. The probe
+(`probe`) is loaded beside the locustfile: it counts what shipline gates on, and
+kills locust when shipline dies, however it dies.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -21,11 +24,13 @@ from pathlib import Path
 
 from shipline import processes
 from shipline.errors import ToolError
-from shipline.loadtest import ENDPOINTS_ENV
+from shipline.loadtest import ENDPOINTS_ENV, PROBE_CONFIG_ENV, results
 from shipline.loadtest.plan import Plan
 from shipline.loadtest.results import ReportFiles
 
+PROBE = Path(__file__).with_name("probe.py")
 POLL_S = 0.5
+PROGRESS_EVERY_S = 1.0
 START_ALLOWANCE_S = 60  # start-up, spawning and writing reports, beyond --run-time
 WORKERS_WAIT_S = 120  # how long a master waits for its --expect-workers
 STOP_GRACE_S = 20  # after SIGINT, before SIGKILL
@@ -33,12 +38,14 @@ STOP_GRACE_S = 20  # after SIGINT, before SIGKILL
 
 @dataclass(frozen=True)
 class Progress:
-    """How far a run is, for a progress bar."""
+    """How far a run is, for a progress bar or a log line."""
 
     elapsed_s: float
     run_time_s: float
     requests: int
     rps: float
+    failures: int = 0
+    p95_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class Outcome:
 
 def locust_argv(plan: Plan, files: ReportFiles) -> list[str]:
     """The locust command line for ``plan``."""
-    argv = [sys.executable, "-m", "locust", "-f", str(plan.locustfile), "--only-summary"]
+    argv = [sys.executable, "-m", "locust", "-f", f"{plan.locustfile},{PROBE}", "--only-summary"]
     if plan.role == "worker":
         argv += ["--worker", "--master-host", plan.master_host, "--master-port", str(plan.master_port)]
         return argv + (["--processes", str(plan.processes)] if plan.processes > 1 else [])
@@ -80,35 +87,24 @@ def locust_argv(plan: Plan, files: ReportFiles) -> list[str]:
     return argv
 
 
-class _HistoryTail:
-    """Reads the rows locust appends to its stats history, for live progress."""
+def _progress(files: ReportFiles, elapsed: float, run_time: float) -> Progress:
+    """The run so far, from the probe's last snapshot (nothing yet before the users start)."""
+    stats = results.read(files, with_history=False)
+    if stats is None:
+        return Progress(elapsed, run_time, 0, 0.0)
+    total = stats.total
+    return Progress(elapsed, run_time, total.requests, total.rps, total.failures, total.p95_ms if total.requests else None)
 
-    def __init__(self, path: Path):
-        self.path, self.offset = path, 0
-        self.requests, self.rps = 0, 0.0
-        self._last: tuple[int, int] | None = None
-        self._count_column: int | None = None  # from the header: locustfiles may change the percentile columns
 
-    def poll(self) -> None:
-        try:
-            with self.path.open("rb") as f:
-                f.seek(self.offset)
-                chunk = f.read()
-        except OSError:
-            return
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self.offset += len(complete)
-        for line in complete.decode("utf-8", "replace").splitlines():
-            cells = line.split(",")
-            if "Total Request Count" in cells:
-                self._count_column = cells.index("Total Request Count")
-            col = self._count_column
-            if col is None or len(cells) <= col or cells[3] != "Aggregated" or not cells[0].isdigit():
-                continue
-            t, n = int(cells[0]), int(cells[col])
-            if self._last and t > self._last[0]:
-                self.rps = (n - self._last[1]) / (t - self._last[0])
-            self._last, self.requests = (t, n), n
+def probe_config(plan: Plan, files: ReportFiles) -> dict:
+    """What the probe inside locust needs: where to write, which limits abort the run, who its parent is."""
+    return {
+        "out": str(files.probe),
+        "parent_pid": os.getpid(),
+        "abort_limits": plan.abort_limits,
+        "delay_abort_s": plan.delay_abort,
+        "check_interval_s": plan.check_interval,
+    }
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
@@ -144,16 +140,20 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Outcome:
     """Run locust for ``plan`` in ``environ``; its output goes to the log in the report directory."""
+    if importlib.util.find_spec("locust") is None:
+        raise ToolError("locust", "not installed; it comes with shipline's loadtest extra: pip install 'shipline[loadtest]'")
     files.dir.mkdir(parents=True, exist_ok=True)
     for stale in files.run_outputs():
         stale.unlink(missing_ok=True)
     env = dict(environ)
+    files.probe_config.write_text(json.dumps(probe_config(plan, files)) + "\n", encoding="utf-8")
+    env[PROBE_CONFIG_ENV] = str(files.probe_config)
     if plan.generic:
         files.endpoints.write_text(json.dumps(plan.endpoints, indent=2) + "\n", encoding="utf-8")
         env[ENDPOINTS_ENV] = str(files.endpoints)
-    tail = _HistoryTail(files.history)
     start = time.monotonic()
     interrupted = False
+    next_progress = 0.0
     with files.log.open("wb") as log, processes.sigterm_as_interrupt():
         try:
             proc = subprocess.Popen(locust_argv(plan, files), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
@@ -170,9 +170,9 @@ def run(
                 if elapsed > bound_s:
                     _stop(proc)
                     raise ToolError("locust", f"still running {elapsed:.0f}s after start, past its time bound; stopped it (log: {files.log})")
-                if on_progress is not None:
-                    tail.poll()
-                    on_progress(Progress(elapsed, plan.run_time, tail.requests, tail.rps))
+                if on_progress is not None and elapsed >= next_progress:
+                    next_progress = elapsed + PROGRESS_EVERY_S  # the probe writes once a second
+                    on_progress(_progress(files, elapsed, plan.run_time))
         except KeyboardInterrupt:
             interrupted = True
             code = _stop(proc)

@@ -15,6 +15,7 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from shipline import validation
 from shipline.errors import InputError
 from shipline.manifest import Environment
 
@@ -50,17 +51,16 @@ def check_host(host: str, environments: Sequence[Environment], allow_host: bool)
         if origin(env.url) != target:
             continue
         if not env.allow_load_test:
-            raise InputError(
+            raise validation.error_at(
+                env,
+                "allow_load_test",
                 f'{host} is the URL of environment "{env.name}", which does not allow load tests; '
-                f"set allow_load_test: true on it in the manifest if that is really meant"
+                f"set allow_load_test: true on it in the manifest if that is really meant",
             )
         return env
     if not (allow_host or is_loopback(target[1])):
         urls = ", ".join(e.url for e in environments if e.allow_load_test) or "(none allows load tests)"
-        raise InputError(
-            f"{host} is not one of the manifest's environment URLs ({urls}); "
-            f"pass --allow-host to load-test it anyway"
-        )
+        raise InputError(f"{host} is not one of the manifest's environment URLs ({urls}); pass --allow-host to load-test it anyway")
     return None
 
 

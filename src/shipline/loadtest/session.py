@@ -13,6 +13,7 @@ from pathlib import Path
 from shipline.errors import ToolError
 from shipline.loadtest import baseline, diagnose, gates, results, runner, safety, summary
 from shipline.loadtest.plan import Plan
+from shipline.loadtest.tally import EndpointTally
 from shipline.manifest import Environment
 
 
@@ -50,7 +51,8 @@ def _regression(plan: Plan, stats: results.RunStats, display: Callable[[Path], s
     warnings = []
     if base.users is not None and base.users != plan.users:
         warnings.append(f"the baseline ran {base.users} users and this run {plan.users}; rps and latency may not compare")
-    return baseline.compare(stats, base, plan.max_p95_increase, plan.max_rps_decrease, plan.p95_noise_ms), warnings
+    checks, more = baseline.compare(stats, base, plan.max_p95_increase, plan.max_rps_decrease, plan.p95_noise_ms)
+    return checks, warnings + more
 
 
 def execute(
@@ -68,17 +70,19 @@ def execute(
             raise ToolError("locust", f"worker exited with code {outcome.returncode} (log: {display(files.log)})")
         return None
     stats = results.read(files)
+    if stats is None and outcome.interrupted:  # stopped before the users started: a summary of nothing
+        stats = results.RunStats(results.EndpointStats.from_tally("", "Aggregated", EndpointTally(), 0.0), [], [], 0.0, [], final=False)
     if stats is None:
-        if outcome.interrupted:
-            raise KeyboardInterrupt
         log = files.log.read_text(encoding="utf-8", errors="replace") if files.log.is_file() else ""
         raise diagnose.startup_failure(log, outcome.returncode, plan.locustfile, display(plan.locustfile))
     checks, warnings = gates.slo_checks(stats, plan.limits, plan.endpoint_limits)
     regression, more = _regression(plan, stats, display)
+    if not stats.final and not outcome.interrupted:
+        more.append(f"locust stopped without its final figures (exit code {outcome.returncode}); these are the last it reported")
     verdict = Verdict(plan, stats, checks + regression, "passed", {}, files, warnings + more)
     if outcome.interrupted:
         verdict.result = "interrupted"
-    elif any(not c.passed for c in verdict.checks):
+    elif stats.aborted or not stats.final or any(not c.passed for c in verdict.checks):
         verdict.result = "failed"
     verdict.summary = summary.to_json(plan, stats, verdict.checks, verdict.result)
     files.summary.write_text(json.dumps(verdict.summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -15,7 +15,7 @@ from shipline.loadtest.results import RunStats, Sample
 from shipline.report import markdown_table
 
 MAX_CHART_POINTS = 60
-ENDPOINT_HEADERS = ("Endpoint", "Requests", "Failures", "Error rate", "req/s", "p50", "p95", "p99", "Max")
+ENDPOINT_HEADERS = ("Endpoint", "Requests", "Failures", "Pending at stop", "Error rate", "req/s", "avg", "p50", "p95", "p99", "p99.9", "Max")
 VERDICT = {"passed": "passed ✅", "failed": "failed ❌", "interrupted": "interrupted ⚠️"}
 
 
@@ -24,7 +24,8 @@ def endpoint_rows(run: RunStats) -> list[list[str]]:
     rows = []
     for s in [*run.endpoints, run.total]:
         label = "**Total**" if s is run.total else s.label
-        rows.append([label, s.requests, s.failures, fmt_share(s.error_rate), f"{s.rps:.1f}", fmt_ms(s.p50_ms), fmt_ms(s.p95_ms), fmt_ms(s.p99_ms), fmt_ms(s.max_ms)])
+        times = [fmt_ms(t) for t in (s.avg_ms, s.p50_ms, s.p95_ms, s.p99_ms, s.p99_9_ms, s.max_ms)]
+        rows.append([label, s.requests, s.failures, s.pending, fmt_share(s.error_rate), f"{s.rps:.1f}", *times])
     return rows
 
 
@@ -49,7 +50,18 @@ def to_json(plan: Plan, run: RunStats, checks: Sequence[Check], result: str) -> 
         "checks": [c.as_dict() for c in checks],
         "history": [{"second": s.second, "users": s.users, "rps": round(s.rps, 3), "p95_ms": s.p95_ms} for s in run.history],
         "exceptions": [{"count": n, "message": m} for n, m in run.exceptions],
+        "partial": not run.final,
+        "aborted": run.aborted,
+        "generator": run.generator,
     }
+
+
+def abort_text(aborted: dict) -> str:
+    """Why and when a run stopped early."""
+    return (
+        f"stopped early at {aborted['at_s']:.1f}s: {aborted['reason']} "
+        f"(checked every {aborted['check_interval_s']:g}s after a {aborted['after_warmup_s']:g}s warm-up)"
+    )
 
 
 def _downsample(history: Sequence[Sample]) -> list[Sample]:
@@ -60,13 +72,7 @@ def _downsample(history: Sequence[Sample]) -> list[Sample]:
 def _chart(title: str, axis: str, xs: Sequence[int], ys: Sequence[float]) -> str:
     values = ", ".join(f"{y:.1f}" for y in ys)
     labels = ", ".join(str(x) for x in xs)
-    return (
-        "```mermaid\nxychart-beta\n"
-        f'    title "{title}"\n'
-        f'    x-axis "seconds" [{labels}]\n'
-        f'    y-axis "{axis}"\n'
-        f"    line [{values}]\n```\n"
-    )
+    return f'```mermaid\nxychart-beta\n    title "{title}"\n    x-axis "seconds" [{labels}]\n    y-axis "{axis}"\n    line [{values}]\n```\n'
 
 
 def charts(history: Sequence[Sample]) -> str:
@@ -94,6 +100,8 @@ def markdown(plan: Plan, run: RunStats, checks: Sequence[Check], result: str, re
         "",
         markdown_table(ENDPOINT_HEADERS, endpoint_rows(run)),
     ]
+    if run.aborted:
+        lines[3:3] = [f"**{abort_text(run.aborted)}**", ""]
     if checks:
         lines += ["#### Gates", "", markdown_table(("Scope", "Metric", "Measured", "Limit", "Result"), check_rows(checks))]
     chart = charts(run.history)

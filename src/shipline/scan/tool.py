@@ -52,7 +52,7 @@ def executable(name: str) -> str:
     """The tool's executable: on PATH, or next to this Python (a venv not on PATH)."""
     found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if not found:
-        raise ToolError(name, f"not installed; install it with `pip install {name}` (shipline depends on it)")
+        raise ToolError(name, "not installed; it comes with shipline's scan extra: pip install 'shipline[scan]'")
     return found
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from shipline.deploy.providers.base import MeasurementError, Sample
 from shipline.deploy.providers.probe import ProbeProvider
@@ -12,13 +12,23 @@ __all__ = ["PROVIDERS", "MeasurementError", "MetricProvider", "Sample", "make_pr
 
 
 class MetricProvider(Protocol):
-    """Measures each target (name -> base URL) once; raises `MeasurementError` when it cannot."""
+    """Measures each target (name -> base URL) once; raises `MeasurementError` when it cannot.
+
+    Built from its manifest section. The analysis loop gives every measurement a
+    deadline (see `shipline.deploy.analysis`), so a provider needs none of its own.
+    """
+
+    # seconds each measurement waits on purpose before its figures exist (0 for none)
+    settle: float
+
+    def __init__(self, settings: Any) -> None:
+        """``settings``: the manifest's ``analysis.<provider>`` section."""
 
     def measure(self, targets: dict[str, str]) -> dict[str, Sample]:
         """Figures per target name."""
 
 
-PROVIDERS: dict[str, type] = {"probe": ProbeProvider, "prometheus": PrometheusProvider}
+PROVIDERS: dict[str, type[MetricProvider]] = {"probe": ProbeProvider, "prometheus": PrometheusProvider}
 
 
 def make_provider(analysis) -> MetricProvider:

@@ -46,6 +46,7 @@ class PrometheusProvider:
         self.settings = settings
         self.environment = settings.environment
         self.base = settings.url.rstrip("/")
+        self.settle: float = settings.settle  # waited before every measurement, for the scrapes to see its traffic
 
     # -- talking to Prometheus ------------------------------------------------------
 

@@ -6,7 +6,7 @@ One small Protocol, one module per router, one registry. The manifest's router
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from shipline.deploy.routers.command import CommandRouter
 from shipline.deploy.routers.haproxy import HaproxyRouter
@@ -14,7 +14,14 @@ from shipline.deploy.routers.nginx import NginxRouter
 
 
 class Router(Protocol):
-    """Moves traffic between slots. Weights are percentages per color, summing to 100."""
+    """Moves traffic between slots. Weights are percentages per color, summing to 100.
+
+    Built from the manifest's ``deploy.router`` and the environment's `Slots` (ports,
+    the environment hooks get, the service directory).
+    """
+
+    def __init__(self, config: Any, slots: Any) -> None:
+        """``config``: the manifest's router section."""
 
     def validate(self) -> None:
         """Check the router is reachable and configured for the slots, changing nothing (raises `RouterConfigError`)."""
@@ -29,7 +36,7 @@ class Router(Protocol):
         """Send all traffic to ``color``."""
 
 
-ROUTERS: dict[str, type] = {
+ROUTERS: dict[str, type[Router]] = {
     "command": CommandRouter,
     "haproxy": HaproxyRouter,
     "nginx": NginxRouter,

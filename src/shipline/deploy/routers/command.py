@@ -30,9 +30,17 @@ class CommandRouter:
             raise RouterError(f"the {name} hook exited {done.returncode} (COLOR={color} WEIGHT={weight}): {detail}")
 
     def validate(self) -> None:
-        """A canary needs the set_weights hook."""
+        """A canary needs the set_weights hook; the ``check`` hook, when given, must say the router is up."""
         if self.slots.deploy.strategy == "canary" and not self.config.set_weights:
             raise RouterConfigError("the canary strategy needs router.set_weights (a hook that sends WEIGHT percent to COLOR)")
+        if self.config.check:
+            try:
+                done = subprocess.run(self.config.check, shell=True, cwd=self.slots.cwd, env=self.slots.base_env(), capture_output=True, text=True, timeout=TIMEOUT)  # nosec B602 - the user's own hook from their manifest
+            except subprocess.TimeoutExpired:
+                raise RouterConfigError(f"the router's check hook did not finish within {TIMEOUT}s") from None
+            if done.returncode != 0:
+                detail = (done.stderr or done.stdout).strip()[-300:]
+                raise RouterConfigError(f"the router's check hook exited {done.returncode}, so the router is not up: {detail}")
 
     def current(self) -> dict[str, int] | None:
         """Hooks cannot be asked; the state file is the truth."""

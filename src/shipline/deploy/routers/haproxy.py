@@ -2,6 +2,12 @@
 
 The backend must list one server per slot (``server blue 127.0.0.1:8001 weight 100``);
 `validate` checks their ports against the manifest's slots.
+
+Weights set on the runtime API live only in the running haproxy. With
+``server_state_file`` (the file haproxy's ``server-state-file`` names, loaded through
+``load-server-state-from-file global``), every change is followed by a dump of
+``show servers state`` into it, so a restart or reload comes back with the weights
+shipline last set instead of the config's.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import socket
 
 from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to, raise_first
+from shipline.deploy.state import write_atomically
 
 TIMEOUT = 5.0
 
@@ -20,6 +27,7 @@ class HaproxyRouter:
         self.config = config
         self.slots = slots
         self.socket_path = str(slots.cwd / config.admin_socket)
+        self.state_file = slots.cwd / config.server_state_file if config.server_state_file else None
 
     def _command(self, line: str) -> str:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
@@ -82,6 +90,18 @@ class HaproxyRouter:
             if weight > 0:
                 self._set(f"set server {server} state ready")
             self._set(f"set server {server} weight {weight}")
+        self._save_server_state()
+
+    def _save_server_state(self) -> None:
+        """Every backend's servers as haproxy reports them, where its next start reads them."""
+        if self.state_file is None:
+            return
+        try:
+            dump = self._command("show servers state")
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.state_file, dump + "\n")
+        except OSError as err:
+            raise RouterError(f"weights applied, but not saved to server_state_file {self.state_file}: {err}") from None
 
     def switch(self, color: str) -> None:
         """All traffic to ``color``."""

@@ -90,9 +90,14 @@ class NginxRouter:
             write_atomically(self.file, previous.decode("utf-8"))
 
     def validate(self) -> None:
-        """nginx runs the config with the include as shipline would write it; nothing is reloaded."""
+        """nginx is running and accepts the config with the include as shipline would write it; nothing is reloaded."""
         if not shutil.which(self.config.nginx):
             raise RouterConfigError(f'nginx not found: "{self.config.nginx}" (router.nginx)')
+        master = self._master_pid()
+        stat = processes.proc_stat(master) if master else None
+        if not stat or stat.zombie:
+            where = self._pid_path or "its pid file"
+            raise RouterConfigError(f"nginx is not running (no live master process in {where}); start it before deploying, a reload would change nothing")
         weights = self.current()
         if weights is None:
             problem = self._check()
@@ -131,11 +136,13 @@ class NginxRouter:
             self._restore(previous)
             raise RouterError(f"nginx -s reload failed (previous upstream file restored): {(done.stderr or done.stdout).strip()[-300:]}")
         # Old workers keep accepting for a moment after the new ones start: wait until
-        # they are gone, so that what is measured next is the new upstream only.
+        # none of them holds a listening socket any more, so that every request from now
+        # on meets the new upstream. (They may still finish requests already in flight,
+        # slow ones included; waiting for those would only delay the switch.)
         deadline = time.monotonic() + RELOAD_WAIT
         while master and time.monotonic() < deadline:
             children = processes.children(master)
-            if children - before and not children & before:
+            if children - before and not any(processes.listening_ports(pid) for pid in children & before):
                 break
             time.sleep(0.02)
 

@@ -20,4 +20,4 @@ class Strategy(Protocol):
         """Shift traffic and analyse; the engine rolls back when the decision says so."""
 
 
-STRATEGIES: dict[str, type] = {"blue-green": BlueGreen, "canary": Canary}
+STRATEGIES: dict[str, type[Strategy]] = {"blue-green": BlueGreen, "canary": Canary}

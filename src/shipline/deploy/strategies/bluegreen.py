@@ -14,4 +14,14 @@ class BlueGreen:
         run.router.switch(new)
         run.timeline.emit("switch", f"traffic switched to {new}", color=new, weights={new: 100})
         run.set_phase("analysis")
-        return analyze(run.provider, run.analysis, {"live": run.live_url}, "live", run.timeline, f"after the switch to {new}")
+        return analyze(
+            run.provider,
+            run.analysis,
+            {"live": run.live_url},
+            "live",
+            run.timeline,
+            f"after the switch to {new}",
+            check=lambda: run.slots.serving_problem(new),
+            controls=run.controls,
+            progress_deadline=run.deploy.progress_deadline,
+        )
