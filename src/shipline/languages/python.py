@@ -194,7 +194,7 @@ class Python:
 
         uv makes the project's ``.venv`` from the job's Python (never a download) and
         the later steps use it; uv itself is installed with pip where the job has none
-        (GitHub's runners and setup-python do not bring it).
+        (setup-python does not install it; the runner image may or may not have it).
         """
         options = [f"--extra {e}" for e in self._extras(pyproject)] + [f"--group {g}" for g in self._groups(pyproject)]
         sync = " ".join(["uv sync", *options, '--python "$(python -c \'import sys; print(sys.executable)\')"'])
