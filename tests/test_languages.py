@@ -83,6 +83,27 @@ def test_python_build_job_installs_build_and_test_job_installs_the_test_extras(t
     assert "pyproject.toml [project] requires-python '>=3.10'" in text
 
 
+def test_a_uv_project_installs_with_uv_sync_into_its_own_environment(tmp_path):
+    build_file_tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "app"\n[project.optional-dependencies]\ntest = ["httpx"]\n[dependency-groups]\ndev = ["pytest"]\n',
+            "uv.lock": "version = 1\n",
+            "tests/test_app.py": "def test_x():\n    pass\n",
+        },
+    )
+    jobs = pipeline(tmp_path)
+    run = step(jobs["test"], "install")["run"].splitlines()
+    # uv from pip where the job has none; the job's Python, never a download; later steps use .venv
+    assert run == [
+        "command -v uv >/dev/null || python -m pip install uv",
+        "uv sync --extra test --group dev --python \"$(python -c 'import sys; print(sys.executable)')\"",
+        'echo "$PWD/.venv/bin" >> "$GITHUB_PATH"',
+        'echo "VIRTUAL_ENV=$PWD/.venv" >> "$GITHUB_ENV"',
+    ]
+    assert "uv.lock" in step(jobs["test"], "setup-runtime")["with"]["cache-dependency-path"]
+
+
 @pytest.mark.parametrize(
     ("files", "runtimes", "source"),
     [

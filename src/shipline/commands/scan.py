@@ -1,7 +1,10 @@
 """`shipline scan`: semgrep and bandit, one SARIF file, a gate on new findings only.
 
 Settings come from the manifest's ``security`` section when there is a manifest;
-without one, the scan runs with the defaults. A finding is new unless it is in the
+without one, the scan runs with the defaults; which scanners run by default is the
+language plugin's say. A scan of the whole repository (PATH is its root, no
+``--service``) reads the manifest at the root even when run from elsewhere: each
+service's suppressions apply to its own folder, the top-level ones everywhere else. A finding is new unless it is in the
 committed baseline (``--update-baseline`` writes it) or, with ``--baseline-ref``, was
 already there at the merge base. Only new findings at or above ``--fail-on`` fail.
 """
@@ -11,15 +14,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from shipline.scan.model import FAIL_ON, SEVERITIES
 
 if TYPE_CHECKING:
+    from shipline.manifest import Security
     from shipline.scan.engine import Scan
+    from shipline.scan.model import Finding
+    from shipline.scan.suppressions import Suppressions
 
 HELP = "security scan: semgrep and bandit, one SARIF file, a gate on new findings only"
 
@@ -45,25 +52,64 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--update-baseline", action="store_true", help="accept every current finding: write the baseline file and pass")
 
 
-def _security(args: argparse.Namespace, ctx: Context):
-    """The service's security section and its directory; defaults without a manifest."""
-    from shipline.manifest import Security
+@dataclass(frozen=True)
+class _Scope:
+    """The security settings that hold for one folder of the repository ("" is everything else)."""
 
+    folder: str
+    security: Security
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What the manifest says about this scan: settings, folders, language and per-folder scopes."""
+
+    security: Security
+    base_dir: Path  # the scanned service's folder: security.paths are relative to it
+    here: Path  # the manifest's folder: baseline, suppressions and rules are relative to it
+    language: str | None
+    scopes: tuple[_Scope, ...] = ()  # longest folder first; empty: one scope for everything
+
+
+def _repository_manifest(args: argparse.Namespace, ctx: Context, root: Path) -> Path | None:
+    """The manifest of a whole-repository scan (PATH is the repository root, no --service), if any.
+
+    Such a scan runs from a folder without a manifest (so that no service is chosen);
+    the repository's own manifest at its root still says what is suppressed where.
+    """
+    if args.service or not args.path or ctx.path(args.path).resolve() != root.resolve():
+        return None
+    return next((c for c in (ctx.path(args.manifest), root / args.manifest) if c.is_file()), None)
+
+
+def _setup(args: argparse.Namespace, ctx: Context, root: Path) -> _Setup:
+    """The service's (or the repository's) security settings; defaults without a manifest."""
+    from shipline import manifest as schema
+
+    whole = _repository_manifest(args, ctx, root)
+    if whole is not None:
+        loaded = schema.load(whole, ctx.display(whole))
+        top = whole.parent.resolve()
+        scopes = [_Scope(Path(s.path).as_posix().strip("/"), s.security) for s in loaded.resolved_services() if Path(s.path).as_posix() not in (".", "")]
+        scopes.sort(key=lambda s: -len(s.folder))
+        # the whole tree holds every language of the repository: both scanners, unless security.bandit says
+        return _Setup(loaded.security, top, top, None, tuple(scopes))
     path = ctx.path(args.manifest)
     if not path.exists():
         if args.manifest != "shipline.yml":
             raise InputError(f"{args.manifest}: no such file")
-        return Security(), ctx.cwd, None
+        return _Setup(schema.Security(), ctx.cwd, ctx.cwd, None)
     service = ctx.load_manifest(args.manifest).service(args.service)
-    return service.security, ctx.path(service.path), service.project.language
+    return _Setup(service.security, ctx.path(service.path), ctx.cwd, service.project.language)
 
 
-def _settings(security, language: str | None, ctx: Context):
+def _settings(security: Security, language: str | None, here: Path) -> Any:
     from shipline import validation
+    from shipline.languages import LANGUAGES
     from shipline.scan.tool import Settings
 
     def config(rule: str) -> str:
-        local = ctx.path(rule)
+        local = here / rule
         return str(local) if local.exists() or rule.endswith((".yml", ".yaml")) or rule.startswith(".") else rule
 
     rules = tuple(config(r) for r in security.rules)
@@ -71,8 +117,38 @@ def _settings(security, language: str | None, ctx: Context):
         if Path(resolved).is_absolute() and not Path(resolved).exists():
             # checked here, where the manifest's positions are at hand, so the error is located
             raise validation.error_at(security, ("rules", i), f'semgrep: no such rules file or directory "{rule}" (security.rules)')
-    bandit = security.bandit if security.bandit is not None else language in (None, "python")
+    # without a manifest both scanners run; with one, the language's plugin says whether bandit does
+    default_bandit = LANGUAGES[language].bandit if language in LANGUAGES else language is None
+    bandit = security.bandit if security.bandit is not None else default_bandit
     return Settings(semgrep=security.semgrep, bandit=bandit, rules=rules, exclude=tuple(security.exclude))
+
+
+def _suppressions(setup: _Setup, findings: tuple[Finding, ...] | list[Finding], root: Path, today: dt.date) -> Suppressions:
+    """The suppressions in force: per finding, those of the folder's service, else the top-level ones."""
+    from shipline.scan import suppressions
+
+    loaded: dict[Path, Suppressions] = {}
+
+    def of(security: Security) -> Suppressions:
+        path = setup.here / security.suppressions
+        real, top = path.resolve(), root.resolve()
+        if real not in loaded:
+            # named from the repository root, like the findings, so that annotations land on it
+            shown = real.relative_to(top).as_posix() if real.is_relative_to(top) else str(path)
+            loaded[real] = suppressions.load(path, shown, today)
+        return loaded[real]
+
+    everywhere = of(setup.security)
+    if not setup.scopes:
+        return everywhere
+    active: dict[str, str] = {}
+    for f in findings:
+        scope = next((s.security for s in setup.scopes if f.path == s.folder or f.path.startswith(s.folder + "/")), setup.security)
+        reason = of(scope).active.get(f.fingerprint)
+        if reason is not None:
+            active[f.fingerprint] = reason
+    expired = {str(p): p for s in loaded.values() for p in s.expired}
+    return suppressions.Suppressions(active, tuple(expired.values()))
 
 
 def _targets(paths: list[Path], root: Path, ctx: Context) -> list[str]:
@@ -89,9 +165,11 @@ def _targets(paths: list[Path], root: Path, ctx: Context) -> list[str]:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Scan, write the SARIF log, report new findings, and apply the gate."""
-    from shipline.scan import baseline, engine, gate, gitdiff, sarif, suppressions
+    from shipline.scan import baseline, engine, gate, gitdiff, sarif
 
-    security, base_dir, language = _security(args, ctx)
+    root = gitdiff.toplevel(ctx.cwd) or ctx.cwd
+    setup = _setup(args, ctx, root)
+    security = setup.security
     fail_on = args.fail_on or security.fail_on
     baseline_ref = args.baseline_ref or None
     if baseline_ref and set(baseline_ref) == {"0"}:
@@ -104,11 +182,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.reporter.info("security scan: disabled in the manifest (security.enabled: false)")
         _outputs(ctx, {s: 0 for s in SEVERITIES}, 0)
         return EXIT_OK
-    paths = [ctx.path(args.path)] if args.path else [base_dir / p for p in security.paths]
-    root = gitdiff.toplevel(ctx.cwd) or ctx.cwd
+    paths = [ctx.path(args.path)] if args.path else [setup.base_dir / p for p in security.paths]
     targets = _targets(paths, root, ctx)
-    settings = _settings(security, language, ctx)
-    baseline_path = ctx.path(security.baseline)
+    settings = _settings(security, setup.language, setup.here)
+    baseline_path = setup.here / security.baseline
 
     if baseline_ref:
         diff = engine.scan_change(root, targets, settings, baseline_ref)
@@ -131,11 +208,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         history = baseline.history(root, baseline_path, sorted({f.path for f in result.findings}))
         old |= baseline.accepted(result.findings, accepted, engine.reader(root, {}), history)
     today = dt.datetime.now(dt.timezone.utc).date()
-    suppressions_path = ctx.path(security.suppressions)
-    # named from the repository root, like the findings, so that annotations land on it
-    real, top = suppressions_path.resolve(), root.resolve()
-    shown = real.relative_to(top).as_posix() if real.is_relative_to(top) else str(suppressions_path)
-    suppressed = suppressions.load(suppressions_path, shown, today)
+    suppressed = _suppressions(setup, result.findings, root, today)
     verdict = gate.decide(result.findings, old, suppressed, fail_on)
 
     sarif_path = ctx.path(args.sarif)

@@ -26,12 +26,37 @@ class Declared:
 
 
 @dataclass(frozen=True)
-class SetupAction:
-    """The pinned action that installs a runtime, and the inputs it takes."""
+class RuntimeProbe:
+    """How `shipline act`'s stand-in for the setup action finds the runtime already on this machine.
 
-    action: str  # owner/repo as in `generate.pins`
-    version_input: str
+    The stand-in downloads nothing: it tries ``executables`` (``{v}`` is the requested
+    version), reads the version ``version_argv`` prints (and, after it, the real
+    executable, for version managers' shims) and puts it first on PATH.
+    """
+
+    executables: tuple[str, ...]
+    version_argv: tuple[str, ...]
+    virtualenv: bool = False  # a fresh virtualenv per job, like a runner's clean interpreter
+    path_output: str | None = None  # an output naming the executable (setup-python's python-path)
+
+
+@dataclass(frozen=True)
+class SetupAction:
+    """The pinned action that installs a runtime: its pin, inputs, and what its offline stand-in needs.
+
+    The one place a language's setup action is declared: `generate.pins` pins it from
+    here (``sha``, ``release`` for the ``# vX.Y.Z`` comment) and `shipline act` builds
+    its stand-in from here (``probe``; the inputs it accepts and ignores).
+    """
+
+    action: str  # owner/repo
+    version_input: str  # also the output the stand-in sets to the version found
     title: str
+    sha: str  # the commit the release tag points at upstream
+    release: str
+    probe: RuntimeProbe
+    cache_inputs: tuple[str, ...] = ("cache", "cache-dependency-path")  # the action's own caching (see `setup_inputs`)
+    other_inputs: tuple[str, ...] = ()  # further inputs a workflow may pass; the stand-in ignores them
 
 
 @dataclass
@@ -100,6 +125,7 @@ class Language(Protocol):
     """One language: detection, runtimes, install, build and test defaults, setup action."""
 
     name: ClassVar[str]
+    priority: ClassVar[int]  # detection order, lowest first: the first language whose markers a folder holds wins
     markers: ClassVar[tuple[str, ...]]  # files (globs) that make a folder a project of this language
     default_runtime: ClassVar[str | None]
     setup: ClassVar[SetupAction | None]  # None: the job needs no runtime set up

@@ -27,6 +27,7 @@ class Container:
     """A Dockerfile: ``docker build``; tests only from test.command."""
 
     name: ClassVar[str] = "container"
+    priority: ClassVar[int] = 90
     markers: ClassVar[tuple[str, ...]] = ("Dockerfile",)
     default_runtime: ClassVar[str | None] = None
     setup: ClassVar[SetupAction | None] = None
@@ -67,3 +68,6 @@ class Container:
     def version(self, files: ProjectFiles) -> str | None:
         """Images take their version from git."""
         return None
+
+
+LANGUAGE = Container  # found by `shipline.languages`

@@ -6,16 +6,25 @@ import re
 from collections.abc import Mapping
 from typing import ClassVar
 
-from shipline.languages.base import BuildContext, Declared, Detection, ProjectFiles, Purpose, SetupAction
+from shipline.languages.base import BuildContext, Declared, Detection, ProjectFiles, Purpose, RuntimeProbe, SetupAction
 
 
 class Go:
     """Go modules."""
 
     name: ClassVar[str] = "go"
+    priority: ClassVar[int] = 30
     markers: ClassVar[tuple[str, ...]] = ("go.mod",)
     default_runtime: ClassVar[str | None] = "1.22"
-    setup: ClassVar[SetupAction | None] = SetupAction("actions/setup-go", "go-version", "Set up Go")
+    setup: ClassVar[SetupAction | None] = SetupAction(
+        "actions/setup-go",
+        "go-version",
+        "Set up Go",
+        sha="b7ad1dad31e06c5925ef5d2fc7ad053ef454303e",
+        release="v7.0.0",
+        probe=RuntimeProbe(("go",), ("version",)),
+        other_inputs=("go-version-file",),
+    )
     artifacts: ClassVar[tuple[str, ...]] = ()
     bandit: ClassVar[bool] = False
 
@@ -62,3 +71,6 @@ class Go:
     def version(self, files: ProjectFiles) -> str | None:
         """Go modules take their version from git tags."""
         return None
+
+
+LANGUAGE = Go  # found by `shipline.languages`

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from shipline.languages import versions
-from shipline.languages.base import BuildContext, Declared, Detection, ProjectFiles, Purpose, SetupAction
+from shipline.languages.base import BuildContext, Declared, Detection, ProjectFiles, Purpose, RuntimeProbe, SetupAction
 
 # npm init's test script: a package without tests
 PLACEHOLDER_TEST = re.compile(r"no test specified", re.I)
@@ -35,9 +35,18 @@ class Node:
     """Node.js packages and applications."""
 
     name: ClassVar[str] = "node"
+    priority: ClassVar[int] = 20
     markers: ClassVar[tuple[str, ...]] = ("package.json",)
     default_runtime: ClassVar[str | None] = "22"
-    setup: ClassVar[SetupAction | None] = SetupAction("actions/setup-node", "node-version", "Set up Node.js")
+    setup: ClassVar[SetupAction | None] = SetupAction(
+        "actions/setup-node",
+        "node-version",
+        "Set up Node.js",
+        sha="820762786026740c76f36085b0efc47a31fe5020",
+        release="v7.0.0",
+        probe=RuntimeProbe(("node",), ("--version",)),
+        other_inputs=("node-version-file", "registry-url"),
+    )
     artifacts: ClassVar[tuple[str, ...]] = ()  # a build script's output varies: declare it with build.artifacts
     bandit: ClassVar[bool] = False
     today: ClassVar[dt.date | None] = None
@@ -133,3 +142,6 @@ class Node:
         """package.json's version."""
         version = files.json("package.json").get("version")
         return version if isinstance(version, str) else None
+
+
+LANGUAGE = Node  # found by `shipline.languages`

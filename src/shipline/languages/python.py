@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from shipline.languages import versions
-from shipline.languages.base import BuildContext, Declared, Detection, ProjectFiles, Purpose, SetupAction
+from shipline.languages.base import BuildContext, Declared, Detection, ProjectFiles, Purpose, RuntimeProbe, SetupAction
 
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
 REQUIREMENTS_TEST = ("requirements-dev.txt", "requirements-test.txt", "requirements_dev.txt", "requirements_test.txt", "dev-requirements.txt", "test-requirements.txt")
@@ -29,9 +29,19 @@ class Python:
     """CPython projects, packaged or not."""
 
     name: ClassVar[str] = "python"
+    priority: ClassVar[int] = 10
     markers: ClassVar[tuple[str, ...]] = ("pyproject.toml", "setup.py", "setup.cfg", "requirements*.txt", "Pipfile")
     default_runtime: ClassVar[str | None] = "3.12"
-    setup: ClassVar[SetupAction | None] = SetupAction("actions/setup-python", "python-version", "Set up Python")
+    setup: ClassVar[SetupAction | None] = SetupAction(
+        "actions/setup-python",
+        "python-version",
+        "Set up Python",
+        sha="5fda3b95a4ea91299a34e894583c3862153e4b97",
+        release="v7.0.0",
+        # python prints its real executable too: a pyenv shim runs whichever version pyenv picks
+        probe=RuntimeProbe(("python{v}", "python3", "python"), ("-c", "import sys; print('%d.%d.%d' % sys.version_info[:3], sys.executable)"), virtualenv=True, path_output="python-path"),
+        other_inputs=("python-version-file", "check-latest"),
+    )
     artifacts: ClassVar[tuple[str, ...]] = ("dist/*.whl", "dist/*.tar.gz")
     bandit: ClassVar[bool] = True
     today: ClassVar[dt.date | None] = None  # tests pin the day "still supported" is judged on
@@ -166,6 +176,8 @@ class Python:
             lock = "" if files.exists("Pipfile.lock") else "pipenv lock\n"
             deploy = " --deploy" if files.exists("Pipfile.lock") else ""
             return f"{_PIP} pipenv{extra_tool}\n{lock}pipenv install --dev --system{deploy}"
+        if manager == "uv":
+            return self._uv_sync(pyproject, extra_tool)
         args: list[str] = []
         if self._packaged(files, pyproject):
             extras = self._extras(pyproject)
@@ -177,9 +189,25 @@ class Python:
         upgrade = _NEW_PIP if any(a.startswith("--group") for a in args) else ""
         return f"{upgrade}{_PIP} " + " ".join(args) if args else None
 
+    def _uv_sync(self, pyproject: dict[str, Any], extra_tool: str) -> str:
+        """``uv sync`` with the test extras and groups, as uv projects' own CI installs.
+
+        uv makes the project's ``.venv`` from the job's Python (never a download) and
+        the later steps use it; uv itself is installed with pip where the job has none
+        (setup-python does not install it; the runner image may or may not have it).
+        """
+        options = [f"--extra {e}" for e in self._extras(pyproject)] + [f"--group {g}" for g in self._groups(pyproject)]
+        sync = " ".join(["uv sync", *options, '--python "$(python -c \'import sys; print(sys.executable)\')"'])
+        extra = "\nuv pip install --python .venv/bin/python pytest" if extra_tool else ""
+        return (
+            f"command -v uv >/dev/null || {_PIP} uv\n{sync}{extra}\n"
+            'echo "$PWD/.venv/bin" >> "$GITHUB_PATH"\n'
+            'echo "VIRTUAL_ENV=$PWD/.venv" >> "$GITHUB_ENV"'
+        )
+
     def setup_inputs(self, files: ProjectFiles, prefix: str) -> dict[str, str]:
         """pip's cache keyed on the files that declare the dependencies."""
-        declared = [f for f in ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile.lock", "poetry.lock") if files.exists(f)]
+        declared = [f for f in ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile.lock", "poetry.lock", "uv.lock") if files.exists(f)]
         declared += self._requirement_files(files, "test")
         if not declared:
             return {}
@@ -211,3 +239,6 @@ class Python:
         pyproject = files.toml("pyproject.toml")
         version = pyproject.get("project", {}).get("version") or pyproject.get("tool", {}).get("poetry", {}).get("version")
         return version if isinstance(version, str) else None
+
+
+LANGUAGE = Python  # found by `shipline.languages`

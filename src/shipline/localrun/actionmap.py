@@ -7,7 +7,8 @@ repository at one exact ref with a folder. Three kinds of reference are mapped:
 - the kit's own actions (``<kit.repository>/actions/NAME@<kit.ref>``) to the installed
   kit's source tree;
 - the third-party actions the generated workflows pin, to the stand-ins shipped in
-  ``standins/`` (one folder per repository, laid out like the real one);
+  ``standins/`` (one folder per repository, laid out like the real one), and each
+  language's setup action to the stand-in made from its module (`setup_standins`);
 - ``actions/checkout``, which act special-cases itself: it copies the local tree.
 
 Anything else cannot run offline and is reported before act starts.
@@ -16,24 +17,34 @@ Anything else cannot run offline and is reported before act starts.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipline.errors import Problem
+from shipline.generate.pins import Computed
 from shipline.localrun.workflows import ActionRef
 
 STANDINS_DIR = Path(__file__).parent / "standins"
 
-# owner/repo -> its stand-in folder; the one registry of stand-ins.
-STANDINS = {
-    "actions/setup-python": STANDINS_DIR / "actions" / "setup-python",
-    "actions/setup-node": STANDINS_DIR / "actions" / "setup-node",
-    "actions/setup-go": STANDINS_DIR / "actions" / "setup-go",
+# owner/repo -> its stand-in folder, for the actions every pipeline may use
+PIPELINE_STANDINS = {
     "actions/upload-artifact": STANDINS_DIR / "actions" / "upload-artifact",
     "actions/download-artifact": STANDINS_DIR / "actions" / "download-artifact",
     "actions/cache": STANDINS_DIR / "actions" / "cache",
     "github/codeql-action": STANDINS_DIR / "github" / "codeql-action",
 }
+
+
+def _all_standins() -> dict[str, Path]:
+    """The pipeline's stand-ins and every registered language's setup action's."""
+    from shipline.localrun.setup_standins import standins
+
+    return {**PIPELINE_STANDINS, **standins()}
+
+
+# the one registry of stand-ins
+STANDINS: MappingABC[str, Path] = Computed(_all_standins)
 
 # act copies the local tree for these itself (no fetch, no mapping needed).
 BUILT_IN = {"actions/checkout"}
@@ -64,6 +75,7 @@ class Mapping:
 def map_actions(uses: dict[ActionRef, Problem], kit_repository: str, kit_dir: Path | None) -> Mapping:
     """Map every remote action in ``uses`` (ref -> where it is used) to a local folder."""
     out = Mapping()
+    standins = dict(STANDINS)
     for ref, where in sorted(uses.items()):
         if ref.repository in BUILT_IN:
             continue
@@ -77,17 +89,18 @@ def map_actions(uses: dict[ActionRef, Problem], kit_repository: str, kit_dir: Pa
                 continue
             out.repositories[ref.key] = kit_dir
             out.kit.append(ref)
-        elif ref.repository in STANDINS and (STANDINS[ref.repository] / ref.path / "action.yml").is_file():
-            out.repositories[ref.key] = STANDINS[ref.repository]
+        elif ref.repository in standins and (standins[ref.repository] / ref.path / "action.yml").is_file():
+            out.repositories[ref.key] = standins[ref.repository]
             out.standins.append(ref)
         else:
-            known = ", ".join(sorted(STANDINS) + sorted(BUILT_IN) + [f"{kit_repository}/actions/*"])
+            known = ", ".join(sorted(standins) + sorted(BUILT_IN) + [f"{kit_repository}/actions/*"])
             out.unmapped.append(
                 _problem(
                     where,
                     f"{ref}: act would fetch it from github.com and there is no offline stand-in for it; offline runs support: {known}."
                     f" To run this job here, replace the step with a run: step (an override's remove/before), or add a stand-in:"
-                    f" {STANDINS_DIR.name}/{ref.repository}/action.yml in the kit and an entry in STANDINS",
+                    f" {STANDINS_DIR.name}/{ref.repository}/action.yml in the kit and an entry in PIPELINE_STANDINS, or, for a language's"
+                    f" setup action, its SetupAction in the language's module",
                 )
             )
     return out

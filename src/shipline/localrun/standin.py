@@ -4,7 +4,8 @@ Each stand-in action (``standins/OWNER/REPO/.../action.yml``) is one step that p
 its inputs through ``env:`` and runs this module. It does what a local run needs of
 the real action and says that it is a stand-in:
 
-- ``setup-python|setup-node|setup-go``: check the requested runtime is installed here
+- ``setup-python|setup-node|setup-go`` (each language's setup action, as its module in
+  `shipline.languages` declares it): check the requested runtime is installed here
   and put it first on PATH (a stand-in cannot download one). A version manager's shim
   (pyenv) is resolved to the real interpreter of the exact version, and Python gets a
   fresh virtualenv per job, like a runner's clean interpreter: the job's install step
@@ -34,14 +35,23 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-RUNTIMES = {
-    # action -> (executable names to try for VERSION, argv printing the version, input name)
-    # python prints its real executable too: a pyenv shim runs whichever version pyenv picks
-    "setup-python": (("python{v}", "python3", "python"), ("-c", "import sys; print('%d.%d.%d' % sys.version_info[:3], sys.executable)"), "PYTHON_VERSION"),
-    "setup-node": (("node",), ("--version",), "NODE_VERSION"),
-    "setup-go": (("go",), ("version",), "GO_VERSION"),
-}
+if TYPE_CHECKING:
+    from shipline.languages import SetupAction
+
+
+
+def runtimes() -> dict[str, tuple[str, SetupAction]]:
+    """Each language's setup stand-in by name (``setup-python``): the language and its setup action."""
+    from shipline.languages import setup_actions
+
+    return {action.rsplit("/", 1)[-1]: (language.name, setup) for action, (language, setup) in setup_actions().items()}
+
+
+def version_variable(language: str) -> str:
+    """The variable the stand-in action passes the requested version in (``PYTHON_VERSION``)."""
+    return re.sub(r"[^A-Z0-9]+", "_", language.upper()) + "_VERSION"
 
 
 class StandinError(Exception):
@@ -131,12 +141,12 @@ def _candidates(names: tuple[str, ...], wanted: str, env: Mapping[str, str]) -> 
 
 def setup_runtime(action: str, env: Mapping[str, str]) -> None:
     """Find the requested runtime on this machine and put it first on PATH."""
-    names, argv, var = RUNTIMES[action]
-    wanted = env.get(var, "").strip()
-    language = action.removeprefix("setup-")
+    language, setup = runtimes()[action]
+    probe = setup.probe
+    wanted = env.get(version_variable(language), "").strip()
     seen: dict[str, str] = {}
-    for found in _candidates(names, wanted, env):
-        probed = _version_of(found, argv)
+    for found in _candidates(probe.executables, wanted, env):
+        probed = _version_of(found, probe.version_argv)
         if probed is None:
             continue
         version, exe = probed
@@ -144,24 +154,26 @@ def setup_runtime(action: str, env: Mapping[str, str]) -> None:
             continue
         seen[exe] = version
         if not wanted or _matches(wanted, version):
-            if language == "python":
+            if probe.virtualenv:
                 bin_dir = _python_venv(env, exe, version)
+                program = bin_dir / "python"
                 shown = f"a fresh virtualenv of {exe} in {bin_dir.parent}"
             else:
                 bin_dir = Path(_store(env, "runtimes")) / f"{language}-{version}"
                 bin_dir.mkdir(parents=True, exist_ok=True)
-                _link(bin_dir / language, exe)
+                program = bin_dir / Path(found).name  # the name jobs call it by (a real path may differ)
+                _link(program, exe)
                 shown = exe
             if env.get("GITHUB_PATH"):
                 with open(env["GITHUB_PATH"], "a", encoding="utf-8") as f:
                     f.write(f"{bin_dir}\n")
-            if language == "python" and env.get("GITHUB_ENV"):
+            if probe.virtualenv and env.get("GITHUB_ENV"):
                 # tools that look for the active environment (poetry, pipenv) install into it
                 with open(env["GITHUB_ENV"], "a", encoding="utf-8") as f:
                     f.write(f"VIRTUAL_ENV={bin_dir.parent}\n")
-            _output(env, f"{language}-version", version)
-            if language == "python":
-                _output(env, "python-path", str(bin_dir / "python"))
+            _output(env, setup.version_input, version)
+            if probe.path_output:
+                _output(env, probe.path_output, str(program))
             _say(f"{action}: using {language} {version} already installed at {shown} (nothing is downloaded)")
             return
     have = ", ".join(f"{v} ({exe})" for exe, v in seen.items()) or "none"
@@ -337,9 +349,6 @@ def upload_sarif(env: Mapping[str, str]) -> None:
 
 
 ACTIONS: dict[str, Callable[[Mapping[str, str]], None]] = {
-    "setup-python": lambda env: setup_runtime("setup-python", env),
-    "setup-node": lambda env: setup_runtime("setup-node", env),
-    "setup-go": lambda env: setup_runtime("setup-go", env),
     "upload-artifact": upload_artifact,
     "download-artifact": download_artifact,
     "cache": cache,
@@ -353,11 +362,15 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     """Run stand-in ``argv[0]``; 0 when it did its part, 1 with an ``::error::`` when it could not."""
     argv = list(sys.argv[1:] if argv is None else argv)
     env = dict(os.environ if environ is None else environ)
-    if len(argv) != 1 or argv[0] not in ACTIONS:
-        print(f"::error title=shipline stand-in::usage: python -m shipline.localrun.standin {{{','.join(ACTIONS)}}}", flush=True)
+    setups = runtimes()
+    if len(argv) != 1 or argv[0] not in {*setups, *ACTIONS}:
+        print(f"::error title=shipline stand-in::usage: python -m shipline.localrun.standin {{{','.join([*setups, *ACTIONS])}}}", flush=True)
         return 2
     try:
-        ACTIONS[argv[0]](env)
+        if argv[0] in setups:
+            setup_runtime(argv[0], env)
+        else:
+            ACTIONS[argv[0]](env)
     except StandinError as err:
         print(f"::error title=shipline stand-in::{err}", flush=True)
         return 1
