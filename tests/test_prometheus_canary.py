@@ -117,8 +117,31 @@ def test_prometheus_going_down_makes_the_analysis_inconclusive_and_the_manifest_
     outcome = engine.run_deploy("v2")
     assert outcome.result == result
     judged = outcome.measurements
-    assert judged[0]["status"] == "inconclusive" and "no requests were measured" in judged[0]["reason"]
+    assert judged[0]["status"] == "inconclusive" and "Prometheus did not answer" in judged[0]["reason"], judged[0]
     assert "inconclusive" in outcome.reason and f"analysis.inconclusive: {inconclusive}" in outcome.reason
+    assert "Prometheus did not answer" in outcome.reason, "the recorded reason says Prometheus went down"
+
+
+def test_a_named_metric_judged_by_its_success_condition_rolls_back_or_promotes(released):
+    site, prometheus = released
+    site.faults({})
+    # 1 on the slot running v3 only: {{ version }} is the version on the judged slot
+    on_v3 = 'label_replace(vector(1), "v", "{{ version }}", "", "") and on(v) label_replace(vector(1), "v", "v3", "", "")'
+    failing = {"name": "always-one", "query": "vector(1)", "success": "result < 0.5"}
+    site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url) | {"prometheus": {**prometheus_analysis(prometheus.url)["prometheus"], "metrics": [failing]}})
+    code, out, err = deploy(site, "v2")
+    assert code == 1, err
+    assert out["result"] == "rolled-back" and 'metric "always-one" = 1 fails "result < 0.5"' in out["reason"], out["reason"]
+    assert measurements(out)[0]["samples"]["canary"]["metrics"] == {"always-one": 1.0}
+    assert live_versions(site.proxy.port) == {"v1"}
+
+    passing = {"name": "runs-v3", "query": on_v3, "success": "result == 1"}
+    site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url) | {"prometheus": {**prometheus_analysis(prometheus.url)["prometheus"], "metrics": [passing]}})
+    code, out, err = deploy(site, "v3")
+    assert code == 0, err + json.dumps(measurements(out))
+    assert out["result"] == "promoted"
+    assert all(m["samples"]["canary"]["metrics"] == {"runs-v3": 1.0} for m in measurements(out))
+    assert live_versions(site.proxy.port) == {"v3"}
 
 
 @pytest.fixture
