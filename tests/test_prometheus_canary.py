@@ -9,7 +9,7 @@ import pytest
 from shipline import manifest
 from shipline.deploy.engine import Engine
 from shipline.deploy.paths import deploy_paths
-from shipline.deploy.providers.prometheus import PrometheusProvider, preflight
+from shipline.deploy.providers.prometheus import PrometheusProvider, label_versions, preflight
 from tests.deploy_support import live_versions
 from tests.helpers import run_cli
 from tests.prometheus_support import Load, monitored_site
@@ -66,7 +66,9 @@ def test_a_healthy_canary_is_promoted_on_what_prometheus_saw(released):
     site, _ = released
     env = manifest.load(site.root / "shipline.yml").service(None).environment("prod")
     provider = PrometheusProvider(env.deploy.analysis.prometheus)
-    assert provider.variables("stable", "blue") == {"environment": "prod", "target": "stable", "color": "blue", "server": "blue", "backend": "app", "window": "4s"}
+    assert provider.variables("stable", "blue") == {"environment": "prod", "target": "stable", "color": "blue", "server": "blue", "backend": "app", "window": "4s", "version": ""}
+    label_versions(provider, {"blue": "v1"}, live="blue")
+    assert provider.variables("stable", "blue")["version"] == "v1" and provider.variables("live", "")["version"] == "v1"
     before = provider.measure({"stable": f"http://127.0.0.1:{site.blue}", "canary": f"http://127.0.0.1:{site.green}"})
     assert before["stable"].requests > 0 and before["stable"].errors == 0, "haproxy's exporter counts blue's answers"
     assert before["canary"].requests == 0, "green takes no traffic before the deploy"
