@@ -86,11 +86,6 @@ def holds(condition: str, value: float) -> bool:
     return bool(COMPARISONS[op](value, threshold))
 
 
-def conditioned(settings: PrometheusAnalysis) -> list[tuple[str, str, str | None]]:
-    """(metric name, query template, figure it also measures or None) of every metric with a ``success`` condition."""
-    return [(m.name, m.query, m.measures) for m in settings.metrics if m.success]
-
-
 def queries(settings: PrometheusAnalysis, router_type: str, live: bool) -> dict[str, tuple[str, str, str]]:
     """Figure -> (metric name, query template, where in the manifest): the manifest's metrics over the defaults."""
     out: dict[str, tuple[str, str, str]] = {}

@@ -110,9 +110,8 @@ class PrometheusProvider:
     def _conditioned(self, variables: dict[str, str]) -> dict[str, tuple[str, str, str]]:
         """Queries of the metrics that measure no figure but have a success condition, keyed ``metric:NAME``."""
         return {
-            f"metric:{name}": (name, promql.render(query, variables), f"metrics.{i}.query")
+            f"metric:{m.name}": (m.name, promql.render(m.query, variables), f"metrics.{i}.query")
             for i, m in enumerate(self.settings.metrics)
-            for name, query in [(m.name, m.query)]
             if m.success and not m.measures
         }
 
