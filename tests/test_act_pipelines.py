@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_cli
+from tests.prometheus_support import Load, start_prometheus
 from tests.test_act_localrun import git
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "pipelines" / "example"
 RUN_DIR = Path("/tmp/shipline-example")  # the example's manifest and haproxy.cfg name it
-PORTS = (18100, 18101, 18102, 18110, 18111, 18112)
+PORTS = (18100, 18101, 18102, 18110, 18111, 18112, 18120)  # 18120: haproxy's exporter
+EXAMPLE_PROMETHEUS = "http://127.0.0.1:18130"  # the manifest's; the tests' Prometheus listens on a free port
 PIPELINE_JOBS = {"build", "test", "scan", "deploy-staging", "load-test-staging", "deploy-production"}
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
@@ -53,13 +55,13 @@ def healthz(port: int) -> dict:
         return json.loads(resp.read())
 
 
-def example_repo(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
-    """The example in a fresh git repository, generated for the Python this machine has."""
+def example_repo(tmp_path: Path, extra: dict[str, str] | None = None, prometheus: str = EXAMPLE_PROMETHEUS) -> Path:
+    """The example in a fresh git repository, generated for the Python this machine has, judged by the ``prometheus`` URL."""
     repo = tmp_path / "example"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".github", "__pycache__"))
     here = "%d.%d" % sys.version_info[:2]
     manifest = repo / "shipline.yml"
-    manifest.write_text(manifest.read_text().replace('runtime: "3.11"', f'runtime: "{here}"'))
+    manifest.write_text(manifest.read_text().replace('runtime: "3.11"', f'runtime: "{here}"').replace(EXAMPLE_PROMETHEUS, prometheus))
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "example")
@@ -110,6 +112,19 @@ def haproxy(tmp_path):
         assert [p for p in PORTS if listening(p)] == [], "something is still listening on the example's ports"
 
 
+@pytest.fixture
+def prometheus(tmp_path, haproxy):
+    """Prometheus on a free loopback port scraping the example's haproxy exporter every second, and production's users."""
+    (tmp_path / "prometheus").mkdir()
+    server = start_prometheus(tmp_path / "prometheus", ["127.0.0.1:18120"])
+    try:
+        # production's canaries are judged by the traffic they take: bounded, like every load loop
+        with Load(18110, max_requests=60_000, max_seconds=900, pause=0.02):
+            yield server
+    finally:
+        server.stop()
+
+
 def admin_answers(sock: Path) -> bool:
     """Whether haproxy's admin socket accepts a command."""
     try:
@@ -151,8 +166,8 @@ def results(report: dict) -> dict[str, str]:
     return {name: result for name, result in every.items() if name in PIPELINE_JOBS}
 
 
-def test_example_passes_every_stage_then_the_canary_rolls_back_a_faulty_release(tmp_path, haproxy):
-    repo = example_repo(tmp_path)
+def test_example_passes_every_stage_then_the_canary_rolls_back_a_faulty_release(tmp_path, haproxy, prometheus):
+    repo = example_repo(tmp_path, prometheus=prometheus.url)
     code, report = act(repo, tmp_path)
     assert (code, results(report)) == (0, dict.fromkeys(PIPELINE_JOBS, "success")), explain(report) + haproxy_note(haproxy)
     first = healthz(18110)["version"]
@@ -167,6 +182,7 @@ def test_example_passes_every_stage_then_the_canary_rolls_back_a_faulty_release(
     production = next(j for j in report["jobs"] if j["id"] == "deploy-production")
     assert [s["name"] for s in production["steps"] if s["result"] == "failure"] == ["Deploy to production"]
     assert healthz(18110)["version"] == first  # rolled back by itself
+    assert "canary error rate" in json.dumps(production), "the prometheus provider judged the canary: " + explain(report)
     assert healthz(18100)["version"] != first  # staging took the release: the fault is production-only
 
 

@@ -99,3 +99,19 @@ def test_dashboards_load_back_through_the_sdk_unchanged(tmp_path):
     assert any("histogram_quantile(0.95" in e and "color, version" in e for e in exprs), "percentiles per slot and version"
     assert any(e.startswith('shipline:error_ratio:rate1h{service="shop",environment="prod"} / 0.001') for e in exprs), "burn rate = error ratio / budget"
     assert [a.expr for a in board.annotations.list_val] == ['changes(haproxy_server_weight{proxy="web"}[1m]) > 0']
+
+
+def test_check_checks_the_monitoring_files_when_the_manifest_has_a_monitoring_section(tmp_path):
+    out = written(EXAMPLE, tmp_path)
+    assert run_cli("generate", cwd=tmp_path).code == 0
+    rules = out / "rules.yml"
+    rules.write_text(rules.read_text().replace("severity: P1", "severity: P3", 1))
+    assert run_cli("check", cwd=tmp_path).code == 0, "without a monitoring section the files are the team's business"
+    manifest = tmp_path / "shipline.yml"
+    manifest.write_text(manifest.read_text() + "monitoring:\n  runbook_url: https://runbooks.example.com/example\n")
+    assert run_cli("monitor", cwd=tmp_path).code == 0
+    assert run_cli("check", cwd=tmp_path).code == 0
+    rules.write_text(rules.read_text().replace("severity: P1", "severity: P3", 1))
+    drift = run_cli("check", cwd=tmp_path)
+    assert drift.code == 1, drift.out + drift.err
+    assert 'monitoring/rules.yml differs from what the manifest gives; run "shipline monitor"' in drift.err

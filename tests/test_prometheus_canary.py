@@ -9,7 +9,7 @@ import pytest
 from shipline import manifest
 from shipline.deploy.engine import Engine
 from shipline.deploy.paths import deploy_paths
-from shipline.deploy.providers.prometheus import PrometheusProvider, preflight
+from shipline.deploy.providers.prometheus import PrometheusProvider, label_versions, preflight
 from tests.deploy_support import live_versions
 from tests.helpers import run_cli
 from tests.prometheus_support import Load, monitored_site
@@ -66,7 +66,9 @@ def test_a_healthy_canary_is_promoted_on_what_prometheus_saw(released):
     site, _ = released
     env = manifest.load(site.root / "shipline.yml").service(None).environment("prod")
     provider = PrometheusProvider(env.deploy.analysis.prometheus)
-    assert provider.variables("stable", "blue") == {"environment": "prod", "target": "stable", "color": "blue", "server": "blue", "backend": "app", "window": "4s"}
+    assert provider.variables("stable", "blue") == {"environment": "prod", "target": "stable", "color": "blue", "server": "blue", "backend": "app", "window": "4s", "version": ""}
+    label_versions(provider, {"blue": "v1"}, live="blue")
+    assert provider.variables("stable", "blue")["version"] == "v1" and provider.variables("live", "")["version"] == "v1"
     before = provider.measure({"stable": f"http://127.0.0.1:{site.blue}", "canary": f"http://127.0.0.1:{site.green}"})
     assert before["stable"].requests > 0 and before["stable"].errors == 0, "haproxy's exporter counts blue's answers"
     assert before["canary"].requests == 0, "green takes no traffic before the deploy"
@@ -117,8 +119,31 @@ def test_prometheus_going_down_makes_the_analysis_inconclusive_and_the_manifest_
     outcome = engine.run_deploy("v2")
     assert outcome.result == result
     judged = outcome.measurements
-    assert judged[0]["status"] == "inconclusive" and "no requests were measured" in judged[0]["reason"]
+    assert judged[0]["status"] == "inconclusive" and "Prometheus did not answer" in judged[0]["reason"], judged[0]
     assert "inconclusive" in outcome.reason and f"analysis.inconclusive: {inconclusive}" in outcome.reason
+    assert "Prometheus did not answer" in outcome.reason, "the recorded reason says Prometheus went down"
+
+
+def test_a_named_metric_judged_by_its_success_condition_rolls_back_or_promotes(released):
+    site, prometheus = released
+    site.faults({})
+    # 1 on the slot running v3 only: {{ version }} is the version on the judged slot
+    on_v3 = 'label_replace(vector(1), "v", "{{ version }}", "", "") and on(v) label_replace(vector(1), "v", "v3", "", "")'
+    failing = {"name": "always-one", "query": "vector(1)", "success": "result < 0.5"}
+    site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url) | {"prometheus": {**prometheus_analysis(prometheus.url)["prometheus"], "metrics": [failing]}})
+    code, out, err = deploy(site, "v2")
+    assert code == 1, err
+    assert out["result"] == "rolled-back" and 'metric "always-one" = 1 fails "result < 0.5"' in out["reason"], out["reason"]
+    assert measurements(out)[0]["samples"]["canary"]["metrics"] == {"always-one": 1.0}
+    assert live_versions(site.proxy.port) == {"v1"}
+
+    passing = {"name": "runs-v3", "query": on_v3, "success": "result == 1"}
+    site.manifest("canary", canary_steps=[50, 100], analysis=prometheus_analysis(prometheus.url) | {"prometheus": {**prometheus_analysis(prometheus.url)["prometheus"], "metrics": [passing]}})
+    code, out, err = deploy(site, "v3")
+    assert code == 0, err + json.dumps(measurements(out))
+    assert out["result"] == "promoted"
+    assert all(m["samples"]["canary"]["metrics"] == {"runs-v3": 1.0} for m in measurements(out))
+    assert live_versions(site.proxy.port) == {"v3"}
 
 
 @pytest.fixture

@@ -287,15 +287,18 @@ class Probe(Strict):
 
 
 PROMETHEUS_MEASURES = ("requests", "errors", "p50_ms", "p95_ms", "p99_ms")
-PROMQL_VARIABLES = ("environment", "target", "color", "server", "backend", "window")
+PROMQL_VARIABLES = ("environment", "target", "color", "server", "backend", "window", "version")
 
 
 class PrometheusMetric(Strict):
-    """A named PromQL query giving one figure of a measurement; ``{{ name }}`` fills in PROMQL_VARIABLES."""
+    """A named PromQL query giving one figure of a measurement, or judged by its own condition; ``{{ name }}`` fills in PROMQL_VARIABLES."""
 
     name: Name
-    measures: Literal["requests", "errors", "p50_ms", "p95_ms", "p99_ms"] = Field(description="the figure this query gives: requests and errors counted over the window, or a latency in ms")
-    query: str = Field(min_length=1, description="PromQL; {{ environment }}, {{ target }} (canary, stable, live), {{ color }}, {{ server }}, {{ backend }}, {{ window }}")
+    measures: Literal["requests", "errors", "p50_ms", "p95_ms", "p99_ms"] | None = Field(
+        None, description="the figure this query gives: requests and errors counted over the window, or a latency in ms"
+    )
+    query: str = Field(min_length=1, description="PromQL; {{ environment }}, {{ target }} (canary, stable, live), {{ color }}, {{ server }}, {{ backend }}, {{ window }}, {{ version }}")
+    success: str | None = Field(None, description='a condition on the query\'s value for the judged target, "result OP NUMBER" (OP: < <= > >= == !=), e.g. "result < 0.05"')
 
 
 class PrometheusAnalysis(Strict):
@@ -336,6 +339,11 @@ class Analysis(Strict):
     relative_p95_factor: float | None = Field(None, ge=1, description="canary p95 at most stable p95 times this")
     probe: Probe = Field(default_factory=Probe)
     prometheus: PrometheusAnalysis = Field(default_factory=PrometheusAnalysis)
+
+    def success_conditions(self) -> list[tuple[str, str]]:
+        """(metric name, condition) of every named metric of the chosen provider that has a ``success`` condition."""
+        metrics = getattr(getattr(self, self.provider), "metrics", [])
+        return [(m.name, m.success) for m in metrics if m.success]
 
 
 class HaproxyRouter(Strict):

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
 
-HELP = "validate the manifest, run generate --check, and lint the generated workflows with actionlint and zizmor"
+if TYPE_CHECKING:
+    from shipline.manifest import Manifest
+
+HELP = "validate the manifest, run generate --check (and monitor --check with a monitoring section), and lint the generated workflows with actionlint and zizmor"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +28,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     root, rendered, manifest = generate.load(args, ctx)
     ctx.reporter.info(f"{args.manifest}: valid")
     drifted = generate.drift(root, rendered, args, ctx) != EXIT_OK
+    if "monitoring" in manifest.model_fields_set:  # the manifest asks for monitoring files: they drift like the workflows
+        drifted = monitoring_drift(root, manifest, args, ctx) or drifted
     # lint what the manifest gives, whether or not it is on disk yet
     with tempfile.TemporaryDirectory(prefix="shipline-check-") as tmp:
         for rel, text in rendered.files.items():
@@ -44,3 +50,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx.reporter.info(f"{' and '.join(ran)}: no findings")
     ctx.reporter.result(drift=drifted, findings=[str(p) for p in result.problems], skipped=result.skipped)
     return EXIT_GATE_FAILED if drifted or result.problems else EXIT_OK
+
+
+def monitoring_drift(root: Path, manifest: Manifest, args: argparse.Namespace, ctx: Context) -> bool:
+    """Whether the files `shipline monitor` writes differ from what the manifest gives (reported like the workflows' drift)."""
+    from shipline.commands.generate import report_drift
+    from shipline.monitor import files
+
+    wanted = files.render(manifest, ctx.path(args.manifest).name)
+    ctx.reporter.info(f"monitoring files ({manifest.monitoring.output}):")
+    return report_drift(root, files.changes(root, manifest, wanted), args, ctx, command="monitor") != EXIT_OK

@@ -19,6 +19,7 @@ from typing import Any
 from shipline.deploy.controls import Controls, wait
 from shipline.deploy.events import Timeline
 from shipline.deploy.providers import MeasurementError, MetricProvider, Sample
+from shipline.monitor.promql import holds
 
 
 GRACE = 0.5  # seconds a measurement may run past the time the next one is scheduled
@@ -99,8 +100,14 @@ def judge(samples: dict[str, Sample], analysis, judged: str, baseline: str | Non
     """Status and reason of one measurement of target ``judged`` (against ``baseline``, for canaries)."""
     sample = samples[judged]
     if sample.requests == 0:
-        return "inconclusive", f"{judged}: no requests were measured"
+        return "inconclusive", f"{judged}: {sample.unmeasured or 'no requests were measured'}"
     failures = []
+    for name, condition in analysis.success_conditions():
+        value = sample.metrics.get(name)
+        if value is None:
+            return "inconclusive", f'{judged}: metric "{name}" has no value, so "{condition}" cannot be judged'
+        if not holds(condition, value):
+            failures.append(f'{judged} metric "{name}" = {value:g} fails "{condition}"')
     if sample.error_rate > analysis.max_error_rate:
         failures.append(f"{judged} error rate {_pct(sample.error_rate)} over {_pct(analysis.max_error_rate)}")
     if sample.p95_ms is not None and sample.p95_ms > analysis.max_p95_ms:
@@ -189,7 +196,8 @@ def analyze(
     if inconclusive:
         promote = analysis.inconclusive == "promote"
         verb = "promoting" if promote else "rolling back"
-        return Decision(promote, "inconclusive", f"{phase}: {inconclusive} inconclusive measurement(s); {verb} (analysis.inconclusive: {analysis.inconclusive})", measurements)
+        why = next(m.reason for m in reversed(measurements) if m.status == "inconclusive")
+        return Decision(promote, "inconclusive", f"{phase}: {inconclusive} inconclusive measurement(s), the last: {why}; {verb} (analysis.inconclusive: {analysis.inconclusive})", measurements)
     last = measurements[-1].reason if measurements else ""
     return Decision(True, "successful", f"{phase}: {analysis.count} measurement(s) passed ({last})", measurements)
 

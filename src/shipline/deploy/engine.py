@@ -30,6 +30,7 @@ from shipline.deploy.events import Listener, Timeline
 from shipline.deploy.health import wait_healthy
 from shipline.deploy.paths import DeployPaths
 from shipline.deploy.providers import make_provider
+from shipline.deploy.providers.prometheus import label_versions
 from shipline.deploy.releases import ReleaseError, ReleaseStore
 from shipline.deploy.result import FAILED, INTERRUPTED, PROMOTED, ROLLED_BACK, DeployResult
 from shipline.deploy.routers import make_router
@@ -299,6 +300,8 @@ class Engine:
         return self._result("deploy", version, PROMOTED, decision.reason, True, started)
 
     def _shift(self, new: str, old: str | None) -> Decision:
+        pending = self.state.pending.version if self.state.pending else None
+        label_versions(self.provider, {c: v for c, v in ((new, pending), (old, self.state.version)) if c and v}, live=new)
         try:
             return self.strategy.shift(self, new, old)
         except RouterError as err:

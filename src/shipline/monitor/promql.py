@@ -12,6 +12,7 @@ of 150 ms. The queries divide that back out, or a fresh canary would look fast.
 from __future__ import annotations
 
 import json
+import operator
 import re
 import shutil
 import subprocess
@@ -26,6 +27,8 @@ from shipline.manifest import PROMETHEUS_MEASURES, PROMQL_VARIABLES, Environment
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
 PROMTOOL_FAILURE = re.compile(r'rule (\d+), "[^"]*": could not parse expression: (.*)$')
 REQUIRED = ("requests", "errors")
+CONDITION = re.compile(r"^\s*result\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 
 _DECAY = 1023 / 1024  # haproxy's sliding average keeps this much of its sum per request
 _SERVER = '{proxy="{{ backend }}",server="{{ server }}"'
@@ -68,6 +71,21 @@ def unknown_variables(query: str) -> list[str]:
     return [name for name in PLACEHOLDER.findall(query) if name not in PROMQL_VARIABLES]
 
 
+def parse_condition(condition: str) -> tuple[str, float] | None:
+    """(operator, threshold) of a ``success`` condition such as ``result < 0.05``; None when it is not one."""
+    match = CONDITION.match(condition)
+    return (match.group(1), float(match.group(2))) if match else None
+
+
+def holds(condition: str, value: float) -> bool:
+    """Whether ``value`` meets a condition `parse_condition` accepts."""
+    parsed = parse_condition(condition)
+    if parsed is None:
+        raise ValueError(f"not a condition: {condition}")
+    op, threshold = parsed
+    return bool(COMPARISONS[op](value, threshold))
+
+
 def queries(settings: PrometheusAnalysis, router_type: str, live: bool) -> dict[str, tuple[str, str, str]]:
     """Figure -> (metric name, query template, where in the manifest): the manifest's metrics over the defaults."""
     out: dict[str, tuple[str, str, str]] = {}
@@ -75,7 +93,8 @@ def queries(settings: PrometheusAnalysis, router_type: str, live: bool) -> dict[
         defaults = LIVE_DEFAULTS if live else SLOT_DEFAULTS
         out = {measure: (f"haproxy-{measure.replace('_', '-')}", query, "url") for measure, query in defaults.items()}
     for i, metric in enumerate(settings.metrics):
-        out[metric.measures] = (metric.name, metric.query, f"metrics.{i}.query")
+        if metric.measures:
+            out[metric.measures] = (metric.name, metric.query, f"metrics.{i}.query")
     return out
 
 
@@ -88,9 +107,17 @@ def template_problems(env: Environment, at: tuple[Any, ...]) -> Iterator[tuple[t
         for name in unknown_variables(metric.query):
             hint = validation.did_you_mean(name, PROMQL_VARIABLES)
             yield (*at, "metrics", i, "query"), f'metric "{metric.name}": unknown template variable "{{{{ {name} }}}}"{hint}; expected one of: {allowed}'
-        if metric.measures in seen:
+        if metric.measures and metric.measures in seen:
             yield (*at, "metrics", i, "measures"), f'metrics "{seen[metric.measures]}" and "{metric.name}" both measure {metric.measures}; keep one'
-        seen[metric.measures] = metric.name
+        if metric.measures:
+            seen[metric.measures] = metric.name
+        if metric.success is not None and parse_condition(metric.success) is None:
+            yield (
+                (*at, "metrics", i, "success"),
+                f'metric "{metric.name}": success "{metric.success}" is not a condition; expected "result OP NUMBER" with OP one of {" ".join(COMPARISONS)}, e.g. "result < 0.05"',
+            )
+        if not metric.measures and metric.success is None:
+            yield (*at, "metrics", i), f'metric "{metric.name}" neither measures a figure nor has a success condition; give measures (one of {", ".join(PROMETHEUS_MEASURES)}) or success'
     if not any(unknown_variables(m.query) for m in settings.metrics):
         for i, detail in syntax_errors([m.query for m in settings.metrics]):
             yield (*at, "metrics", i, "query"), f'metric "{settings.metrics[i].name}": the query is not PromQL: {detail}'

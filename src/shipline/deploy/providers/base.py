@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -20,6 +20,8 @@ class Sample:
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
+    metrics: dict[str, float | None] = field(default_factory=dict)  # named metrics with a success condition
+    unmeasured: str = ""  # why nothing could be measured (the metrics source was down), when so
 
     @property
     def error_rate(self) -> float:
@@ -29,6 +31,9 @@ class Sample:
     def to_json(self) -> dict[str, Any]:
         """Plain figures, rounded for people."""
         data = asdict(self)
+        for key in ("metrics", "unmeasured"):
+            if not data[key]:
+                del data[key]
         data["error_rate"] = round(self.error_rate, 4)
         for key in ("p50_ms", "p95_ms", "p99_ms"):
             if data[key] is not None:

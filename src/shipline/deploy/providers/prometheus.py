@@ -4,14 +4,16 @@ Each measurement runs one instant query per figure (requests, errors, latency) a
 target, templated with the environment, the target (canary, stable or live), its color
 and haproxy server, the backend and the window. The analysis then judges those figures
 like the probe's: absolute thresholds, and canary against stable where the manifest
-asks (``relative_p95_factor``).
+asks (``relative_p95_factor``); each named metric with a ``success`` condition is
+judged by that condition (its value goes in ``Sample.metrics``). ``{{ version }}`` is
+the version running on the target's slot.
 
 Each measurement first waits ``settle``, so the scrapes it reads have seen the
 traffic since the last weight change (Argo's ``initialDelay``, before every
 measurement: a step's weights change right before its first one).
 
 When Prometheus cannot be reached during an analysis, the measurement has no requests
-and is inconclusive, so ``analysis.inconclusive`` decides (rollback by default). A query
+(``Sample.unmeasured`` says why) and is inconclusive, so ``analysis.inconclusive`` decides (rollback by default). A query
 Prometheus rejects is an error. `preflight` runs every query once before the deploy
 touches anything, so a bad query or an unreachable server stops it as bad input.
 """
@@ -47,6 +49,8 @@ class PrometheusProvider:
         self.environment = settings.environment
         self.base = settings.url.rstrip("/")
         self.settle: float = settings.settle  # waited before every measurement, for the scrapes to see its traffic
+        self.versions: dict[str, str] = {}  # color -> the version running on it ({{ version }}), set before each analysis
+        self.live_color = ""  # the color the live entry point serves
 
     # -- talking to Prometheus ------------------------------------------------------
 
@@ -94,12 +98,22 @@ class PrometheusProvider:
             "server": servers.get(color, color) if color else "",
             "backend": getattr(router, "backend", getattr(router, "upstream", "")),
             "window": promql.promql_duration(self.settings.window),
+            "version": self.versions.get(color or self.live_color, ""),
         }
 
     def _queries(self, target: str, color: str) -> dict[str, tuple[str, str, str]]:
         templates = promql.queries(self.settings, self.environment.deploy.router.type, live=not color)
         variables = self.variables(target, color)
-        return {measure: (name, promql.render(query, variables), where) for measure, (name, query, where) in templates.items()}
+        figures = {measure: (name, promql.render(query, variables), where) for measure, (name, query, where) in templates.items()}
+        return figures | self._conditioned(variables)
+
+    def _conditioned(self, variables: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+        """Queries of the metrics that measure no figure but have a success condition, keyed ``metric:NAME``."""
+        return {
+            f"metric:{m.name}": (m.name, promql.render(m.query, variables), f"metrics.{i}.query")
+            for i, m in enumerate(self.settings.metrics)
+            if m.success and not m.measures
+        }
 
     # -- the provider ---------------------------------------------------------------
 
@@ -112,8 +126,8 @@ class PrometheusProvider:
             try:
                 for measure, (name, expr, _) in self._queries(target, self._color_of(url)).items():
                     figures[measure] = self.query(expr)
-            except Unreachable:
-                return {t: Sample(t, 0, 0, None, None, None) for t in targets}
+            except Unreachable as err:
+                return {t: Sample(t, 0, 0, None, None, None, unmeasured=f"Prometheus did not answer ({err})") for t in targets}
             except Rejected as err:
                 raise MeasurementError(f'Prometheus rejected metric "{name}": {err}') from None
             out[target] = Sample(
@@ -123,6 +137,7 @@ class PrometheusProvider:
                 p50_ms=figures.get("p50_ms"),
                 p95_ms=figures.get("p95_ms"),
                 p99_ms=figures.get("p99_ms"),
+                metrics={m.name: figures.get(m.measures or f"metric:{m.name}") for m in self.settings.metrics if m.success},
             )
         return out
 
@@ -141,6 +156,13 @@ class PrometheusProvider:
                     problems.append(Problem(file, line, col, f'Prometheus rejected metric "{name}" ({measure}) for {target}: {err}; query: {expr}'))
         if problems:
             raise InputError(problems=sorted(set(problems)))
+
+
+def label_versions(provider: object, versions: dict[str, str], live: str) -> None:
+    """Tell a Prometheus provider which version runs on each color (``{{ version }}``) and which color is live; others need nothing."""
+    if isinstance(provider, PrometheusProvider):
+        provider.versions = {color: version for color, version in versions.items() if color}
+        provider.live_color = live
 
 
 def preflight(provider: object) -> None:
