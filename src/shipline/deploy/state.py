@@ -57,7 +57,8 @@ def _color(where: str, value: Any, optional: bool = True) -> str | None:
 
 
 def _text(where: str, value: Any) -> str | None:
-    return _expect(where, value, (str, type(None)), "a string or null")
+    checked: str | None = _expect(where, value, (str, type(None)), "a string or null")
+    return checked
 
 
 @dataclass
