@@ -9,9 +9,14 @@ haproxy does on a restart without a server-state-file: `shipline router sync`).
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from shipline.deploy.slots import Slots
+    from shipline.manifest import Environment
 
 HELP = "show an environment's live slot, version and deploy history"
 HISTORY_ROWS = 10
@@ -38,7 +43,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     running = {c: slots.running_version(c) for c in ("blue", "green")}
     r.info("slots: " + ", ".join(f"{c} {v or 'stopped'}" for c, v in running.items()))
     weights, unreadable = _router_weights(env, slots)
-    r.info(f"router ({env.deploy.router.type}): " + (unreadable or ", ".join(f"{c} {w}%" for c, w in weights.items())))
+    r.info(f"router ({env.deploy.router.type}): " + (", ".join(f"{c} {w}%" for c, w in weights.items()) if weights is not None else unreadable or ""))
     serving = _serving_problem(env, slots, state.active) if state.active else None
     lost = not serving and state.active is not None and weights is not None and not weights.get(state.active)
     if serving:
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_GATE_FAILED if serving or lost else EXIT_OK
 
 
-def _serving_problem(env, slots, color: str) -> str | None:
+def _serving_problem(env: Environment, slots: Slots, color: str) -> str | None:
     """Why the live slot does not serve, or None: its own process holds its port and answers the health check."""
     from shipline.deploy.health import wait_healthy
 
@@ -89,7 +94,7 @@ def _all_to(weights: dict[str, int], color: str) -> bool:
     return weights.get(color, 0) > 0 and all(w == 0 for c, w in weights.items() if c != color)
 
 
-def _router_weights(env, slots) -> tuple[dict[str, int] | None, str | None]:
+def _router_weights(env: Environment, slots: Slots) -> tuple[dict[str, int] | None, str | None]:
     """The weights the router applies now, or why they cannot be read."""
     from shipline.deploy.routers import make_router
     from shipline.deploy.routers.base import RouterError
