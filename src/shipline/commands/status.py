@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     _, env, cwd, paths = target(ctx, args)
     state = StateStore(paths.state_dir, env.name).load()
     slots = Slots(env.deploy, paths.state_dir, env.name, cwd, ctx.environ)
-    last = state.last or {}
+    last = state.last
     r = ctx.reporter
     r.info(f"environment {env.name}: live slot {state.active or '(none)'}, version {state.version or '(none)'}")
     running = {c: slots.running_version(c) for c in ("blue", "green")}
@@ -61,19 +61,19 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"the router does not send all traffic to the live slot {state.active} ({', '.join(f'{c} {w}%' for c, w in weights.items())}); "
             "was it changed by hand? `shipline rollback` or the next deploy puts it back in step"
         )
-    rows = [[h.get("time", ""), h.get("operation", ""), h.get("version", ""), h.get("color", ""), h.get("result", ""), h.get("reason", "")] for h in state.history[-HISTORY_ROWS:]]
+    rows = [[h.time, h.operation, h.version or "", h.color or "", h.result, h.reason] for h in state.history[-HISTORY_ROWS:]]
     headers = ["time", "operation", "version", "slot", "result", "reason"]
     if rows:
         r.table(headers, rows)
     r.output("active-color", state.active or "")
     r.output("version", state.version or "")
-    r.output("result", last.get("result", ""))
-    r.output("reason", last.get("reason", ""))
+    r.output("result", last.result if last else "")
+    r.output("reason", last.reason if last else "")
     r.summary(f"## {env.name}: {state.version or 'nothing'} live on {state.active or 'no slot'}\n\n" + (markdown_table(headers, rows) if rows else ""))
     pending = state.to_json()["pending"]
     r.result(
         environment=env.name, active_color=state.active, version=state.version, pending=pending, slots=running, router_weights=weights,
-        serving=serving is None, router_lost=lost, problem=serving, history=state.history,
+        serving=serving is None, router_lost=lost, problem=serving, history=state.to_json()["history"],
     )
     return EXIT_GATE_FAILED if serving or lost else EXIT_OK
 
