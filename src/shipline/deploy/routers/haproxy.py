@@ -15,8 +15,7 @@ from __future__ import annotations
 import socket
 
 from shipline import manifest
-from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to, raise_first
-from shipline.deploy.slots import Slots
+from shipline.deploy.routers.base import RouterConfigError, RouterError, SlotView, all_to, raise_first
 from shipline.deploy.state import write_atomically
 
 TIMEOUT = 5.0
@@ -25,7 +24,7 @@ TIMEOUT = 5.0
 class HaproxyRouter:
     """A backend's blue and green servers, weighted through ``set server ... weight``."""
 
-    def __init__(self, config: manifest.HaproxyRouter, slots: Slots) -> None:
+    def __init__(self, config: manifest.HaproxyRouter, slots: SlotView) -> None:
         self.config = config
         self.slots = slots
         self.socket_path = str(slots.cwd / config.admin_socket)

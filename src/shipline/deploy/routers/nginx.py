@@ -15,8 +15,7 @@ import time
 from pathlib import Path
 
 from shipline import manifest, processes
-from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to
-from shipline.deploy.slots import Slots
+from shipline.deploy.routers.base import RouterConfigError, RouterError, SlotView, all_to
 from shipline.deploy.state import write_atomically
 
 MARKER = "# shipline-weights: "
@@ -26,7 +25,7 @@ RELOAD_WAIT = 5.0
 class NginxRouter:
     """Rewrites ``upstream NAME { ... }`` in an include file of the user's nginx config."""
 
-    def __init__(self, config: manifest.NginxRouter, slots: Slots) -> None:
+    def __init__(self, config: manifest.NginxRouter, slots: SlotView) -> None:
         self.config = config
         self.slots = slots
         self.file = slots.cwd / config.upstream_file
