@@ -18,6 +18,13 @@
 
     .venv/bin/python benchmarks/deploy.py --restore-only    # part 2 only
 
+3. Two hosts over SSH (two sshd on loopback, each with its own haproxy): time from a
+   fault of the new version on the second host to traffic restored on every host, and
+   the per-host overhead of SSH (one command through the shared connection; a whole
+   blue-green deploy to one and two hosts against the same deploy on this machine).
+
+    .venv/bin/python benchmarks/deploy.py --hosts-only      # part 3 only
+
 Prints Markdown tables.
 """
 
@@ -27,6 +34,7 @@ import argparse
 import csv
 import http.client
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -205,6 +213,102 @@ def time_to_restore(kind: str, interval: float, failure_limit: int, fault: dict)
         return restored - bad[0], switches[-1] - switches[0]
 
 
+def _poll_all(ports: list[int], seen: list[tuple[float, int, int, str]], stop: threading.Event) -> None:
+    while not stop.is_set():
+        for n, port in enumerate(ports):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            sent = time.time()
+            try:
+                conn.request("GET", "/")
+                resp = conn.getresponse()
+                resp.read()
+                seen.append((sent, n, resp.status, resp.getheader("X-App-Version", "")))
+            except (OSError, http.client.HTTPException):
+                seen.append((sent, n, 0, ""))
+            finally:
+                conn.close()
+        time.sleep(0.01)
+
+
+def two_hosts(runs: int) -> None:
+    """Part 3: restore time on every host after a fault on the second one, and what SSH costs per host."""
+    import statistics
+
+    from shipline.deploy.hosts.ssh import Connection, Credentials, Endpoint, Keyring
+    from tests.ssh_support import fleet
+
+    def timed_deploy(root: Path, env: dict, version: str) -> tuple[float, int]:
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", version, "--format", "json"], cwd=root, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+        return time.perf_counter() - start, done.returncode
+
+    print("\n### Two hosts over SSH: a fault on the second host\n")
+    print("| run | users saw it for (any host) | engine timeline (switch to switch back) | hosts back on v1 |")
+    print("|---|---|---|---|")
+    for run in range(runs):
+        with tempfile.TemporaryDirectory() as d, fleet(Path(d)) as f:
+            f.manifest(analysis={"interval": 1.0, "count": 3, "failure_limit": 0, "probe": {"requests": 10, "concurrency": 2, "timeout": 5}})
+            assert timed_deploy(f.root, f.env, "v1")[1] == 0
+            f.hosts[1].faults({"v2": {"error_share": 0.5}})
+            seen: list[tuple[float, int, int, str]] = []
+            stop = threading.Event()
+            poller = threading.Thread(target=_poll_all, args=([h.proxy.port for h in f.hosts], seen, stop), daemon=True)
+            poller.start()
+            done = subprocess.run([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2", "--format", "json"], cwd=f.root, env={**os.environ, **f.env}, capture_output=True, text=True, timeout=300)
+            time.sleep(0.5)
+            stop.set()
+            poller.join(15)
+            assert done.returncode == 1, "the fault on the second host was not rolled back"
+            switches = [e["at"] for e in json.loads(done.stdout)["timeline"] if e["kind"] == "switch"]
+            seen.sort()
+            bad = [t for t, _, status, version in seen if status != 200 or version != "v1"]
+            restored = next(t for t, _, _, _ in seen if t > bad[-1])
+            back = sum(1 for h in f.hosts if {v for _, n, s, v in seen[-20:] if n == f.hosts.index(h)} == {"v1"})
+            print(f"| {run + 1} | {restored - bad[0]:.2f} s | {switches[-1] - switches[0]:.2f} s | {back} of {len(f.hosts)} |", flush=True)
+
+    print("\n### Per-host overhead of SSH\n")
+    with tempfile.TemporaryDirectory() as d, fleet(Path(d)) as f:
+        entry = f.hosts[0].manifest_entry()
+        conn = Connection(Endpoint(entry["host"], entry["user"], entry["port"], "web1"), Keyring(Credentials.from_env(f.env)))
+        start = time.perf_counter()
+        conn.connect()
+        handshake = time.perf_counter() - start
+        rounds = []
+        for _ in range(20):
+            start = time.perf_counter()
+            conn.run("true")
+            rounds.append(time.perf_counter() - start)
+        conn.close()
+        conn.keyring.close()
+        one_host, two = [], []
+        for n in range(runs):
+            f.manifest(hosts=[f.hosts[0].manifest_entry()])
+            one_host.append(timed_deploy(f.root, f.env, f"a{n}")[0])
+        (f.root / "state").rename(f.root / f"state-one-{time.time_ns()}")
+        for h in f.hosts:
+            for state in h.dir.glob("prod.state.json"):
+                state.unlink()
+            h.stop_slots()
+        f.manifest()
+        for n in range(runs):
+            two.append(timed_deploy(f.root, f.env, f"b{n}")[0])
+    local = []
+    with tempfile.TemporaryDirectory() as d, site_with("haproxy", Path(d)) as site:
+        site.manifest("blue-green", analysis={"interval": 0.3, "count": 2, "max_p95_ms": 1000, "probe": {"requests": 10, "concurrency": 2, "timeout": 2}})
+        for n in range(runs):
+            start = time.perf_counter()
+            deploy(site, f"c{n}")
+            local.append(time.perf_counter() - start)
+    med = statistics.median
+    print("| measure | median | ratio to this machine |")
+    print("|---|---|---|")
+    print(f"| SSH handshake (master connection) | {handshake * 1000:.0f} ms | |")
+    print(f"| one command through the master connection | {med(rounds) * 1000:.0f} ms | |")
+    print(f"| blue-green deploy on this machine | {med(local):.2f} s | 1.00 |")
+    print(f"| blue-green deploy to one host over SSH | {med(one_host):.2f} s | {med(one_host) / med(local):.2f} |")
+    print(f"| blue-green deploy to two hosts over SSH | {med(two):.2f} s | {med(two) / med(local):.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--switches", type=int, default=10)
@@ -212,7 +316,12 @@ def main() -> None:
     parser.add_argument("--restore-only", action="store_true", help="only the time to restore after a fault")
     parser.add_argument("--fault", action="append", choices=list(FAULTS), help="only these faults (default: all)")
     parser.add_argument("--router", action="append", choices=["haproxy", "nginx"], help="only these routers (default: both)")
+    parser.add_argument("--hosts-only", action="store_true", help="only the two-host case over SSH")
+    parser.add_argument("--host-runs", type=int, default=3, help="runs of each two-host measurement")
     args = parser.parse_args()
+    if args.hosts_only:
+        two_hosts(args.host_runs)
+        return
     if not args.restore_only:
         print(f"### Failed requests during {args.switches} blue-green deploys under keep-alive load ({args.clients} clients)\n")
         print("| router | client | requests | failed | failed share | deploys not promoted | failures |")

@@ -3,7 +3,7 @@
 
 PYTHON=${PYTHON:-python3}
 
-# git, haproxy, nginx and ps, from Debian or Ubuntu packages when missing
+# git, haproxy, nginx, ps and OpenSSH (client, and sshd for the tests), from Debian or Ubuntu packages when missing
 setup_system_packages() {
   local missing=()
   command -v git >/dev/null || missing+=(git)
@@ -13,6 +13,8 @@ setup_system_packages() {
   # Prometheus (with promtool) and amtool: shipline monitor's rules and the prometheus analysis provider are tested against them
   [[ -x /usr/bin/promtool ]] || missing+=(prometheus)
   [[ -x /usr/bin/amtool ]] || missing+=(prometheus-alertmanager)
+  command -v ssh >/dev/null || missing+=(openssh-client)
+  command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
   command -v "$PYTHON" >/dev/null || missing+=(python3)
   # Debian and Ubuntu ship venv's pip bootstrap apart from Python itself.
   "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
@@ -26,7 +28,7 @@ setup_system_packages() {
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts nothing by itself in a container, but stop them if it did: tests start their own.
-  (service nginx stop; service haproxy stop; service prometheus stop; service prometheus-alertmanager stop) >/dev/null 2>&1 || true
+  (service nginx stop; service haproxy stop; service ssh stop; service prometheus stop; service prometheus-alertmanager stop) >/dev/null 2>&1 || true
 }
 
 setup_venv() {

@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             return EXIT_BAD_INPUT
         reporter = Reporter.from_environ(args.format, environ)
         ctx = Context(reporter=reporter, environ=environ, cwd=(cwd or Path.cwd()))
-        code: int = args._run(args, ctx)
+        with ctx.cleanup:
+            code: int = args._run(args, ctx)
         reporter.finish()
         return code
     except KeyboardInterrupt:

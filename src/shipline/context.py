@@ -7,7 +7,8 @@ inward as typed values.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ class Context:
     reporter: Reporter
     environ: Mapping[str, str]
     cwd: Path
+    cleanup: ExitStack = field(default_factory=ExitStack)  # closed when the command ends, however it ends
 
     def path(self, value: str | Path) -> Path:
         """``value`` relative to the working directory."""

@@ -477,6 +477,23 @@ class Incidents(Strict):
     labels: list[str] = Field(default_factory=lambda: ["incident"])
 
 
+class Host(Strict):
+    """A server the environment deploys to over SSH: the release goes there, its slots and router run there."""
+
+    host: str = Field(min_length=1, description="address or name the runner connects to")
+    user: str = Field(min_length=1, description="the login; its key comes from the SHIPLINE_SSH_KEY secret")
+    port: Port = Field(22, description="the SSH port")
+    name: str | None = Field(None, description="what messages call the host; default: host")
+    address: str | None = Field(None, description="the address the slots listen on, on the host; default: the slots' host")
+    url: str | None = Field(None, pattern=r"^https?://", description="this host's own entry point (its router), measured by the analysis besides the environment's url")
+    dir: str = Field(".local/state/shipline", description="where releases, pid files and slot logs live on the host (relative to the login's home)")
+
+    @property
+    def label(self) -> str:
+        """The host's name in messages."""
+        return self.name or self.host
+
+
 class Environment(Strict):
     """A place the pipeline deploys to, in order."""
 
@@ -485,6 +502,12 @@ class Environment(Strict):
     github_environment: str | None = Field(None, description="GitHub environment (approvals); default: name")
     approval: bool = Field(False, description="the job waits for the GitHub environment's reviewers")
     allow_load_test: bool = Field(False, description="allow load tests against this environment's URL")
+    runs_on: str | list[str] | None = Field(
+        None, description="labels of a self-hosted runner on the server; this environment's deploy, rollback and smoke jobs run there"
+    )
+    hosts: list[Host] = Field(default_factory=list, description="servers reached over SSH from the runner; every host gets the release, its slots and its router")
+    canary_hosts: int = Field(1, ge=1, description="canary: the first hosts that take the canary weights before the rest follow")
+    max_parallel: int = Field(1, ge=1, description="hosts switched at once when a change rolls across them")
     deploy: Deploy
     incidents: Incidents = Field(default_factory=Incidents)
 
@@ -492,6 +515,21 @@ class Environment(Strict):
     def _bind_prometheus(self) -> Environment:
         self.deploy.analysis.prometheus._environment = self
         return self
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts_apart(cls, hosts: list[Host]) -> list[Host]:
+        seen: dict[tuple[str, int], str] = {}
+        for host in hosts:
+            where = (host.host, host.port)
+            if where in seen:
+                raise ValueError(f"{host.label} and {seen[where]} are the same server ({host.host}:{host.port}); list each host once")
+            seen[where] = host.label
+        labels = [h.label for h in hosts]
+        twice = sorted({n for n in labels if labels.count(n) > 1})
+        if twice:
+            raise ValueError(f"host name {twice[0]!r} is used twice; give each host its own name")
+        return hosts
 
     @property
     def github_environment_name(self) -> str:

@@ -1,6 +1,6 @@
 """A tiny versioned HTTP app for deploy tests and benchmarks (stdlib only).
 
-Environment: PORT, VERSION, COLOR, and fault switches, either directly or per
+Environment: PORT, VERSION, COLOR, SLOT_HOST (the address to listen on, default 127.0.0.1), and fault switches, either directly or per
 version from a JSON file named by FAULTS_FILE ({"v2": {"error_share": 0.5}}):
 
 - crash: exit 3 at start
@@ -106,7 +106,7 @@ def main() -> None:
         print(f"{VERSION}: crashing at start (fault)", file=sys.stderr)
         sys.exit(3)
     time.sleep(float(FAULTS.get("start_delay", 0) or 0))
-    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
+    server = ThreadingHTTPServer((os.environ.get("SLOT_HOST", "127.0.0.1"), int(os.environ["PORT"])), Handler)
     server.daemon_threads = True
     print(f"{VERSION} ({COLOR}) listening on {server.server_address[1]}", flush=True)
     server.serve_forever()

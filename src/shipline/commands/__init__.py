@@ -21,6 +21,7 @@ COMMANDS = {
         "releases",
         "stop",
         "router",
+        "doctor",
         "act",
         "dora",
         "incident",

@@ -83,9 +83,16 @@ def engine(ctx: Context, args: argparse.Namespace, follow: bool = True):
     from shipline.deploy.engine import Engine
 
     service, environment, cwd, paths = target(ctx, args)
+    if environment.hosts:  # the deploy key never shows, whatever a host or ssh prints
+        from shipline.deploy.hosts.ssh import KEY_ENV
+
+        ctx.reporter.mask(ctx.environ.get(KEY_ENV, ""))
     monorepo_service = service.name if len(ctx.load_manifest(args.manifest).resolved_services()) > 1 else ""
     followers = listeners(ctx, args, environment, monorepo_service) if follow else [LogListener(ctx.reporter)]
-    return Engine(environment, service.smoke, cwd, ctx.environ, paths, followers)
+    deployer = Engine(environment, service.smoke, cwd, ctx.environ, paths, followers)
+    if environment.hosts:  # the SSH connections close with the command
+        ctx.cleanup.callback(deployer.fleet.close)
+    return deployer
 
 
 def report_result(ctx: Context, result, analysis) -> int:
@@ -116,6 +123,10 @@ def background(ctx: Context, args: argparse.Namespace, deployer, name: str, *com
     log = deployer.store.dir / f"{args.env}.{name}.log"
     env = deployer.slots.base_env()  # where the state lives, and nothing secret
     env.update({k: v for k, v in ctx.environ.items() if k in ("XDG_STATE_HOME", "SHIPLINE_STATE_HOME", "PYTHONPATH")})
+    if deployer.environment.hosts:  # it reaches the hosts over SSH with the run's own key, for as long as it lives
+        from shipline.deploy.hosts.ssh import KEY_ENV, KNOWN_HOSTS_ENV
+
+        env.update({k: v for k, v in ctx.environ.items() if k in (KEY_ENV, KNOWN_HOSTS_ENV)})
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         subprocess.Popen(argv, cwd=ctx.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

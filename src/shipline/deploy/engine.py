@@ -67,6 +67,13 @@ class Engine:
         self.releases = ReleaseStore(paths.releases_dir, cwd, self.deploy.artifact, skip=(paths.state_dir,))
         self.router = make_router(self.deploy.router, self.slots)
         self.provider = make_provider(self.analysis)
+        if environment.hosts:  # slots and router on servers reached over SSH, driven as one
+            from shipline.deploy.hosts.fleet import Fleet
+
+            self.fleet = Fleet(environment, cwd, environ, self.provider)
+            self.slots, self.router, self.provider = self.fleet.slots, self.fleet.router, self.fleet.provider  # type: ignore[assignment]
+            self.store, self.releases = self.fleet.kept(self.store, self.releases)
+            self.fleet.router.stable = lambda: self.state.active
         self.strategy = STRATEGIES[self.deploy.strategy]()
         self.timeline = Timeline(listeners)
         self.watchdog: Callable[[Pending], None] = lambda pending: None  # started once a deploy's pending record is saved

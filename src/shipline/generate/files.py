@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shipline import yamlfile
 from shipline.errors import InputError, Problem
-from shipline.generate import overrides, writer
+from shipline.generate import overrides, runner_labels, writer
 from shipline.generate.pipeline import build_workflows
 from shipline.manifest import Manifest
 
@@ -41,6 +41,7 @@ class Rendered:
 
     files: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    runner_labels: list[str] = field(default_factory=list)  # self-hosted labels actionlint must be told about
 
 
 @dataclass
@@ -79,7 +80,7 @@ def render(manifest: Manifest, manifest_name: str, doc: yamlfile.Document | None
     else:
         overrides.apply(built.workflows, manifest.overrides, lambda loc, message: Problem(manifest_name, 0, 0, message))
     files = {f"{WORKFLOWS}/{w.filename}": writer.to_yaml(w, manifest_name) for w in built.workflows}
-    return Rendered(files=files, notes=built.notes)
+    return Rendered(files=files, notes=built.notes, runner_labels=runner_labels.self_hosted_labels(built.workflows))
 
 
 def _dependabot(root: Path) -> str | None:
@@ -126,6 +127,9 @@ def changes(root: Path, rendered: Rendered) -> Changes:
     dependabot = _dependabot(root)
     if dependabot is not None:
         wanted[DEPENDABOT] = dependabot
+    actionlint_config = runner_labels.config_text(root, rendered.runner_labels)
+    if actionlint_config is not None:
+        wanted[runner_labels.ACTIONLINT_CONFIG] = actionlint_config
     return compare(root, wanted, [f"{WORKFLOWS}/{path.name}" for path in sorted((root / WORKFLOWS).glob(GENERATED_GLOB))])
 
 

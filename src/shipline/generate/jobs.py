@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -217,8 +217,21 @@ def deployment(env: Environment) -> Deployment | None:
     return None
 
 
+def on_environment_runner(t: Target, env: Environment) -> Target:
+    """``t`` running its jobs on the environment's own runner, when it names one."""
+    return replace(t, runs_on=env.runs_on) if env.runs_on else t
+
+
+def ssh_secrets(env: Environment) -> dict[str, str]:
+    """The deploy key and known_hosts from the repository's secrets, for an environment reached over SSH."""
+    if not env.hosts:
+        return {}
+    return {name: f"${{{{ secrets.{name} }}}}" for name in ("SHIPLINE_SSH_KEY", "SHIPLINE_SSH_KNOWN_HOSTS")}
+
+
 def deploy(t: Target, env: Environment, needs: list[str]) -> Job:
     """Deploy to one environment, then smoke-test it."""
+    t = on_environment_runner(t, env)
     steps = [checkout()]
     if t.service.build.artifacts:
         steps.append(
@@ -230,7 +243,7 @@ def deploy(t: Target, env: Environment, needs: list[str]) -> Job:
             )
         )
     version = f"${{{{ needs.{t.job_id('build')}.outputs.version }}}}"
-    steps.append(t.kit_step("deploy", f"Deploy to {env.name}", "deploy", {"environment": env.name, "version": version}))
+    steps.append(t.kit_step("deploy", f"Deploy to {env.name}", "deploy", {"environment": env.name, "version": version}, env=ssh_secrets(env)))
     if t.service.smoke.enabled:
         steps.append(t.kit_step("smoke", f"Smoke-test {env.name}", "smoke-test", {"base-url": env.url, "environment": env.name}))
         # the deploy checked the new slot before switching; this checks the public
@@ -242,6 +255,7 @@ def deploy(t: Target, env: Environment, needs: list[str]) -> Job:
                 "rollback",
                 {"environment": env.name, "reason": "smoke test failed after the deploy"},
                 if_="failure() && steps.smoke.outcome == 'failure'",
+                env=ssh_secrets(env),
             )
         )
     worst = budget.budget(env.deploy).promote + t.service.smoke.deadline
@@ -296,7 +310,8 @@ def load_test(t: Target, env: Environment, needs: list[str]) -> Job:
 
 def rollback(t: Target, env: Environment, selected: str) -> Job:
     """Roll one environment back to its previous version, on demand."""
-    steps = [checkout(), t.kit_step("rollback", f"Roll back {env.name}", "rollback", {"environment": env.name, "reason": "${{ inputs.reason }}"})]
+    t = on_environment_runner(t, env)
+    steps = [checkout(), t.kit_step("rollback", f"Roll back {env.name}", "rollback", {"environment": env.name, "reason": "${{ inputs.reason }}"}, env=ssh_secrets(env))]
     return t.job(
         f"rollback-{safe(env.name)}",
         f"Roll back {env.name}",

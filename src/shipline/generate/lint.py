@@ -46,7 +46,9 @@ def _run(argv: Sequence[str], cwd: Path, environ: Mapping[str, str]) -> subproce
 
 def actionlint(exe: str, root: Path, files: Sequence[str], environ: Mapping[str, str]) -> list[Problem]:
     """actionlint's findings in ``files`` (paths relative to ``root``)."""
-    proc = _run([exe, "-no-color", "-oneline", *files], root, environ)
+    # named explicitly: actionlint looks for its config next to the nearest .git, which may lie above ``root``
+    config = root / ".github" / "actionlint.yaml"
+    proc = _run([exe, "-no-color", "-oneline", *(["-config-file", str(config)] if config.is_file() else []), *files], root, environ)
     if proc.returncode not in (0, 1):
         raise ToolError("actionlint", (proc.stderr or proc.stdout).strip()[:500])
     problems = []

@@ -126,6 +126,9 @@ smoke:
 #   - name: staging
 #     url: https://staging.example.com
 #     allow_load_test: true          # the load test runs here after the deploy
+#     # a haproxy or nginx router, or slots, on your server: the deploy, rollback and smoke
+#     # jobs must run there, on a self-hosted runner with these labels
+#     runs_on: [self-hosted, staging]
 #     deploy:
 #       strategy: blue-green
 #       router:

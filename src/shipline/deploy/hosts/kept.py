@@ -1,0 +1,72 @@
+"""What a run needs from earlier runs, kept on the hosts: a GitHub-hosted runner starts empty.
+
+The state file is written to every host after each save on the runner and read back
+from the first host that has it before each load, so the next run (on another runner)
+knows which slot is live and can undo an interrupted one. A release counts as kept when
+the runner or every host still has it, so a rollback from a fresh runner starts the
+previous release from the hosts' copies.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from shipline.deploy.hosts.fleet import FleetSlots, _each
+from shipline.deploy.hosts.ssh import SshError
+from shipline.deploy.releases import ReleaseStore
+from shipline.deploy.state import State, StateStore, write_atomically
+
+
+class HostsStateStore(StateStore):
+    """The environment's state on the runner and on every host."""
+
+    def __init__(self, state_dir: Path, environment: str, slots: FleetSlots):
+        super().__init__(state_dir, environment)
+        self.slots = slots
+
+    def _remote(self, member) -> str:
+        return shlex.quote(f"{member.dir}/{self.environment}.state.json")
+
+    def load(self) -> State:
+        """The first host's copy (the newest any run saved), else the runner's."""
+        for member in self.slots.members:
+            try:
+                text = member.connection.run(f"cat {self._remote(member)} 2>/dev/null").stdout
+            except SshError:
+                continue
+            if text.strip():
+                # rewritten only when it changed: its mtime marks the last progress (the watchdog reads it)
+                if not self.path.exists() or self.path.read_bytes() != text:
+                    self.dir.mkdir(parents=True, exist_ok=True)
+                    write_atomically(self.path, text.decode("utf-8", errors="replace"))
+                break
+        return super().load()
+
+    def save(self, state: State) -> None:
+        """On the runner, then on every host; `SshError` only when no host took it."""
+        super().save(state)
+        data = self.path.read_bytes()
+
+        def upload(member) -> None:
+            target = self._remote(member)
+            member.connection.check(f"cat > {target}.tmp && mv {target}.tmp {target}", input=data)
+
+        results = _each(self.slots.members, upload)
+        if all(isinstance(r, BaseException) for r in results):
+            raise SshError(f"the deploy state could not be saved on any host: {results[0]}")
+
+
+class HostsReleases(ReleaseStore):
+    """Releases on the runner, or kept on every host."""
+
+    def __init__(self, store: ReleaseStore, slots: FleetSlots):
+        super().__init__(store.root, store.source, store.artifact, store.skip)
+        self.slots = slots
+
+    def exists(self, version: str) -> bool:
+        """On the runner, or on every host."""
+        if super().exists(version):
+            return True
+        found = _each(self.slots.members, lambda m: m.connection.run(f"test -d {shlex.quote(m.release_dir(version))}").returncode == 0)
+        return all(r is True for r in found)

@@ -1,0 +1,248 @@
+"""Hosts for the SSH deploy tests: a real OpenSSH server per host on 127.0.0.1.
+
+Each host is one ``sshd -D -f CONFIG`` on a free loopback port with its own host key
+and authorized_keys, a directory of its own (releases, slots, logs) and its own
+haproxy. Hosts share the machine's loopback, so each listens on its own address
+(127.0.0.2, 127.0.0.3, ...): the same slot ports on every host, as on real servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipline import processes
+from tests.deploy_support import APP, HAPROXY, NGINX, Proxy, _listening, nginx_conf, wait_until
+from tests.helpers import free_port
+
+SSHD = "/usr/sbin/sshd"
+
+
+def keygen(path: Path) -> str:
+    """A new ed25519 key pair at ``path``; the public key line."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "shipline-test", "-f", str(path)], check=True)
+    return path.with_suffix(".pub").read_text().strip()
+
+
+@dataclass
+class Host:
+    """One server: its sshd, its directory, the address its slots and haproxy listen on."""
+
+    name: str
+    root: Path
+    address: str
+    ssh_port: int
+    process: subprocess.Popen
+    known_hosts_line: str
+    proxy: Proxy | None = None
+
+    @property
+    def dir(self) -> Path:
+        """Releases, pid files and slot logs on this host."""
+        return self.root / "shipline"
+
+    def manifest_entry(self) -> dict:
+        entry = {"name": self.name, "host": "127.0.0.1", "port": self.ssh_port, "user": pwd.getpwuid(os.getuid()).pw_name, "address": self.address, "dir": str(self.dir)}
+        if self.proxy is not None:
+            entry["url"] = f"http://127.0.0.1:{self.proxy.port}"
+        return entry
+
+    def faults(self, faults: dict) -> None:
+        """The faults this host's slots read at start ({"v2": {"error_share": 1}})."""
+        (self.dir / "faults.json").write_text(json.dumps(faults))
+
+    def slot_groups(self) -> list[int]:
+        """Process groups of the slots running on this host, from its pid files."""
+        groups = []
+        for path in self.dir.glob("*.pid"):
+            with contextlib.suppress(ValueError, OSError, IndexError):
+                groups.append(int(path.read_text().split()[0]))
+        return groups
+
+    def stop_slots(self) -> None:
+        """Kill the slots running on this host."""
+        for pgid in self.slot_groups():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+        for path in self.dir.glob("*.pid"):
+            path.unlink()
+
+    def stop(self) -> None:
+        self.stop_slots()
+        if self.proxy is not None:
+            self.proxy.stop()
+        processes.stop_group(self.process.pid, grace=5, reap=self.process.poll)
+        self.process.wait(5)
+
+
+def start_sshd(root: Path, name: str, address: str, client_public_key: str) -> Host:
+    """``sshd -D`` on a free port of 127.0.0.1 with its own host key and authorized_keys, logging to ``root/sshd.log``."""
+    root.mkdir(parents=True, exist_ok=True)
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
+    host_key = root / "host_key"
+    public = keygen(host_key)
+    (root / "authorized_keys").write_text(client_public_key + "\n")
+    os.chmod(root / "authorized_keys", 0o600)
+    port = free_port()
+    config = root / "sshd_config"
+    config.write_text(textwrap.dedent(f"""\
+        Port {port}
+        ListenAddress 127.0.0.1
+        HostKey {host_key}
+        AuthorizedKeysFile {root / "authorized_keys"}
+        PidFile {root / "sshd.pid"}
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        UsePAM no
+        StrictModes no
+        PermitRootLogin prohibit-password
+        AllowTcpForwarding yes
+        AllowStreamLocalForwarding yes
+        MaxSessions 50
+        MaxStartups 50
+        LogLevel ERROR
+        """))
+    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=open(root / "sshd.log", "ab"), start_new_session=True)
+    wait_until(lambda: _answers(port), what=f"sshd of {name}")
+    line = f"[127.0.0.1]:{port} {' '.join(public.split()[:2])}"
+    return Host(name, root, address, port, proc, line)
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_host_haproxy(host: Host, blue: int, green: int) -> Proxy:
+    """haproxy of ``host``: its frontend on a free port of 127.0.0.1, backend "app" with the host's blue (weight 100) and green (0)."""
+    root = host.dir / "haproxy"  # the manifest's admin_socket "haproxy/admin.sock" is relative to the host's dir
+    root.mkdir(exist_ok=True)
+    port = free_port()
+    sock = root / "admin.sock"
+    cfg = root / "haproxy.cfg"
+    cfg.write_text(textwrap.dedent(f"""\
+        global
+            stats socket {sock} level admin
+        defaults
+            mode http
+            timeout connect 2s
+            timeout client 30s
+            timeout server 30s
+        frontend fe
+            bind 127.0.0.1:{port}
+            default_backend app
+        backend app
+            server blue {host.address}:{blue} weight 100
+            server green {host.address}:{green} weight 0
+        """))
+    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(root / "haproxy.log", "ab"), start_new_session=True)
+    wait_until(lambda: sock.exists(), what=f"haproxy of {host.name}")
+    host.proxy = Proxy("haproxy", port, proc, {"type": "haproxy", "admin_socket": str(sock)}, {"config": cfg})
+    return host.proxy
+
+
+def start_host_nginx(host: Host, blue: int, green: int) -> Proxy:
+    """nginx of ``host``: listening on a free port of 127.0.0.1, upstream "app" in an include file, all traffic on blue."""
+    root = host.dir / "nginx"  # the manifest's paths "nginx/..." are relative to the host's dir
+    root.mkdir(exist_ok=True)
+    port = free_port()
+    upstream = root / "upstream.conf"
+    upstream.write_text(f"upstream app {{\n    server {host.address}:{blue};\n    server {host.address}:{green} down;\n}}\n")
+    conf = root / "nginx.conf"
+    conf.write_text(nginx_conf(root, port, upstream))
+    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(root / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_until(lambda: _listening(port), what=f"nginx of {host.name}")
+    host.proxy = Proxy("nginx", port, proc, {"type": "nginx", "upstream_file": "nginx/upstream.conf", "config": "nginx/nginx.conf", "nginx": NGINX}, {"config": conf})
+    return host.proxy
+
+
+@dataclass
+class Fleet:
+    """Hosts sharing one deploy key, and a manifest directory on the runner that deploys to them."""
+
+    root: Path
+    hosts: list[Host]
+    key: Path
+    blue: int
+    green: int
+    env: dict[str, str] = field(default_factory=dict)
+
+    def manifest(self, strategy: str = "blue-green", analysis: dict | None = None, hosts: list[dict] | None = None, **environment) -> None:
+        # each host has its own faults file in its directory: the same command reads a different one per host
+        start = f'FAULTS_FILE="$SHIPLINE_HOST_DIR/faults.json" exec {sys.executable} {APP}'
+        config = {
+            "version": 1,
+            "project": {"name": "demo", "language": "python"},
+            "smoke": {"checks": [{"path": "/smoke"}], "deadline": 1, "retry_interval": 0.2},
+            "environments": [
+                {
+                    "name": "prod",
+                    "url": f"http://127.0.0.1:{self.hosts[0].proxy.port}" if self.hosts[0].proxy else "http://127.0.0.1:9",
+                    "hosts": hosts if hosts is not None else [h.manifest_entry() for h in self.hosts],
+                    **environment,
+                    "deploy": {
+                        "strategy": strategy,
+                        "router": self.hosts[0].proxy.router if self.hosts[0].proxy and self.hosts[0].proxy.kind == "nginx" else {"type": "haproxy", "admin_socket": "haproxy/admin.sock"},
+                        "slots": {"blue": {"port": self.blue, "start": start}, "green": {"port": self.green, "start": start}},
+                        "health_timeout": 10,
+                        "lock_timeout": 1,
+                        "state_dir": "state",
+                        "canary_steps": [50, 100],
+                        "env": {},
+                        "pass_env": [],
+                        "analysis": {"interval": 1.0, "count": 2, "max_p95_ms": 1000, "probe": {"requests": 6, "concurrency": 2, "timeout": 2}, **(analysis or {})},
+                    },
+                }
+            ],
+        }
+        (self.root / "shipline.yml").write_text(json.dumps(config, indent=2))
+
+    def state(self) -> dict:
+        return json.loads((self.root / "state" / "prod.json").read_text())
+
+
+@contextlib.contextmanager
+def fleet(tmp: Path, count: int = 2, with_haproxy: bool = True, router: str = "haproxy") -> Iterator[Fleet]:
+    """``count`` hosts (sshd + haproxy, or nginx, each) and a runner directory ``tmp/runner`` whose secrets reach them; all stopped after."""
+    key = tmp / "deploy_key"
+    public = keygen(key)
+    blue, green = free_port(), free_port()
+    hosts: list[Host] = []
+    try:
+        for n in range(count):
+            host = start_sshd(tmp / f"host{n + 1}", f"web{n + 1}", f"127.0.0.{n + 2}", public)
+            hosts.append(host)
+            host.dir.mkdir()
+            host.faults({})
+            if with_haproxy:
+                (start_host_nginx if router == "nginx" else start_host_haproxy)(host, blue, green)
+        runner = tmp / "runner"
+        runner.mkdir()
+        env = {
+            "SHIPLINE_SSH_KEY": key.read_text(),
+            "SHIPLINE_SSH_KNOWN_HOSTS": "\n".join(h.known_hosts_line for h in hosts) + "\n",
+        }
+        yield Fleet(runner, hosts, key, blue, green, env)
+    finally:
+        for host in hosts:
+            host.stop()
+
+
+def wait_for(predicate, what: str, timeout: float = 10.0) -> None:
+    """`wait_until`, for the SSH tests."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

@@ -1,0 +1,234 @@
+"""Deploying to several hosts over SSH: one release, one analysis, one rollback for every host.
+
+Two real sshd on loopback stand for two servers, each with its own haproxy and slots
+directory; an independent keep-alive client through each host's haproxy counts every
+failed request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from shipline import processes
+from tests.deploy_support import KeepAliveClient, live_versions, wait_until
+from tests.helpers import free_port, run_cli
+from tests.ssh_support import fleet
+
+
+@pytest.fixture
+def hosts(tmp_path):
+    with fleet(tmp_path) as f:
+        yield f
+
+
+def deploy(f, version: str, fmt: str = "json"):
+    result = run_cli("deploy", "--env", "prod", "--version", version, "--format", fmt, cwd=f.root, env=f.env)
+    return result, (json.loads(result.out) if fmt == "json" and result.out.strip().startswith("{") else None)
+
+
+def served(f) -> list[set[str]]:
+    return [live_versions(h.proxy.port) for h in f.hosts]
+
+
+def _first(client: KeepAliveClient, version: str) -> float:
+    return min(a.at for a in client.answers if a.version == version)
+
+
+def test_blue_green_switches_every_host_with_no_failed_request(hosts):
+    hosts.manifest()
+    result, _ = deploy(hosts, "v1", fmt="github")
+    assert result.code == 0, result.err + result.out
+    # the deploy key is masked and never printed
+    key_lines = [ln for ln in hosts.env["SHIPLINE_SSH_KEY"].splitlines() if ln.strip() and "PRIVATE KEY" not in ln]
+    masked = [ln for ln in result.out.splitlines() if ln.startswith("::add-mask::")]
+    assert masked and all(f"::add-mask::{ln}" in masked for ln in key_lines)
+    rest = "\n".join(ln for ln in (result.out + result.err).splitlines() if not ln.startswith("::add-mask::"))
+    assert not any(ln in rest for ln in key_lines)
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result, doc = deploy(hosts, "v2")
+        assert result.code == 0, result.err + result.out
+    assert doc["result"] == "promoted" and doc["active_version"] == "v2"
+    assert served(hosts) == [{"v2"}, {"v2"}]
+    assert one.failures() == [] and two.failures() == []
+    # one analysis for the whole fleet, measuring each host's own entry point too
+    measured = [e["data"] for e in doc["timeline"] if e["kind"] == "measurement"]
+    assert len(measured) == 2 and {"live@web1", "live@web2"} <= set(measured[0]["samples"])
+    # the old slot is stopped on every host: only the live one remains
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
+def test_a_fault_on_the_second_host_rolls_every_host_back(hosts):
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.hosts[1].faults({"v2": {"error_share": 1}})
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result, doc = deploy(hosts, "v2")
+    assert result.code == 1, result.err + result.out
+    assert doc["result"] == "rolled-back" and doc["active_version"] == "v1"
+    assert "live error rate" in doc["reason"]
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    assert one.failures() == []
+    # the only failures the user saw are the faulty version's own answers
+    assert two.failures() and all(a.status == 500 and a.version == "v2" for a in two.failures())
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
+def test_an_unreachable_host_stops_the_deploy_before_traffic_moves(hosts):
+    dead_port = free_port()
+    entries = [h.manifest_entry() for h in hosts.hosts] + [{"name": "web3", "host": "127.0.0.1", "port": dead_port, "user": "root"}]
+    hosts.manifest(hosts=entries)
+    assert deploy(hosts, "v1")[0].code == 2
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.manifest(hosts=entries)
+    groups = [h.slot_groups() for h in hosts.hosts]
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one:
+        result, _ = deploy(hosts, "v2", fmt="text")
+    assert result.code == 2
+    assert f"host web3 is unreachable, so nothing was changed on any host: cannot reach web3 (root@127.0.0.1:{dead_port})" in result.err
+    assert served(hosts) == [{"v1"}, {"v1"}] and [h.slot_groups() for h in hosts.hosts] == groups
+    assert {a.version for a in one.answers} == {"v1"} and one.failures() == []
+    assert hosts.state()["version"] == "v1" and hosts.state()["pending"] is None
+
+
+def test_canary_on_the_first_host_then_the_rest(hosts):
+    hosts.manifest(strategy="canary")
+    assert deploy(hosts, "v1")[0].code == 0
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result, doc = deploy(hosts, "v2")
+    assert result.code == 0, result.err + result.out
+    assert served(hosts) == [{"v2"}, {"v2"}]
+    assert one.failures() == [] and two.failures() == []
+    # the canary host took v2 at 50% while the second host stayed on v1 until the last step
+    switched = [e for e in doc["timeline"] if e["kind"] == "weights"]
+    assert [e["data"]["step"] for e in switched] == [50, 100]
+    assert _first(one, "v2") < switched[1]["at"] <= _first(two, "v2")
+
+
+def test_a_canary_rollback_puts_every_host_back(hosts):
+    hosts.manifest(strategy="canary", canary_hosts=1, max_parallel=2)
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.hosts[0].faults({"v2": {"error_share": 1}})
+    result, doc = deploy(hosts, "v2")
+    assert result.code == 1 and doc["result"] == "rolled-back", result.err + result.out
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
+def _ssh_masters_of(port: int) -> list[int]:
+    """The OpenSSH master connections to the sshd on ``port``."""
+    found = []
+    for pid, _ in processes.live_processes():
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if b"ControlMaster=yes" in argv and str(port).encode() in argv:
+            found.append(pid)
+    return found
+
+
+def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_path):
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.manifest(analysis={"count": 30, "interval": 1.0})  # long enough to be killed during it
+    env = dict(os.environ, **hosts.env)
+    try:
+        with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+            run = subprocess.Popen([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2"], cwd=hosts.root, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "killed.log", "wb"))
+            try:
+                wait_until(lambda: served(hosts) == [{"v2"}, {"v2"}] or run.poll() is not None, timeout=30, what="both hosts on v2")
+            finally:
+                assert run.poll() is None, (tmp_path / "killed.log").read_text()
+            run.send_signal(signal.SIGKILL)
+            run.wait(10)
+            assert hosts.state()["pending"]["phase"] == "analysis"
+            hosts.manifest()  # the next run, with the usual analysis
+            result, doc = deploy(hosts, "v3")
+        assert result.code == 0, result.err + result.out
+        assert any(e["kind"] == "recover" for e in doc["timeline"])
+        assert served(hosts) == [{"v3"}, {"v3"}]
+        assert one.failures() == [] and two.failures() == []
+        history = hosts.state()["history"]
+        assert [h["result"] for h in history if h["version"] == "v2"] == ["interrupted"]
+        assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+    finally:  # the killed run's ssh masters would close by themselves after ssh.PERSIST idle seconds
+        for host in hosts.hosts:
+            for pid in _ssh_masters_of(host.ssh_port):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_fresh_runner_finds_the_state_and_releases_on_the_hosts(hosts):
+    import shutil
+
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    assert deploy(hosts, "v2")[0].code == 0
+    shutil.rmtree(hosts.root / "state")  # a GitHub-hosted runner starts with nothing
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result = run_cli("rollback", "--env", "prod", "--format", "json", cwd=hosts.root, env=hosts.env)
+    assert result.code == 0, result.err + result.out
+    assert json.loads(result.out)["active_version"] == "v1"
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    assert one.failures() == [] and two.failures() == []
+    shutil.rmtree(hosts.root / "state")
+    result, doc = deploy(hosts, "v3")
+    assert result.code == 0, result.err + result.out
+    assert doc["active_color"] != json.loads((hosts.hosts[0].dir / "prod.state.json").read_text())["previous"]["color"] or True
+    assert served(hosts) == [{"v3"}, {"v3"}]
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
+def test_nginx_on_each_host_is_driven_over_ssh(tmp_path):
+    with fleet(tmp_path, router="nginx") as f:
+        f.manifest()
+        assert deploy(f, "v1")[0].code == 0
+        f.hosts[1].faults({"v2": {"error_share": 1}})
+        result, doc = deploy(f, "v2")
+        assert result.code == 1 and doc["result"] == "rolled-back", result.err + result.out
+        assert served(f) == [{"v1"}, {"v1"}]
+        f.hosts[1].faults({})
+        result, _ = deploy(f, "v3")
+        assert result.code == 0, result.err + result.out
+        assert served(f) == [{"v3"}, {"v3"}]
+        # the second host's include names its own slots, written there by shipline
+        upstream = (f.hosts[1].dir / "nginx" / "upstream.conf").read_text()
+        assert upstream.count("server 127.0.0.3:") == 2 and "weight=100" in upstream and "# shipline-weights" in upstream
+
+
+SWITCH_HOOK = """
+import socket, sys
+color = sys.argv[1]
+for name, weight in ((color, 100), ("green" if color == "blue" else "blue", 0)):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(sys.argv[2])
+        s.sendall(f"set server app/{name} weight {weight}\\n".encode())
+        s.recv(1024)
+open(sys.argv[3], "a").write(color + "\\n")
+"""
+
+
+def test_command_router_hooks_run_on_each_host(hosts):
+    for host in hosts.hosts:
+        (host.dir / "switch.py").write_text(SWITCH_HOOK)
+    hosts.manifest()
+    config = json.loads((hosts.root / "shipline.yml").read_text())
+    hook = f'{sys.executable} "$SHIPLINE_HOST_DIR/switch.py" "$COLOR" "$SHIPLINE_HOST_DIR/haproxy/admin.sock" "$SHIPLINE_HOST_DIR/switched"'
+    config["environments"][0]["deploy"]["router"] = {"type": "command", "switch": hook, "check": 'test -S "$SHIPLINE_HOST_DIR/haproxy/admin.sock"'}
+    (hosts.root / "shipline.yml").write_text(json.dumps(config))
+    assert deploy(hosts, "v1")[0].code == 0
+    result, _ = deploy(hosts, "v2")
+    assert result.code == 0, result.err + result.out
+    assert served(hosts) == [{"v2"}, {"v2"}]
+    assert [(h.dir / "switched").read_text().split() for h in hosts.hosts] == [["blue", "green"], ["blue", "green"]]
+    (hosts.hosts[1].dir / "haproxy" / "admin.sock").rename(hosts.hosts[1].dir / "haproxy" / "moved.sock")
+    result, _ = deploy(hosts, "v3", fmt="text")
+    assert result.code == 2 and "check hook exited 1 on web2" in result.err
+    assert served(hosts)[0] == {"v2"}
