@@ -206,8 +206,9 @@ class FleetRouter:
 class FleetProvider:
     """Measures the live entry point and every host's own ``url`` as one target (the worst latency, all the errors)."""
 
-    def __init__(self, inner: MetricProvider, live_url: str, host_urls: dict[str, str]):
+    def __init__(self, inner: MetricProvider, live_url: str, host_urls: dict[str, str]) -> None:
         self.inner = inner
+        self.settle = inner.settle  # each measurement waits as the inner provider's does
         self.live_url = live_url
         self.host_urls = host_urls
 
@@ -270,7 +271,7 @@ class Fleet:
             members.append(RemoteSlots(deploy, host, Connection(endpoint, self.keyring), environment.name, cwd, environ))
         self.slots = FleetSlots(members, float(deploy.health_timeout))
         self.router = FleetRouter(deploy.router, self.slots, environment.canary_hosts, environment.max_parallel)
-        self.provider = FleetProvider(provider, environment.url, {h.label: h.url for h in environment.hosts if h.url})
+        self.provider: MetricProvider = FleetProvider(provider, environment.url, {h.label: h.url for h in environment.hosts if h.url})
         self.close = weakref.finalize(self, _close, members, self.keyring)
 
     def kept(self, store: StateStore, releases: ReleaseStore) -> tuple[StateStore, ReleaseStore]:
