@@ -125,13 +125,10 @@ def test_a_canary_rollback_puts_every_host_back(hosts):
 def _ssh_masters_of(port: int) -> list[int]:
     """The OpenSSH master connections to the sshd on ``port``."""
     found = []
-    for pid, _ in processes.live_processes():
-        try:
-            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-        except OSError:
-            continue
-        if b"ControlMaster=yes" in argv and str(port).encode() in argv:
-            found.append(pid)
+    for process in processes.live_processes():
+        argv = (processes.cmdline(process.pid) or "").split(" ")
+        if "ControlMaster=yes" in argv and str(port) in argv:
+            found.append(process.pid)
     return found
 
 
