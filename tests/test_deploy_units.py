@@ -79,9 +79,10 @@ def test_state_is_replaced_atomically_and_round_trips(tmp_path):
     store = StateStore(tmp_path, "prod")
     assert store.load() == State("prod")
     state = State("prod", active="blue", version="v1")
-    state.record(version="v1", result="promoted", reason="ok")
+    state.record(operation="deploy", version="v1", result="promoted", reason="ok")
     store.save(state)
     assert store.load() == state
+    assert json.loads((tmp_path / "prod.json").read_text())["history"][0]["result"] == "promoted"
     assert [p.name for p in tmp_path.iterdir()] == ["prod.json"], "no temp file left behind"
 
 
@@ -187,6 +188,8 @@ def test_a_measurement_past_its_deadline_fails_and_a_dead_target_fails_at_once()
         ('{"active": "red"}', 'active is "red", expected blue or green'),
         ('{"pending": {"op": "deploy", "color": "blue", "pid": "x"}}', "pending.pid"),
         ('{"previous": {"version": "v1"}}', "previous.color"),
+        ('{"history": ["promoted"]}', 'history[0] is "promoted", expected an object'),
+        ('{"history": [{"result": 1}]}', "history[0].result is 1, expected a string or null"),
     ],
 )
 def test_a_corrupt_state_file_names_itself_and_the_field(tmp_path, content, words):
@@ -197,3 +200,10 @@ def test_a_corrupt_state_file_names_itself_and_the_field(tmp_path, content, word
     with pytest.raises(StateFileError) as caught:
         store.load()
     assert str(store.path) in str(caught.value) and words in str(caught.value)
+
+
+def test_a_history_entry_without_some_fields_reads_them_as_empty(tmp_path):
+    store = StateStore(tmp_path, "prod")
+    store.path.write_text('{"active": "blue", "version": "v1", "history": [{"version": "v1", "result": "promoted"}]}')
+    entry = store.load().history[0]
+    assert (entry.version, entry.result, entry.reason, entry.color, entry.started) == ("v1", "promoted", "", None, None)

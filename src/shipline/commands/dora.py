@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 import re
 from datetime import datetime, timedelta, timezone
 
 from shipline.context import Context
 from shipline.errors import InputError
+
+if TYPE_CHECKING:
+    from shipline.github.dora import Report
 
 HELP = "DORA metrics (deployment frequency, lead time, change failure rate, time to restore) from GitHub deployments and incidents"
 
@@ -44,7 +48,7 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def rows(report) -> list[list[str]]:
+def rows(report: Report) -> list[list[str]]:
     """One row per key: metric, value, band."""
     b = report.bands()
     rate = report.change_failure_rate
@@ -66,7 +70,7 @@ def _chart(title: str, axis: str, weeks: list[str], values: list[float], kind: s
     return "\n".join(["```mermaid", "xychart-beta", f'    title "{title}"', f"    x-axis [{labels}]", f'    y-axis "{axis}" 0 --> {top * 1.1:.3g}', f"    {kind} [{numbers}]", "```"])
 
 
-def trends(weekly) -> str:
+def trends(weekly: list[Report]) -> str:
     """The four keys week by week as charts; a week without data shows 0."""
     weeks = [w.since.strftime("%m-%d") for w in weekly]
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from shipline.generate.files import Changes, Rendered
+    from shipline.manifest import Manifest
 
 HELP = "write .github/workflows/shipline-*.yml from the manifest (--check: exit 1 with a diff when they differ)"
 
@@ -16,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 with a unified diff when the files differ")
 
 
-def load(args: argparse.Namespace, ctx: Context):
+def load(args: argparse.Namespace, ctx: Context) -> tuple[Path, Rendered, Manifest]:
     """The manifest's directory (the repository root), the files it gives, and the manifest."""
     from shipline import manifest as schema
     from shipline import yamlfile
@@ -29,14 +34,14 @@ def load(args: argparse.Namespace, ctx: Context):
     return path.parent, rendered, manifest
 
 
-def drift(root: Path, rendered, args: argparse.Namespace, ctx: Context) -> int:
+def drift(root: Path, rendered: Rendered, args: argparse.Namespace, ctx: Context) -> int:
     """Report how the files under ``root`` differ from ``rendered``; 1 when they do."""
     from shipline.generate import files
 
     return report_drift(root, files.changes(root, rendered), args, ctx)
 
 
-def report_drift(root: Path, found, args: argparse.Namespace, ctx: Context, command: str = "generate") -> int:
+def report_drift(root: Path, found: Changes, args: argparse.Namespace, ctx: Context, command: str = "generate") -> int:
     """Show ``found`` (a `files.Changes`) as a diff and one located error per file; 1 when there is any."""
     if not found:
         ctx.reporter.info(f"generated files match {args.manifest}")

@@ -13,9 +13,14 @@ writing what was measured.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.loadtest.plan import MS_FLAGS
+
+if TYPE_CHECKING:
+    from shipline.loadtest.session import Verdict
+    from shipline.manifest import Environment, LoadTest
 
 HELP = "load-test a running service with locust; gate on SLOs and a baseline"
 
@@ -61,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dist.add_argument("--expect-workers", type=int, metavar="N", help="workers the master waits for before starting (default: 1)")
 
 
-def _manifest_section(args: argparse.Namespace, ctx: Context):
+def _manifest_section(args: argparse.Namespace, ctx: Context) -> tuple[LoadTest, list[Environment], Environment | None]:
     """The load_test section, the environments, and the chosen environment.
 
     Without a manifest file a run needs --host and uses the built-in defaults.
@@ -88,7 +93,7 @@ def _manifest_section(args: argparse.Namespace, ctx: Context):
     return service.load_test, service.environments, environment
 
 
-def _report(verdict, ctx: Context) -> int:
+def _report(verdict: Verdict, ctx: Context) -> int:
     from shipline.errors import EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK
     from shipline.loadtest.gates import fmt_ms, fmt_rps, fmt_share
     from shipline.loadtest.summary import ENDPOINT_HEADERS, abort_text, endpoint_rows, markdown
@@ -106,7 +111,7 @@ def _report(verdict, ctx: Context) -> int:
         r.error(abort_text(stats.aborted), title="Load test aborted")
     for count, message in stats.exceptions[:5]:
         r.warning(f"the locustfile raised {count}x: {message}")
-    if verdict.baseline_written:
+    if verdict.baseline_written and verdict.plan.baseline is not None:
         r.info(f"baseline written to {ctx.display(verdict.plan.baseline)}")
     r.info(
         f"load test {verdict.result}: {stats.total.requests} requests, {fmt_rps(stats.total.rps)}, "

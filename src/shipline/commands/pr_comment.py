@@ -7,10 +7,14 @@ them all as one comment on the pull request, updated in place on every push (``p
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 import json
 
 from shipline.context import Context
 from shipline.errors import InputError
+
+if TYPE_CHECKING:
+    from shipline.github.results import StageResult
 
 HELP = "record a stage's results, or post them all as the pull request's summary comment"
 
@@ -27,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pr", type=int, metavar="NUMBER", help="with post: the pull request (default: the one of the event)")
 
 
-def _event(ctx: Context) -> dict:
+def _event(ctx: Context) -> dict[str, object]:
     """The workflow's event payload (empty when there is none or it cannot be read)."""
     path = ctx.environ.get("GITHUB_EVENT_PATH")
     if not path:
@@ -79,7 +83,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return _post(args, ctx, results.load(path, display))
 
 
-def _post(args: argparse.Namespace, ctx: Context, stages) -> int:
+def _post(args: argparse.Namespace, ctx: Context, stages: dict[str, StageResult]) -> int:
     from shipline.github import client, comment
 
     if args.pr is None and ctx.environ.get("ACT") == "true":

@@ -9,9 +9,14 @@ haproxy does on a restart without a server-state-file: `shipline router sync`).
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from shipline.deploy.slots import Slots
+    from shipline.manifest import Environment
 
 HELP = "show an environment's live slot, version and deploy history"
 HISTORY_ROWS = 10
@@ -32,13 +37,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     _, env, cwd, paths = target(ctx, args)
     state = StateStore(paths.state_dir, env.name).load()
     slots = Slots(env.deploy, paths.state_dir, env.name, cwd, ctx.environ)
-    last = state.last or {}
+    last = state.last
     r = ctx.reporter
     r.info(f"environment {env.name}: live slot {state.active or '(none)'}, version {state.version or '(none)'}")
     running = {c: slots.running_version(c) for c in ("blue", "green")}
     r.info("slots: " + ", ".join(f"{c} {v or 'stopped'}" for c, v in running.items()))
     weights, unreadable = _router_weights(env, slots)
-    r.info(f"router ({env.deploy.router.type}): " + (unreadable or ", ".join(f"{c} {w}%" for c, w in weights.items())))
+    r.info(f"router ({env.deploy.router.type}): " + (", ".join(f"{c} {w}%" for c, w in weights.items()) if weights is not None else unreadable or ""))
     serving = _serving_problem(env, slots, state.active) if state.active else None
     lost = not serving and state.active is not None and weights is not None and not weights.get(state.active)
     if serving:
@@ -56,24 +61,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"the router does not send all traffic to the live slot {state.active} ({', '.join(f'{c} {w}%' for c, w in weights.items())}); "
             "was it changed by hand? `shipline rollback` or the next deploy puts it back in step"
         )
-    rows = [[h.get("time", ""), h.get("operation", ""), h.get("version", ""), h.get("color", ""), h.get("result", ""), h.get("reason", "")] for h in state.history[-HISTORY_ROWS:]]
+    rows = [[h.time, h.operation, h.version or "", h.color or "", h.result, h.reason] for h in state.history[-HISTORY_ROWS:]]
     headers = ["time", "operation", "version", "slot", "result", "reason"]
     if rows:
         r.table(headers, rows)
     r.output("active-color", state.active or "")
     r.output("version", state.version or "")
-    r.output("result", last.get("result", ""))
-    r.output("reason", last.get("reason", ""))
+    r.output("result", last.result if last else "")
+    r.output("reason", last.reason if last else "")
     r.summary(f"## {env.name}: {state.version or 'nothing'} live on {state.active or 'no slot'}\n\n" + (markdown_table(headers, rows) if rows else ""))
     pending = state.to_json()["pending"]
     r.result(
         environment=env.name, active_color=state.active, version=state.version, pending=pending, slots=running, router_weights=weights,
-        serving=serving is None, router_lost=lost, problem=serving, history=state.history,
+        serving=serving is None, router_lost=lost, problem=serving, history=state.to_json()["history"],
     )
     return EXIT_GATE_FAILED if serving or lost else EXIT_OK
 
 
-def _serving_problem(env, slots, color: str) -> str | None:
+def _serving_problem(env: Environment, slots: Slots, color: str) -> str | None:
     """Why the live slot does not serve, or None: its own process holds its port and answers the health check."""
     from shipline.deploy.health import wait_healthy
 
@@ -89,7 +94,7 @@ def _all_to(weights: dict[str, int], color: str) -> bool:
     return weights.get(color, 0) > 0 and all(w == 0 for c, w in weights.items() if c != color)
 
 
-def _router_weights(env, slots) -> tuple[dict[str, int] | None, str | None]:
+def _router_weights(env: Environment, slots: Slots) -> tuple[dict[str, int] | None, str | None]:
     """The weights the router applies now, or why they cannot be read."""
     from shipline.deploy.routers import make_router
     from shipline.deploy.routers.base import RouterError

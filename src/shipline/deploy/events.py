@@ -9,6 +9,7 @@ safety comes first, so its failure is recorded as a ``listener-error`` event.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,7 +38,7 @@ class Listener(Protocol):
 class Timeline:
     """Records events and fans them out to listeners."""
 
-    def __init__(self, listeners: list[Listener] | None = None, clock=time.time):
+    def __init__(self, listeners: list[Listener] | None = None, clock: Callable[[], float] = time.time) -> None:
         self.events: list[Event] = []
         self.listeners = list(listeners or [])
         self._clock = clock

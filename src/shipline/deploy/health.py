@@ -22,6 +22,8 @@ def get(url: str, timeout: float) -> tuple[int, bytes, dict[str, str]]:
     """One GET on a fresh connection: status, body, headers (lower-case names)."""
     parts = urllib.parse.urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    if not parts.hostname:
+        raise http.client.InvalidURL(f"no host in {url!r}")
     conn = cls(parts.hostname, parts.port, timeout=timeout)
     try:
         conn.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))

@@ -11,6 +11,7 @@ always complete; a kept release is reused as it is.
 
 from __future__ import annotations
 
+import builtins
 import glob
 import io
 import shutil
@@ -151,7 +152,7 @@ class ReleaseStore:
         found = [Release(p.name, p, p.stat().st_mtime) for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
         return sorted(found, key=lambda r: (r.made, r.version))
 
-    def prune(self, keep: int, in_use: set[str]) -> list[str]:
+    def prune(self, keep: int, in_use: set[str]) -> builtins.list[str]:
         """Remove the oldest releases beyond ``keep``, never one in ``in_use``; the versions removed."""
         releases = self.list()
         removable = [r for r in releases if r.version not in in_use]

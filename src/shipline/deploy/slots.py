@@ -89,11 +89,13 @@ class Slots:
         self.environment = environment
         self.cwd = cwd
         self.environ = dict(environ)
-        self._children: dict[str, subprocess.Popen] = {}
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
 
     def config(self, color: str) -> manifest.Slot:
         """The manifest's slot for ``color``."""
-        return getattr(self.deploy.slots, color)
+        if color not in ("blue", "green"):
+            raise ValueError(f"no slot named {color!r}: blue or green")
+        return self.deploy.slots.blue if color == "blue" else self.deploy.slots.green
 
     def url(self, color: str) -> str:
         """The slot's own base URL, bypassing the router."""
@@ -189,7 +191,8 @@ class Slots:
             raise SlotError(f"port {slot.port} on {slot.host} is already taken by another process{who}; the {color} slot cannot listen there")
         self.dir.mkdir(parents=True, exist_ok=True)
         env = self.env(color, version)
-        env.update([self.tag(color).split("=", 1)])
+        name, value = self.tag(color).split("=", 1)
+        env[name] = value
         with open(self.log_file(color), "wb") as log:
             child = subprocess.Popen(  # nosec B602 - the user's own start command from their manifest
                 slot.start,

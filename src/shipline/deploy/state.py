@@ -57,7 +57,8 @@ def _color(where: str, value: Any, optional: bool = True) -> str | None:
 
 
 def _text(where: str, value: Any) -> str | None:
-    return _expect(where, value, (str, type(None)), "a string or null")
+    checked: str | None = _expect(where, value, (str, type(None)), "a string or null")
+    return checked
 
 
 @dataclass
@@ -128,14 +129,44 @@ class Pending:
 HISTORY_FIELDS = ("time", "operation", "version", "color", "strategy", "result", "reason", "started", "active_color", "active_version")
 
 
-def _history(data: Any) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One deploy, rollback or stop, as the history keeps it."""
+
+    time: str
+    operation: str
+    version: str | None
+    color: str | None
+    strategy: str | None
+    result: str
+    reason: str
+    started: str | None  # when the run began (ISO); None when it is not known
+    active_color: str | None
+    active_version: str | None
+
+    @classmethod
+    def from_json(cls, where: str, data: Any) -> HistoryEntry:
+        """One entry of a state file (raises ValueError saying which field is wrong); a field left out reads as empty."""
+        _expect(where, data, (dict,), "an object")
+        text = {key: _text(f"{where}.{key}", data.get(key)) for key in HISTORY_FIELDS if key != "started"}
+        started = data.get("started")
+        return cls(
+            time=text["time"] or "",
+            operation=text["operation"] or "",
+            version=text["version"],
+            color=text["color"],
+            strategy=text["strategy"],
+            result=text["result"] or "",
+            reason=text["reason"] or "",
+            started=None if started is None else str(started),
+            active_color=text["active_color"],
+            active_version=text["active_version"],
+        )
+
+
+def _history(data: Any) -> list[HistoryEntry]:
     _expect("history", data, (list,), "a list")
-    for n, entry in enumerate(data):
-        _expect(f"history[{n}]", entry, (dict,), "an object")
-        for key in HISTORY_FIELDS:
-            if key in entry and key != "started":
-                _text(f"history[{n}].{key}", entry[key])
-    return list(data)
+    return [HistoryEntry.from_json(f"history[{n}]", entry) for n, entry in enumerate(data)]
 
 
 @dataclass
@@ -147,7 +178,7 @@ class State:
     version: str | None = None
     previous: Previous | None = None
     pending: Pending | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Any, environment: str) -> State:
@@ -169,13 +200,26 @@ class State:
             data["pending"] = {k: v for k, v in data["pending"].items() if v is not None}
         return data
 
-    def record(self, **entry: Any) -> None:
-        """Append a deployment to the history (version, time, result, reason...)."""
-        self.history.append({"time": now_iso(), **entry})
+    def record(
+        self,
+        *,
+        operation: str,
+        result: str,
+        reason: str,
+        version: str | None = None,
+        color: str | None = None,
+        strategy: str | None = None,
+        started: str | None = None,
+        active_color: str | None = None,
+        active_version: str | None = None,
+    ) -> None:
+        """Append a deployment to the history, stamped with the time now."""
+        entry = HistoryEntry(now_iso(), operation, version, color, strategy, result, reason, started, active_color, active_version)
+        self.history.append(entry)
         del self.history[:-HISTORY_LIMIT]
 
     @property
-    def last(self) -> dict[str, Any] | None:
+    def last(self) -> HistoryEntry | None:
         """The newest history entry."""
         return self.history[-1] if self.history else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from shipline import manifest
 from shipline.deploy.result import DeployResult
 from shipline.report import markdown_table
 
@@ -58,7 +59,7 @@ def mermaid_chart(result: DeployResult, field: str, title: str, scale: float = 1
     return "\n".join(lines)
 
 
-def markdown(result: DeployResult, analysis=None) -> str:
+def markdown(result: DeployResult, analysis: manifest.Analysis | None = None) -> str:
     """The whole job summary section for one deploy or rollback."""
     icon = ICONS.get(result.result, "")
     out = [

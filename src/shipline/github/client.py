@@ -111,7 +111,7 @@ class Waits:
 def _retry_class() -> type:
     from github.GithubRetry import GithubRetry
 
-    class BoundedRetry(GithubRetry):  # type: ignore[misc]
+    class BoundedRetry(GithubRetry):
         """PyGithub's retry, whose every sleep goes through the client's `Waits`."""
 
         def __init__(self, waits: Waits, **kwargs: Any):
@@ -207,7 +207,9 @@ class GitHub:
             allowed_methods=["GET", "HEAD", "PATCH", "POST"],  # POST: only for rate limits, see is_retry
             raise_on_status=False,  # give PyGithub the last answer, so the error names its status
         )
-        pause = {} if settings.throttle else {"seconds_between_requests": None, "seconds_between_writes": None}
+        # PyGithub's own pauses between requests and between writes, or none
+        between_requests = github.Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS if settings.throttle else None
+        between_writes = github.Consts.DEFAULT_SECONDS_BETWEEN_WRITES if settings.throttle else None
         self.api = github.Github(
             base_url=settings.api_url.rstrip("/"),
             auth=github.Auth.Token(settings.token),
@@ -215,7 +217,8 @@ class GitHub:
             per_page=settings.per_page,
             timeout=max(int(settings.read_timeout), 1),
             lazy=True,  # no request until one is needed: errors then name the call that failed
-            **pause,
+            seconds_between_requests=between_requests,
+            seconds_between_writes=between_writes,
         )
         # PyGithub takes one whole-second timeout; requests takes (connect, read), which
         # tells "cannot connect" from "no answer" quickly. The connection is made lazily.

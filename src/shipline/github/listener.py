@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from shipline.deploy.events import Event
 from shipline.errors import ShiplineError
 from shipline.github import incidents
 from shipline.github.client import GitHub, connect
@@ -34,7 +35,7 @@ class GitHubListener:
         self.service = service
         self.recorder: DeploymentRecorder = recorder(gh, reporter, why_not, service)
         self.operation = ""
-        self.events: list[Any] = []
+        self.events: list[Event] = []
         self.broken = False
 
     def on_event(self, event: Any) -> None:
@@ -124,26 +125,25 @@ class GitHubListener:
         self.reporter.output("incident-url", issue.html_url)
 
 
-def _samples(events: list[Any]) -> list[tuple[Any, Mapping[str, Any]]]:
+def _samples(events: list[Event]) -> list[tuple[Event, Mapping[str, Any]]]:
     return [(e, sample) for e in events if e.kind == "measurement" for sample in e.data.get("samples", {}).values()]
 
 
-def worst(events: list[Any]) -> tuple[float | None, float | None]:
+def worst(events: list[Event]) -> tuple[float | None, float | None]:
     """The highest error rate and p95 the new version showed in measurements that did not pass.
 
     A canary's ``stable`` samples measure the old version, the baseline: left out.
     """
-    rates, p95s = [], []
+    rates: list[float] = []
+    p95s: list[float] = []
     for e, sample in _samples(events):
         if e.data.get("status") in FAILED_MEASUREMENTS and sample.get("target") != "stable":
-            rates.append(sample.get("error_rate"))
-            p95s.append(sample.get("p95_ms"))
-    rates = [r for r in rates if r is not None]
-    p95s = [p for p in p95s if p is not None]
+            rates += [sample["error_rate"]] if sample.get("error_rate") is not None else []
+            p95s += [sample["p95_ms"]] if sample.get("p95_ms") is not None else []
     return (max(rates) if rates else None, max(p95s) if p95s else None)
 
 
-def measurements(events: list[Any], max_error_rate: float, max_p95_ms: float) -> list[incidents.Measurement]:
+def measurements(events: list[Event], max_error_rate: float, max_p95_ms: float) -> list[incidents.Measurement]:
     """One row per target per analysis measurement, next to the analysis limits."""
     rows = []
     limit = f"error rate ≤ {max_error_rate:.1%}, p95 ≤ {max_p95_ms:g} ms"

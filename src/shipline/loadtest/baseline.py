@@ -47,7 +47,7 @@ def load(path: Path, display: str) -> Baseline:
         raise InputError(f"{display}: not a shipline load-test baseline ({type(err).__name__}: {err}); write one with --update-baseline") from None
 
 
-def save(path: Path, summary: dict) -> None:
+def save(path: Path, summary: dict[str, object]) -> None:
     """Write ``summary`` as the new baseline, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")

@@ -107,7 +107,7 @@ class Check:
         verdict = f"is {side} the limit of" if not self.passed else "within the limit of"
         return f"{self.scope}: {self.metric} {self.measured_text} {verdict} {self._show(self.limit)}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """JSON form, for the summary file and --format json."""
         return {
             "kind": self.kind,

@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 
 from locust import FastHttpUser, constant
 
 from shipline.loadtest import ENDPOINTS_ENV
+from shipline.loadtest.records import EndpointRecord
 
-DEFAULT_ENDPOINTS = [{"path": "/", "method": "GET", "weight": 1, "expect_status": [200]}]
+DEFAULT_ENDPOINTS: list[EndpointRecord] = [{"path": "/", "method": "GET", "weight": 1, "expect_status": [200]}]
 
 
-def load_endpoints() -> list[dict]:
+def load_endpoints() -> list[EndpointRecord]:
     """The endpoints named by ``SHIPLINE_LOADTEST_ENDPOINTS``, or ``GET /``."""
     path = os.environ.get(ENDPOINTS_ENV)
     if not path:
         return DEFAULT_ENDPOINTS
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        endpoints: list[EndpointRecord] = json.load(f)  # written by shipline from the validated manifest
+    return endpoints
 
 
-def endpoint_task(endpoint: dict):
+def endpoint_task(endpoint: EndpointRecord) -> Callable[[FastHttpUser], None]:
     """A locust task making ``endpoint``'s request and judging its status."""
     method = endpoint.get("method", "GET")
     path = endpoint["path"]
@@ -55,4 +58,5 @@ class ManifestEndpointsUser(FastHttpUser):
     """Requests the manifest's endpoints back to back, weighted."""
 
     wait_time = constant(0)
-    tasks = {endpoint_task(e): int(e.get("weight", 1)) for e in load_endpoints()}
+    # each task listed ``weight`` times: what locust makes of a {task: weight} dict
+    tasks = [task for e in load_endpoints() for task in [endpoint_task(e)] * int(e.get("weight", 1))]

@@ -15,6 +15,7 @@ from typing import Literal
 from shipline import validation
 from shipline.errors import InputError
 from shipline.loadtest.gates import METRICS, Limits
+from shipline.loadtest.records import EndpointRecord
 from shipline.manifest import Environment, LoadTest, parse_duration, parse_fraction
 
 GENERIC_LOCUSTFILE = Path(__file__).with_name("generic_locustfile.py")
@@ -73,7 +74,7 @@ class Plan:
     host: str
     locustfile: Path
     generic: bool  # the generic locustfile, driven by ``endpoints``
-    endpoints: list[dict]
+    endpoints: list[EndpointRecord]
     users: int
     spawn_rate: float
     run_time: float
@@ -163,9 +164,9 @@ def _abort_limits(load_test: LoadTest, opts: Options, limits: Limits) -> dict[st
     return {name: set_limits[name] for name in names if name in set_limits}
 
 
-def endpoint_records(load_test: LoadTest) -> list[dict]:
+def endpoint_records(load_test: LoadTest) -> list[EndpointRecord]:
     """The endpoints as the generic locustfile reads them (JSON-ready)."""
-    out = []
+    out: list[EndpointRecord] = []
     for e in load_test.endpoints:
         statuses = e.expect_status if isinstance(e.expect_status, list) else [e.expect_status]
         out.append(

@@ -32,13 +32,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gevent import GreenletExit
+from gevent import GreenletExit  # type: ignore[import-untyped]  # gevent ships no type information
 
 from shipline import processes
 from shipline.loadtest import PROBE_CONFIG_ENV
+from shipline.loadtest.records import Abort, ProcessTimes
 from shipline.loadtest.tally import EndpointTally, breaches
+
+if TYPE_CHECKING:
+    from locust.event import EventHook
 
 PR_SET_PDEATHSIG = 1
 SNAPSHOT_INTERVAL_S = 1.0
@@ -67,12 +71,12 @@ class Probe:
         self.config = config
         self.endpoints: dict[tuple[str, str], EndpointTally] = {}
         self.exceptions: Counter[str] = Counter()
-        self.generators: dict[str, dict] = {}  # per load-generating process: cpu/wait/wall seconds
+        self.generators: dict[str, ProcessTimes] = {}  # per load-generating process: cpu/wait/wall seconds
         self.started_wall: float | None = None
         self.started: float | None = None
         self.stopped: float | None = None
         self.cpu_start = (0.0, 0.0)
-        self.aborted: dict | None = None
+        self.aborted: Abort | None = None
         self.environment: Any = None  # locust's Environment, once it exists
 
     # -- counting, in every process that generates load
@@ -91,7 +95,7 @@ class Probe:
     def on_user_error(self, user_instance: Any, exception: BaseException, tb: Any, **_kwargs: Any) -> None:
         self.exceptions[f"{type(exception).__name__}: {exception}"] += 1
 
-    def generator_figures(self) -> dict[str, float]:
+    def generator_figures(self) -> ProcessTimes:
         """CPU, CPU-wait and wall seconds of this process since the run started."""
         cpu, wait = processes.cpu_and_wait_seconds()
         wall = time.monotonic() - self.started if self.started is not None else 0.0
@@ -285,6 +289,10 @@ def _refuse_taskless_users(environment: Any) -> None:
         os._exit(2)
 
 
+def _listen(hook: EventHook, handler: Callable[..., None]) -> None:
+    hook.add_listener(handler)  # type: ignore[no-untyped-call]  # locust leaves EventHook.add_listener unannotated
+
+
 def install(config: dict[str, Any]) -> Probe:
     """Hook the probe into locust (called once, when locust loads this file)."""
     import geventhttpclient.client
@@ -297,26 +305,27 @@ def install(config: dict[str, Any]) -> Probe:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     _die_with_parent(int(config["parent_pid"]))
     geventhttpclient.client._may_retry_after_send_error = lambda method: False
-    HttpSession.request = _track_pending(HttpSession.request)
-    FastHttpSession.request = _track_pending(FastHttpSession.request)
-    StatsCSVFileWriter.__init__ = _remember_csv_writer(StatsCSVFileWriter.__init__)
+    # patched on the classes, for every session and writer locust makes
+    setattr(HttpSession, "request", _track_pending(HttpSession.request))
+    setattr(FastHttpSession, "request", _track_pending(FastHttpSession.request))
+    setattr(StatsCSVFileWriter, "__init__", _remember_csv_writer(StatsCSVFileWriter.__init__))
 
     probe = Probe(config)
 
-    @events.init.add_listener
     def on_init(environment: Any, **_kwargs: Any) -> None:
         probe.environment = environment
         if os.getpid() != _IMPORT_PID:  # a worker forked by --processes: its parent is locust
             _die_with_parent(_IMPORT_PID)
         _refuse_taskless_users(environment)
 
-    events.request.add_listener(probe.on_request)
-    events.user_error.add_listener(probe.on_user_error)
-    events.report_to_master.add_listener(probe.on_report_to_master)
-    events.worker_report.add_listener(probe.on_worker_report)
-    events.test_start.add_listener(probe.on_test_start)
-    events.test_stop.add_listener(probe.on_test_stop)
-    events.quit.add_listener(probe.on_quit)
+    _listen(events.init, on_init)
+    _listen(events.request, probe.on_request)
+    _listen(events.user_error, probe.on_user_error)
+    _listen(events.report_to_master, probe.on_report_to_master)
+    _listen(events.worker_report, probe.on_worker_report)
+    _listen(events.test_start, probe.on_test_start)
+    _listen(events.test_stop, probe.on_test_stop)
+    _listen(events.quit, probe.on_quit)
     return probe
 
 

@@ -14,6 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shipline.loadtest.records import Abort, GeneratorShare, ProcessTimes
 from shipline.loadtest.tally import EndpointTally
 
 
@@ -133,7 +134,7 @@ class EndpointStats:
         """The figure a limit called ``name`` is checked against (``p95_ms``, ``error_rate``, ``min_rps``...)."""
         return self.rps if name == "min_rps" else self.error_rate if name == "error_rate" else float(getattr(self, name))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """JSON form, with the error rate."""
         return asdict(self) | {"error_rate": round(self.error_rate, 6)}
 
@@ -158,8 +159,8 @@ class RunStats:
     duration_s: float  # wall time from the first user started to the stop
     exceptions: list[tuple[int, str]]  # (count, message) of errors raised by user code
     final: bool = True  # False: the run was cut short and these are the last figures written
-    aborted: dict | None = None  # when and why an abort limit stopped the run early
-    generator: dict | None = None  # how busy the most loaded locust process was: busy_share, wait_share
+    aborted: Abort | None = None  # when and why an abort limit stopped the run early
+    generator: GeneratorShare | None = None  # how busy the most loaded locust process was: busy_share, wait_share
 
     @property
     def exception_count(self) -> int:
@@ -180,7 +181,8 @@ def _history(path: Path) -> list[Sample]:
     with path.open(newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("Name") == "Aggregated"]
     samples: list[Sample] = []
-    start = prev_t = prev_n = None
+    start: int | None = None  # the first row's second
+    prev_t = prev_n = 0
     for row in rows:
         try:
             t, n = int(row["Timestamp"]), int(row["Total Request Count"])
@@ -204,9 +206,9 @@ def _history(path: Path) -> list[Sample]:
     return samples
 
 
-def _generator(processes: dict[str, dict]) -> dict | None:
+def _generator(processes: dict[str, ProcessTimes]) -> GeneratorShare | None:
     """The busiest load-generating process: the share of the run it was on a CPU or waiting for one."""
-    shares = [
+    shares: list[GeneratorShare] = [
         {"busy_share": (p["cpu_s"] + p["wait_s"]) / p["wall_s"], "wait_share": p["wait_s"] / p["wall_s"]} for p in processes.values() if p.get("wall_s", 0) > 0
     ]
     return max(shares, key=lambda s: s["busy_share"], default=None)

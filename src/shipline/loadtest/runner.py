@@ -26,6 +26,7 @@ from shipline import processes
 from shipline.errors import ToolError
 from shipline.loadtest import ENDPOINTS_ENV, PROBE_CONFIG_ENV, results
 from shipline.loadtest.plan import Plan
+from shipline.loadtest.records import ProbeConfig
 from shipline.loadtest.results import ReportFiles
 
 PROBE = Path(__file__).with_name("probe.py")
@@ -96,7 +97,7 @@ def _progress(files: ReportFiles, elapsed: float, run_time: float) -> Progress:
     return Progress(elapsed, run_time, total.requests, total.rps, total.failures, total.p95_ms if total.requests else None)
 
 
-def probe_config(plan: Plan, files: ReportFiles) -> dict:
+def probe_config(plan: Plan, files: ReportFiles) -> ProbeConfig:
     """What the probe inside locust needs: where to write, which limits abort the run, who its parent is."""
     return {
         "out": str(files.probe),
@@ -107,14 +108,14 @@ def probe_config(plan: Plan, files: ReportFiles) -> dict:
     }
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
         pass
 
 
-def _stop(proc: subprocess.Popen) -> int:
+def _stop(proc: subprocess.Popen[bytes]) -> int:
     """SIGINT (locust writes its reports), then SIGKILL after a grace period or a second Ctrl-C."""
     _signal_group(proc, signal.SIGINT)
     try:

@@ -25,7 +25,7 @@ class Verdict:
     stats: results.RunStats
     checks: list[gates.Check]
     result: str  # passed, failed or interrupted
-    summary: dict
+    summary: dict[str, object]
     files: results.ReportFiles
     warnings: list[str] = field(default_factory=list)
     baseline_written: bool = False

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from shipline.loadtest.baseline import SUMMARY_KIND
 from shipline.loadtest.gates import Check, fmt_ms, fmt_rps, fmt_share
 from shipline.loadtest.plan import Plan
+from shipline.loadtest.records import Abort
 from shipline.loadtest.results import RunStats, Sample
 from shipline.report import markdown_table
 
@@ -21,11 +22,11 @@ VERDICT = {"passed": "passed ✅", "failed": "failed ❌", "interrupted": "inter
 
 def endpoint_rows(run: RunStats) -> list[list[str]]:
     """A row per endpoint, then the total."""
-    rows = []
+    rows: list[list[str]] = []
     for s in [*run.endpoints, run.total]:
         label = "**Total**" if s is run.total else s.label
         times = [fmt_ms(t) for t in (s.avg_ms, s.p50_ms, s.p95_ms, s.p99_ms, s.p99_9_ms, s.max_ms)]
-        rows.append([label, s.requests, s.failures, s.pending, fmt_share(s.error_rate), f"{s.rps:.1f}", *times])
+        rows.append([label, str(s.requests), str(s.failures), str(s.pending), fmt_share(s.error_rate), f"{s.rps:.1f}", *times])
     return rows
 
 
@@ -34,7 +35,7 @@ def check_rows(checks: Sequence[Check]) -> list[list[str]]:
     return [[c.scope, c.metric, c.measured_text, c.limit_text, "pass" if c.passed else "FAIL"] for c in checks]
 
 
-def to_json(plan: Plan, run: RunStats, checks: Sequence[Check], result: str) -> dict:
+def to_json(plan: Plan, run: RunStats, checks: Sequence[Check], result: str) -> dict[str, object]:
     """The JSON summary written to the report directory and used as a baseline."""
     return {
         "kind": SUMMARY_KIND,
@@ -56,7 +57,7 @@ def to_json(plan: Plan, run: RunStats, checks: Sequence[Check], result: str) -> 
     }
 
 
-def abort_text(aborted: dict) -> str:
+def abort_text(aborted: Abort) -> str:
     """Why and when a run stopped early."""
     return (
         f"stopped early at {aborted['at_s']:.1f}s: {aborted['reason']} "
@@ -82,9 +83,9 @@ def charts(history: Sequence[Sample]) -> str:
         return ""
     xs = [p.second for p in points]
     out = _chart("Requests per second", "req/s", xs, [p.rps for p in points])
-    timed = [p for p in points if p.p95_ms is not None]
+    timed = [(p.second, p.p95_ms) for p in points if p.p95_ms is not None]
     if len(timed) >= 2:
-        out += "\n" + _chart("p95 response time over the last 10 s", "ms", [p.second for p in timed], [p.p95_ms for p in timed])
+        out += "\n" + _chart("p95 response time over the last 10 s", "ms", [second for second, _ in timed], [p95 for _, p95 in timed])
     return out
 
 

@@ -14,6 +14,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from shipline.loadtest.records import TallyRecord
+
 SIGNIFICANT_DIGITS = 4
 PERCENTILES = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99, "p99_9_ms": 0.999}
 # limits that a measured value may not exceed (the rest, min_rps, is a floor)
@@ -25,7 +27,7 @@ def bucket(micros: int) -> int:
     """``micros`` rounded up to `SIGNIFICANT_DIGITS` significant digits."""
     if micros < _EXACT_BELOW:
         return micros
-    scale = 10 ** (len(str(micros)) - SIGNIFICANT_DIGITS)
+    scale: int = 10 ** (len(str(micros)) - SIGNIFICANT_DIGITS)  # a non-negative power: an int
     return -(-micros // scale) * scale
 
 
@@ -122,7 +124,7 @@ class EndpointTally:
         out["min_rps"] = self.requests / duration_s if duration_s > 0 else 0.0
         return out
 
-    def to_json(self) -> dict:
+    def to_json(self) -> TallyRecord:
         return {
             "requests": self.requests,
             "failures": self.failures,
@@ -134,9 +136,16 @@ class EndpointTally:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> EndpointTally:
-        fields = {k: data[k] for k in ("requests", "failures", "pending", "dropped", "total_ms", "max_ms")}
-        return cls(**fields, histogram=Histogram.from_json(data["histogram"]))
+    def from_json(cls, data: TallyRecord) -> EndpointTally:
+        return cls(
+            requests=data["requests"],
+            failures=data["failures"],
+            pending=data["pending"],
+            dropped=data["dropped"],
+            total_ms=data["total_ms"],
+            max_ms=data["max_ms"],
+            histogram=Histogram.from_json(data["histogram"]),
+        )
 
 
 def within(name: str, measured: float, limit: float) -> bool:

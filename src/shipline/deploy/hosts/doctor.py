@@ -31,7 +31,7 @@ def _listening(proc_net_tcp: str, port: int) -> bool:
     return False
 
 
-def _router(member: RemoteSlots, config) -> Check:
+def _router(member: RemoteSlots, config: manifest.Router) -> Check:
     if config.type == "haproxy":
         path = shlex.quote(member.path(config.admin_socket))
         state = member.connection.run(f'if [ ! -S {path} ]; then echo missing; elif [ -r {path} ] && [ -w {path} ]; then echo ok; else echo denied; ls -l {path}; fi').stdout.decode().split("\n", 1)
@@ -61,7 +61,7 @@ def _ports(member: RemoteSlots) -> list[Check]:
     return checks
 
 
-def _host(member: RemoteSlots, config) -> list[Check]:
+def _host(member: RemoteSlots, config: manifest.Router) -> list[Check]:
     subject = f"host {member.host.label}"
     try:
         member.connection.connect()

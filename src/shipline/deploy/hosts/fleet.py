@@ -22,17 +22,19 @@ from shipline.deploy.hosts.remote import RemoteSlots, remote_router
 from shipline.deploy.hosts.ssh import Connection, Credentials, Endpoint, Keyring, SshError
 from shipline.deploy.providers import MetricProvider, Sample
 from shipline.deploy.releases import ReleaseStore
+from shipline.deploy.routers import Router
 from shipline.deploy.routers.base import RouterConfigError, RouterError
 from shipline.deploy.slots import SlotError
 from shipline.deploy.state import StateStore
 
+M = TypeVar("M")
 T = TypeVar("T")
 
 
-def _each(members: list[Any], work: Callable[[Any], T], parallel: int | None = None) -> list[T | BaseException]:
+def _each(members: list[M], work: Callable[[M], T], parallel: int | None = None) -> list[T | BaseException]:
     """``work`` on every member, ``parallel`` at a time (all by default): results or the exception each raised, in order."""
 
-    def guarded(member: Any) -> T | BaseException:
+    def guarded(member: M) -> T | BaseException:
         try:
             return work(member)
         except Exception as err:  # handed back, so one host's failure names that host
@@ -88,7 +90,10 @@ class FleetSlots:
     def running_version(self, color: str) -> str | None:
         """The version the slot runs when every host runs the same one, else None (so it is started again)."""
         versions = set(_each(self.members, lambda m: m.running_version(color)))
-        return versions.pop() if len(versions) == 1 and not isinstance(next(iter(versions)), BaseException) else None
+        if len(versions) != 1:
+            return None
+        (version,) = versions
+        return None if isinstance(version, BaseException) else version
 
     def daemon(self, color: str) -> Any:
         """The first host's slot process."""
@@ -139,19 +144,19 @@ class FleetSlots:
 class FleetRouter:
     """Every host's router as one (see the module docstring for the order of changes)."""
 
-    def __init__(self, config, slots: FleetSlots, canary_hosts: int, max_parallel: int):
+    def __init__(self, config: manifest.Router, slots: FleetSlots, canary_hosts: int, max_parallel: int) -> None:
         self.config = config
         self.slots = slots
         self.canary_hosts = canary_hosts
         self.max_parallel = max_parallel
-        self.routers: list[Any] = []
+        self.routers: list[Router] = []
         # the color users were on before this run (the engine's live slot): going back there is a restore
         self.stable: Callable[[], str | None] = lambda: None
 
     def validate(self) -> None:
         """Reach every host and check its router; an unreachable host is named and nothing changes."""
 
-        def reach(member: RemoteSlots) -> Any:
+        def reach(member: RemoteSlots) -> Router:
             member.connection.connect()
             router = remote_router(self.config, member)
             router.validate()
@@ -163,9 +168,9 @@ class FleetRouter:
                 raise RouterConfigError(f"host {member.host.label} is unreachable, so nothing was changed on any host: {result}")
             if isinstance(result, BaseException):
                 raise RouterConfigError(f"on host {member.host.label}: {result}")
-        self.routers = list(results)
+        self.routers = [router for router in results if not isinstance(router, BaseException)]
 
-    def _routers(self) -> list[tuple[RemoteSlots, Any]]:
+    def _routers(self) -> list[tuple[RemoteSlots, Router]]:
         if not self.routers:
             self.validate()
         return list(zip(self.slots.members, self.routers))
@@ -173,9 +178,10 @@ class FleetRouter:
     def current(self) -> dict[str, int] | None:
         """The share of traffic per color over all hosts (the mean of their weights); None when a host cannot tell."""
         weights = _each([r for _, r in self._routers()], lambda r: r.current())
-        if any(w is None or isinstance(w, BaseException) for w in weights):
+        known = [w for w in weights if w is not None and not isinstance(w, BaseException)]
+        if len(known) != len(weights):
             return None
-        return {color: round(sum(w[color] for w in weights) / len(weights)) for color in ("blue", "green")}
+        return {color: round(sum(w[color] for w in known) / len(known)) for color in ("blue", "green")}
 
     def set_weights(self, weights: dict[str, int]) -> None:
         """Partial weights on the canary hosts; all traffic to the new color across every host, ``max_parallel``
@@ -200,11 +206,11 @@ class FleetRouter:
 class FleetProvider:
     """Measures the live entry point and every host's own ``url`` as one target (the worst latency, all the errors)."""
 
-    def __init__(self, inner: MetricProvider, live_url: str, host_urls: dict[str, str]):
+    def __init__(self, inner: MetricProvider, live_url: str, host_urls: dict[str, str]) -> None:
         self.inner = inner
+        self.settle = inner.settle  # each measurement waits as the inner provider's does
         self.live_url = live_url
         self.host_urls = host_urls
-        self.settle = inner.settle  # the hosts are measured side by side: one settle for all
 
     def measure(self, targets: dict[str, str]) -> dict[str, Sample]:
         """Figures per target; the live one merged over the hosts, each host's own figures kept as ``live@HOST``."""
@@ -265,7 +271,7 @@ class Fleet:
             members.append(RemoteSlots(deploy, host, Connection(endpoint, self.keyring), environment.name, cwd, environ))
         self.slots = FleetSlots(members, float(deploy.health_timeout))
         self.router = FleetRouter(deploy.router, self.slots, environment.canary_hosts, environment.max_parallel)
-        self.provider = FleetProvider(provider, environment.url, {h.label: h.url for h in environment.hosts if h.url})
+        self.provider: MetricProvider = FleetProvider(provider, environment.url, {h.label: h.url for h in environment.hosts if h.url})
         self.close = weakref.finalize(self, _close, members, self.keyring)
 
     def kept(self, store: StateStore, releases: ReleaseStore) -> tuple[StateStore, ReleaseStore]:

@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 from shipline.deploy.hosts.fleet import FleetSlots, _each
+from shipline.deploy.hosts.remote import RemoteSlots
 from shipline.deploy.hosts.ssh import SshError
 from shipline.deploy.releases import ReleaseStore
 from shipline.deploy.state import State, StateStore, write_atomically
@@ -21,11 +22,11 @@ from shipline.deploy.state import State, StateStore, write_atomically
 class HostsStateStore(StateStore):
     """The environment's state on the runner and on every host."""
 
-    def __init__(self, state_dir: Path, environment: str, slots: FleetSlots):
+    def __init__(self, state_dir: Path, environment: str, slots: FleetSlots) -> None:
         super().__init__(state_dir, environment)
         self.slots = slots
 
-    def _remote(self, member) -> str:
+    def _remote(self, member: RemoteSlots) -> str:
         return shlex.quote(f"{member.dir}/{self.environment}.state.json")
 
     def load(self) -> State:
@@ -48,7 +49,7 @@ class HostsStateStore(StateStore):
         super().save(state)
         data = self.path.read_bytes()
 
-        def upload(member) -> None:
+        def upload(member: RemoteSlots) -> None:
             target = self._remote(member)
             member.connection.check(f"cat > {target}.tmp && mv {target}.tmp {target}", input=data)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from shipline import manifest
 from shipline.deploy.health import get
 from shipline.deploy.hosts.ssh import Connection, SshError
+from shipline.deploy.routers import Router
 from shipline.deploy.routers.base import RouterConfigError, RouterError, raise_first
 from shipline.deploy.routers.haproxy import HaproxyRouter
 from shipline.deploy.routers.nginx import MARKER, RELOAD_WAIT, NginxRouter
@@ -203,7 +204,7 @@ class RemoteSlots:
 class RemoteCommandRouter:
     """The command router's hooks, run on the host."""
 
-    def __init__(self, config, slots: RemoteSlots):
+    def __init__(self, config: manifest.CommandRouter, slots: RemoteSlots) -> None:
         self.config = config
         self.slots = slots
 
@@ -247,7 +248,7 @@ class RemoteCommandRouter:
 class RemoteNginxRouter:
     """The nginx router on the host: the include file written there, ``nginx -t`` and a graceful reload there."""
 
-    def __init__(self, config, slots: RemoteSlots):
+    def __init__(self, config: manifest.NginxRouter, slots: RemoteSlots) -> None:
         self.config = config
         self.slots = slots
         self.renderer = NginxRouter(config, slots)  # the include file's text is the same anywhere
@@ -291,7 +292,7 @@ class RemoteNginxRouter:
         self.set_weights({"blue": 100 if color == "blue" else 0, "green": 100 if color == "green" else 0})
 
 
-def remote_router(config, slots: RemoteSlots):
+def remote_router(config: manifest.Router, slots: RemoteSlots) -> Router:
     """The router of ``config`` on the host: haproxy through a forward of its admin socket, nginx and command hooks over SSH."""
     if config.type == "haproxy":
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
+
+from shipline import manifest
 
 from shipline.deploy.providers.base import MeasurementError, Sample
 from shipline.deploy.providers.probe import ProbeProvider
@@ -21,7 +23,7 @@ class MetricProvider(Protocol):
     # seconds each measurement waits on purpose before its figures exist (0 for none)
     settle: float
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: manifest.Probe | manifest.PrometheusAnalysis) -> None:
         """``settings``: the manifest's ``analysis.<provider>`` section."""
 
     def measure(self, targets: dict[str, str]) -> dict[str, Sample]:
@@ -31,6 +33,7 @@ class MetricProvider(Protocol):
 PROVIDERS: dict[str, type[MetricProvider]] = {"probe": ProbeProvider, "prometheus": PrometheusProvider}
 
 
-def make_provider(analysis) -> MetricProvider:
+def make_provider(analysis: manifest.Analysis) -> MetricProvider:
     """The provider the manifest's ``analysis.provider`` names, with its settings."""
-    return PROVIDERS[analysis.provider](getattr(analysis, analysis.provider))
+    settings = analysis.probe if analysis.provider == "probe" else analysis.prometheus
+    return PROVIDERS[analysis.provider](settings)

@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 
+from shipline import manifest
 from shipline.deploy.health import get
 from shipline.deploy.providers.base import MeasurementError, Sample, percentile
 
@@ -24,7 +25,7 @@ class ProbeProvider:
 
     settle = 0.0  # its figures exist as soon as its requests are answered
 
-    def __init__(self, probe):
+    def __init__(self, probe: manifest.Probe) -> None:
         self.probe = probe
 
     def _one(self, url: str) -> tuple[bool, float]:

@@ -6,11 +6,14 @@ One small Protocol, one module per router, one registry. The manifest's router
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
+
+from shipline import manifest
 
 from shipline.deploy.routers.command import CommandRouter
 from shipline.deploy.routers.haproxy import HaproxyRouter
 from shipline.deploy.routers.nginx import NginxRouter
+from shipline.deploy.slots import Slots
 
 
 class Router(Protocol):
@@ -20,8 +23,8 @@ class Router(Protocol):
     the environment hooks get, the service directory).
     """
 
-    def __init__(self, config: Any, slots: Any) -> None:
-        """``config``: the manifest's router section."""
+    def __init__(self, config: manifest.Router, slots: Slots) -> None:
+        """``config``: the manifest's router section (each router takes its own ``type``)."""
 
     def validate(self) -> None:
         """Check the router is reachable and configured for the slots, changing nothing (raises `RouterConfigError`)."""
@@ -43,6 +46,6 @@ ROUTERS: dict[str, type[Router]] = {
 }
 
 
-def make_router(config, slots) -> Router:
+def make_router(config: manifest.Router, slots: Slots) -> Router:
     """The router the manifest's ``deploy.router`` asks for."""
     return ROUTERS[config.type](config, slots)

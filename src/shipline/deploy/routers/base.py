@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Protocol
+
+from shipline import manifest
+
 
 class RouterError(Exception):
     """The router refused a change; the routing before the call is still in place."""
@@ -9,6 +14,25 @@ class RouterError(Exception):
 
 class RouterConfigError(RouterError):
     """The router's configuration does not work with the manifest (found before any change)."""
+
+
+class SlotView(Protocol):
+    """What a router that writes its own files needs of the slots: where the service lives and each slot's address.
+
+    `shipline.deploy.slots.Slots` is one; slots on another host provide the same.
+    """
+
+    @property
+    def environment(self) -> str: ...
+
+    @property
+    def cwd(self) -> Path: ...
+
+    @property
+    def deploy(self) -> manifest.Deploy: ...
+
+    def config(self, color: str) -> manifest.Slot:
+        """The manifest's slot for ``color``."""
 
 
 def all_to(color: str) -> dict[str, int]:

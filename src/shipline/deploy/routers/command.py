@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import subprocess
 
+from shipline import manifest
 from shipline.deploy.routers.base import RouterConfigError, RouterError, raise_first
+from shipline.deploy.slots import Slots
 
 TIMEOUT = 300
 
@@ -15,7 +17,7 @@ TIMEOUT = 300
 class CommandRouter:
     """``switch`` and ``set_weights`` shell hooks from the manifest."""
 
-    def __init__(self, config, slots):
+    def __init__(self, config: manifest.CommandRouter, slots: Slots) -> None:
         self.config = config
         self.slots = slots
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import socket
 
-from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to, raise_first
+from shipline import manifest
+from shipline.deploy.routers.base import RouterConfigError, RouterError, SlotView, all_to, raise_first
 from shipline.deploy.state import write_atomically
 
 TIMEOUT = 5.0
@@ -23,7 +24,7 @@ TIMEOUT = 5.0
 class HaproxyRouter:
     """A backend's blue and green servers, weighted through ``set server ... weight``."""
 
-    def __init__(self, config, slots):
+    def __init__(self, config: manifest.HaproxyRouter, slots: SlotView) -> None:
         self.config = config
         self.slots = slots
         self.socket_path = str(slots.cwd / config.admin_socket)
@@ -67,7 +68,7 @@ class HaproxyRouter:
     def current(self) -> dict[str, int] | None:
         """The servers' weights, 0 for one in maintenance."""
         servers = self._servers()
-        weights = {}
+        weights: dict[str, int] = {}
         for color, name in self.config.servers.items():
             row = servers.get(name)
             if row is None:
@@ -85,8 +86,9 @@ class HaproxyRouter:
 
     def set_weights(self, weights: dict[str, int]) -> None:
         """Raise the new weights first, then lower the others; each command takes effect at once."""
+        names: dict[str, str] = {color: name for color, name in self.config.servers.items()}
         for color, weight in raise_first(weights):
-            server = f"{self.config.backend}/{self.config.servers[color]}"
+            server = f"{self.config.backend}/{names[color]}"
             if weight > 0:
                 self._set(f"set server {server} state ready")
             self._set(f"set server {server} weight {weight}")

@@ -14,8 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from shipline import processes
-from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to
+from shipline import manifest, processes
+from shipline.deploy.routers.base import RouterConfigError, RouterError, SlotView, all_to
 from shipline.deploy.state import write_atomically
 
 MARKER = "# shipline-weights: "
@@ -25,14 +25,14 @@ RELOAD_WAIT = 5.0
 class NginxRouter:
     """Rewrites ``upstream NAME { ... }`` in an include file of the user's nginx config."""
 
-    def __init__(self, config, slots):
+    def __init__(self, config: manifest.NginxRouter, slots: SlotView) -> None:
         self.config = config
         self.slots = slots
         self.file = slots.cwd / config.upstream_file
         self.conf = str(slots.cwd / config.config) if config.config else None
         self._pid_path: Path | None = None
 
-    def _nginx(self, *args: str) -> subprocess.CompletedProcess:
+    def _nginx(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [self.config.nginx, *args] + (["-c", self.conf] if self.conf else [])
         try:
             return subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=self.slots.cwd)
@@ -61,7 +61,9 @@ class NginxRouter:
             return None
         for line in text.splitlines():
             if line.startswith(MARKER):
-                return json.loads(line[len(MARKER) :])
+                recorded = json.loads(line[len(MARKER) :])
+                if isinstance(recorded, dict):
+                    return {str(color): int(weight) for color, weight in recorded.items()}
         return None
 
     def _check(self) -> str | None:

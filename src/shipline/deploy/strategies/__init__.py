@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from shipline.deploy.analysis import Decision
+from shipline.deploy.strategies.base import StrategyRun
 from shipline.deploy.strategies.bluegreen import BlueGreen
 from shipline.deploy.strategies.canary import Canary
 
@@ -16,7 +18,7 @@ from shipline.deploy.strategies.canary import Canary
 class Strategy(Protocol):
     """Moves traffic from ``old`` (None on a first deploy) to ``new`` and returns the analysis decision."""
 
-    def shift(self, run, new: str, old: str | None):  # -> analysis.Decision
+    def shift(self, run: StrategyRun, new: str, old: str | None) -> Decision:
         """Shift traffic and analyse; the engine rolls back when the decision says so."""
 
 

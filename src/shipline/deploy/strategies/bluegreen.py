@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from shipline.deploy.analysis import Decision, analyze
+from shipline.deploy.strategies.base import StrategyRun
 
 
 class BlueGreen:
     """One switch, one analysis through the environment's URL."""
 
-    def shift(self, run, new: str, old: str | None) -> Decision:
+    def shift(self, run: StrategyRun, new: str, old: str | None) -> Decision:
         """Switch to ``new`` and analyse what users get."""
         run.set_phase("switching")
         run.router.switch(new)

@@ -13,13 +13,14 @@ import time
 
 from shipline.deploy.analysis import Decision, analyze, operator_decision
 from shipline.deploy.controls import wait
+from shipline.deploy.strategies.base import StrategyRun
 from shipline.deploy.strategies.bluegreen import BlueGreen
 
 
 class Canary:
     """Weights from ``canary_steps``; the first failed step ends the run."""
 
-    def shift(self, run, new: str, old: str | None) -> Decision:
+    def shift(self, run: StrategyRun, new: str, old: str | None) -> Decision:
         """Walk the steps; return the first decision that does not promote, else the last."""
         if old is None:  # nothing to compare with on a first deploy
             return BlueGreen().shift(run, new, old)
@@ -57,7 +58,7 @@ class Canary:
                 return self._finish(run, decision, new, old)
         return decision
 
-    def _pause(self, run, pause: float | str, weight: int, new: str) -> Decision | None:
+    def _pause(self, run: StrategyRun, pause: float | str, weight: int, new: str) -> Decision | None:
         """Hold the weights; None when the pause simply ran out (or was promoted), else the operator's decision."""
         phase = f"paused at {weight}%"
         run.set_phase(phase)
@@ -72,7 +73,7 @@ class Canary:
             return operator_decision(action, req.by, phase, [])
         return Decision(False, "failed", f"{phase}: no promote within progress_deadline {run.deploy.progress_deadline:g}s", [])
 
-    def _finish(self, run, decision: Decision, new: str, old: str) -> Decision:
+    def _finish(self, run: StrategyRun, decision: Decision, new: str, old: str) -> Decision:
         """A promote --full goes straight to 100%; anything else is returned as it is."""
         if decision.outcome == "promoted-full":
             run.set_phase("canary 100%")
