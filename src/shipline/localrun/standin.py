@@ -162,9 +162,7 @@ def _npm_package(template: str) -> str:
 
 
 def _npm(env: Mapping[str, str], *argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    npm = shutil.which("npm", path=env.get("PATH"))
-    if npm is None:
-        raise StandinError(f"npm {argv[0]}: npm is not on PATH, and it is what fetches a runtime this machine lacks")
+    npm = shutil.which("npm", path=env.get("PATH")) or "npm"
     return subprocess.run([npm, *argv], capture_output=True, text=True, timeout=600, check=False, cwd=cwd, env=dict(env))
 
 
@@ -191,6 +189,8 @@ def fetch_runtime(env: Mapping[str, str], language: str, setup: SetupAction, wan
     if cached:
         return cached[-1]
     spec = f"{_npm_package(template)}@{wanted.removesuffix('.x')}"
+    if shutil.which("npm", path=env.get("PATH")) is None:
+        raise StandinError(f"{language} {wanted} is not installed on this machine, and npm, which would fetch {spec}, is not on PATH")
     view = _npm(env, "view", spec, "version", "--json")
     try:
         found = json.loads(view.stdout or "null")
