@@ -246,7 +246,7 @@ def setup_runtime(action: str, env: Mapping[str, str]) -> None:
             seen[exe], found_at[exe] = version, found
     exact = [exe for exe, version in seen.items() if not wanted or _matches(wanted, version)]
     newer = [exe for exe, version in seen.items() if probe.minimum and _at_least(wanted, version)]
-    chosen = (exact or newer or [None])[0]
+    chosen = next(iter(exact or newer), None)
     if chosen is None:
         if probe.npm_package is None or not wanted:
             have = ", ".join(f"{v} ({exe})" for exe, v in seen.items()) or "none"
