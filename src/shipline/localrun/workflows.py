@@ -10,6 +10,7 @@ network), and the features act cannot run on the host (``services:``,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ class Workflows:
     events: set[str] = field(default_factory=set)
 
 
-def workflow_files(root: Path, selected: Path | None = None, display=str) -> list[Path]:
+def workflow_files(root: Path, selected: Path | None = None, display: Callable[[Path], str] = str) -> list[Path]:
     """The workflow files act would read: ``selected`` (a file or folder) or `.github/workflows/`."""
     where = selected if selected is not None else root / ".github" / "workflows"
     if where.is_file():
@@ -108,7 +109,7 @@ def _events(on: Any) -> list[str]:
     return []
 
 
-def _collect_steps(doc: yamlfile.Document, steps: Any, where: tuple, found: Workflows) -> list[ActionRef]:
+def _collect_steps(doc: yamlfile.Document, steps: Any, where: yamlfile.Path_, found: Workflows) -> list[ActionRef]:
     refs = []
     for n, step in enumerate(steps if isinstance(steps, list) else []):
         if isinstance(step, dict) and isinstance(step.get("uses"), str):
@@ -152,7 +153,7 @@ def read_action(doc: yamlfile.Document, found: Workflows) -> list[ActionRef]:
     return _collect_steps(doc, runs.get("steps"), ("runs", "steps"), found) if isinstance(runs, dict) else []
 
 
-def scan(files: list[Path], display=str) -> Workflows:
+def scan(files: list[Path], display: Callable[[Path], str] = str) -> Workflows:
     """Read every workflow in ``files``; ``display`` turns a path into the name used in messages."""
     found = Workflows(files=list(files))
     for path in files:
