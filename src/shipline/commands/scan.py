@@ -25,6 +25,7 @@ from shipline.scan.model import FAIL_ON, SEVERITIES
 if TYPE_CHECKING:
     from shipline.manifest import Security
     from shipline.scan.engine import Scan
+    from shipline.scan.gate import Verdict
     from shipline.scan.model import Finding
     from shipline.scan.suppressions import Suppressions
 
@@ -230,7 +231,7 @@ def _outputs(ctx: Context, counts: dict[str, int], new: int) -> None:
     ctx.reporter.output("new-findings", new)
 
 
-def _status(verdict) -> str:
+def _status(verdict: Verdict) -> str:
     if verdict.passed:
         return f"passed: no new finding at or above {verdict.fail_on}" if verdict.fail_on != "none" else "passed (--fail-on none)"
     why = [f"{len(verdict.failing)} new finding(s) at or above {verdict.fail_on}"] if verdict.failing else []
@@ -238,7 +239,7 @@ def _status(verdict) -> str:
     return "failed: " + " and ".join(why)
 
 
-def _report(ctx: Context, verdict, result: Scan, sarif_file: str) -> None:
+def _report(ctx: Context, verdict: Verdict, result: Scan, sarif_file: str) -> None:
     """Annotations at the lines, a table, the job summary, outputs and the JSON result."""
     from shipline.report import markdown_table
     from shipline.scan.model import rank

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shipline.generate import jobs
 from shipline.generate.jobs import READ_CODE, Target
-from shipline.generate.model import Concurrency, Condition, Job, Step, Workflow
+from shipline.generate.model import Concurrency, Condition, DispatchInput, Job, Step, Workflow
 from shipline.manifest import Manifest, ServiceConfig
 
 PIPELINE_FILE = "shipline-pipeline.yml"
@@ -221,7 +221,7 @@ def _rollback_workflow(targets: list[Target], monorepo: bool) -> Workflow | None
     envs = list(dict.fromkeys(e.name for t in targets for e in t.service.environments))
     if not envs:
         return None
-    inputs: dict[str, dict] = {}
+    inputs: dict[str, DispatchInput] = {}
     if monorepo:
         services = [t.service.name for t in targets if t.service.environments]
         inputs["service"] = {"description": "Service to roll back", "type": "choice", "required": True, "options": services}

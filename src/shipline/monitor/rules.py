@@ -16,6 +16,7 @@ a summary and a runbook link:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +69,7 @@ def recordings(w: Watched) -> list[dict[str, Any]]:
     return out
 
 
-def _burn(ratio, w: Watched, budget: float, pair: tuple[str, str, float, str]) -> str:
+def _burn(ratio: Callable[[Watched, str], str], w: Watched, budget: float, pair: tuple[str, str, float, str]) -> str:
     long, short, rate, _ = pair
     threshold = f"{rate * budget:.6g}"
     return f"{ratio(w, long)} > {threshold} and {ratio(w, short)} > {threshold}"
