@@ -36,7 +36,7 @@ from shipline.deploy.releases import ReleaseError, ReleaseStore
 from shipline.deploy.result import FAILED, INTERRUPTED, PROMOTED, ROLLED_BACK, DeployResult
 from shipline.deploy.routers import make_router
 from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to
-from shipline.deploy.slots import Slots, SlotError
+from shipline.deploy.slots import Slots, SlotError, SlotSet
 from shipline.deploy.state import COLORS, Pending, Previous, StateStore, now_iso, other
 from shipline.deploy.strategies import STRATEGIES
 from shipline.errors import InputError, ToolError
@@ -64,7 +64,7 @@ class Engine:
         self.cwd = cwd
         self.environ = dict(environ)
         self.store = StateStore(paths.state_dir, environment.name)
-        self.slots = Slots(self.deploy, paths.state_dir, environment.name, cwd, environ)
+        self.slots: SlotSet = Slots(self.deploy, paths.state_dir, environment.name, cwd, environ)
         self.controls = Controls(paths.state_dir, environment.name)
         self.releases = ReleaseStore(paths.releases_dir, cwd, self.deploy.artifact, skip=(paths.state_dir,))
         self.router = make_router(self.deploy.router, self.slots)
@@ -73,7 +73,7 @@ class Engine:
             from shipline.deploy.hosts.fleet import Fleet
 
             self.fleet = Fleet(environment, cwd, environ, self.provider)
-            self.slots, self.router, self.provider = self.fleet.slots, self.fleet.router, self.fleet.provider  # type: ignore[assignment]
+            self.slots, self.router, self.provider = self.fleet.slots, self.fleet.router, self.fleet.provider
             self.store, self.releases = self.fleet.kept(self.store, self.releases)
             self.fleet.router.stable = lambda: self.state.active
         self.strategy = STRATEGIES[self.deploy.strategy]()
