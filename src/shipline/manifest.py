@@ -14,7 +14,7 @@ import datetime
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -37,7 +37,10 @@ SCHEMA_URL = "https://raw.githubusercontent.com/shipline/shipline/v1/schema/ship
 
 LANGUAGES = tuple(LANGUAGE_PLUGINS)
 DEFAULT_RUNTIME = {name: plugin.default_runtime for name, plugin in LANGUAGE_PLUGINS.items()}
-Language = Literal[LANGUAGES]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a name from the language registry, known only when the plugins load
+    Language = str
+else:  # the schema lists them
+    Language = Literal[LANGUAGES]
 SEVERITIES = ("critical", "high", "medium", "low", "none")
 IncidentSeverity = Literal["P0", "P1", "P2", "P3", "P4"]
 INCIDENT_SEVERITIES: tuple[IncidentSeverity, ...] = ("P0", "P1", "P2", "P3", "P4")
