@@ -24,16 +24,17 @@ from shipline.monitor.promql import holds
 
 
 GRACE = 0.5  # seconds a measurement may run past the time the next one is scheduled
-MIN_DEADLINE = 0.05
 
 
 def measurement_deadline(scheduled: float, interval: float, settle: float = 0.0) -> float:
     """Seconds the measurement scheduled at ``scheduled`` (monotonic) may still take: until the next one's time plus `GRACE`.
 
-    A provider that waits ``settle`` seconds on purpose before its figures exist (for
-    scrapes to catch up) gets that much longer.
+    Counted from when it really starts: a runner that fell behind its schedule (a loaded
+    CI machine, a stalled thread) must not shorten the target's time and fail a healthy
+    version. A provider that waits ``settle`` seconds on purpose before its figures exist
+    (for scrapes to catch up) gets that much longer.
     """
-    return max(MIN_DEADLINE, scheduled + interval + settle + GRACE - time.monotonic())
+    return max(scheduled, time.monotonic()) + interval + settle + GRACE - time.monotonic()
 
 
 def measure_within(provider: MetricProvider, targets: dict[str, str], deadline: float) -> dict[str, Sample] | None:
