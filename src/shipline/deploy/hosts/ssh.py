@@ -149,6 +149,15 @@ class Connection:
             raise SshError(f"lost {self.endpoint.label}: {_last_line(done.stderr) or 'ssh exited 255'}")
         return done
 
+    def spawn(self, command: str) -> subprocess.Popen[bytes]:
+        """Start a shell command on the host that lives as long as its stdin stays open (pipes for stdin, stdout and stderr)."""
+        self.connect()
+        argv = [self.ssh, *self._options(), self.endpoint.host, "--", command]
+        try:
+            return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise SshError(f"the OpenSSH client ({self.ssh}) is not installed on this runner") from None
+
     def check(self, command: str, input: bytes | None = None, timeout: float = COMMAND_TIMEOUT) -> str:
         """Run ``command``; its output, or `SshError` with its last line of errors."""
         done = self.run(command, input, timeout)
