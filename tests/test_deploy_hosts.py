@@ -147,7 +147,8 @@ def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_pat
         with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
             run = subprocess.Popen([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2"], cwd=hosts.root, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "killed.log", "wb"))
             try:
-                wait_until(lambda: served(hosts) == [{"v2"}, {"v2"}] or run.poll() is not None, timeout=30, what="both hosts on v2")
+                analysing = lambda: served(hosts) == [{"v2"}, {"v2"}] and (hosts.state()["pending"] or {}).get("phase") == "analysis"  # noqa: E731
+                wait_until(lambda: analysing() or run.poll() is not None, timeout=30, what="both hosts on v2, under analysis")
             finally:
                 assert run.poll() is None, (tmp_path / "killed.log").read_text()
             run.send_signal(signal.SIGKILL)
