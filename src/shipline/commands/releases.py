@@ -55,5 +55,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             r.table(inventory.RELEASE_HEADERS, [row.cells() for row in machine.releases])
     r.result(environment=env.name, releases_dir=str(paths.releases_dir), releases=[row.to_json() for row in rows])
     if env.hosts:
-        r.result(hosts=[{"host": m.name, "reachable": m.unreachable is None, "unreachable": m.unreachable, "releases": [x.to_json() for x in m.releases]} for m in machines])
+        r.result(
+            hosts=[
+                {"host": m.name, "reachable": m.unreachable is None, "unreachable": m.unreachable, "releases": [x.to_json() for x in m.releases]}
+                for m in machines
+            ]
+        )
     return EXIT_GATE_FAILED if any(m.unreachable for m in machines) else EXIT_OK

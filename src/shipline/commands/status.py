@@ -64,7 +64,10 @@ def _local(ctx: Context, env: Environment, cwd: Path, paths: DeployPaths) -> int
     kinds = {kind for kind, _ in troubles}
     live = machine.slot(state.active) if state.active else None
     r.result(
-        slots=inventory.running(rows), router_weights=weights, serving=inventory.NOT_SERVING not in kinds, router_lost=inventory.ROUTER_LOST in kinds,
+        slots=inventory.running(rows),
+        router_weights=weights,
+        serving=inventory.NOT_SERVING not in kinds,
+        router_lost=inventory.ROUTER_LOST in kinds,
         problem=live.problem if live else None,
     )
     return EXIT_GATE_FAILED if troubles else EXIT_OK
@@ -162,5 +165,10 @@ def _history(ctx: Context, env: Environment, state: State, more_summary: str) ->
     r.output("version", state.version or "")
     r.output("result", last.result if last else "")
     r.output("reason", last.reason if last else "")
-    r.summary(f"## {env.name}: {state.version or 'nothing'} live on {state.active or 'no slot'}" + more_summary + "\n\n" + (markdown_table(headers, rows) if rows else ""))
+    r.summary(
+        f"## {env.name}: {state.version or 'nothing'} live on {state.active or 'no slot'}"
+        + more_summary
+        + "\n\n"
+        + (markdown_table(headers, rows) if rows else "")
+    )
     r.result(environment=env.name, active_color=state.active, version=state.version, pending=state.to_json()["pending"], history=state.to_json()["history"])

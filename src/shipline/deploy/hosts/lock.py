@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterator
 from shipline.deploy.hosts.remote import RemoteSlots
 from shipline.deploy.hosts.ssh import CONNECT_TIMEOUT, SshError
 from shipline.deploy.state import WAIT_NOTICE, describe_holder, now_iso
-from shipline.errors import InputError, LockTimeout
+from shipline import validation
+from shipline.errors import LockTimeout
 
 HEARTBEAT = 5.0  # seconds between signs of life from the holder
 STALE_AFTER = 60.0  # seconds without one before a waiter takes the lock over
@@ -41,7 +42,7 @@ def _script(path: str, owner: str, stale_after: float) -> str:
     """Take the flock on ``path`` or say who holds it; once taken, touch the owner file per line read, until stdin ends."""
     lock, record = shlex.quote(path), shlex.quote(f"{path}.owner")
     return (
-        f"lock={lock}; owner={record}; mkdir -p \"$(dirname \"$lock\")\" && exec 9>>\"$lock\" || exit 70; "
+        f'lock={lock}; owner={record}; mkdir -p "$(dirname "$lock")" && exec 9>>"$lock" || exit 70; '
         "if ! flock -n 9; then "
         'age=$(( $(date +%s) - $(stat -c %Y "$owner" 2>/dev/null || date +%s) )); holder=$(head -n 1 "$owner" 2>/dev/null); '
         f'if [ "$age" -gt {int(stale_after)} ] && [ -n "$holder" ]; then kill -KILL "$holder" 2>/dev/null; flock -w 5 9 && echo "stale $age" || {{ echo "busy $age"; tail -n +2 "$owner"; exit 0; }}; '
@@ -126,7 +127,7 @@ def hosts_lock(members: list[RemoteSlots], environment: str, operation: str, tim
     """Hold ``environment``'s lock on every host; wait up to ``timeout`` seconds in all, then raise `LockTimeout` naming the holder.
 
     ``waiting`` hears whom the run waits for (and on which host), at once and every `WAIT_NOTICE` seconds.
-    An unreachable host stops the run here, named, before anything changes (exit 2).
+    An unreachable host stops the run here, named and located in the manifest, before anything changes (exit 2).
     """
     owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso(), "operation": operation})
     locks = [HostLock(m) for m in sorted(members, key=lambda m: (m.host.host, m.host.port))]
@@ -141,7 +142,7 @@ def hosts_lock(members: list[RemoteSlots], environment: str, operation: str, tim
                 try:
                     holder = lock.take(owner)
                 except SshError as err:
-                    raise InputError(f"host {lock.label} is unreachable, so nothing was changed on any host: {err}") from None
+                    raise validation.error_at(lock.member.host, None, f"host {lock.label} is unreachable, so nothing was changed on any host: {err}") from None
                 if holder is None:
                     held.append(lock)
                     break

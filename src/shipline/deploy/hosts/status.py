@@ -25,7 +25,9 @@ from shipline.deploy.state import State, StateStore
 def kept_releases(member: RemoteSlots) -> list[Release]:
     """The complete releases unpacked on the host, oldest first."""
     root = shlex.quote(f"{member.dir}/{member.environment}.releases")
-    script = f'cd {root} 2>/dev/null || exit 0; for d in *; do [ -d "$d" ] || continue; case "$d" in *.partial) continue;; esac; echo "$(stat -c %Y "$d") $d"; done'
+    script = (
+        f'cd {root} 2>/dev/null || exit 0; for d in *; do [ -d "$d" ] || continue; case "$d" in *.partial) continue;; esac; echo "$(stat -c %Y "$d") $d"; done'
+    )
     releases = []
     for line in member.connection.check(script).splitlines():
         made, _, version = line.partition(" ")
