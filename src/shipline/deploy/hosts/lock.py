@@ -34,14 +34,19 @@ from shipline.errors import LockTimeout
 
 HEARTBEAT = 5.0  # seconds between signs of life from the holder
 STALE_AFTER = 60.0  # seconds without one before a waiter takes the lock over
-POLL = 0.5
+POLL = 1.0
 CLOSE_WAIT = 10.0
+
+
+class HostLockError(Exception):
+    """The lock file on a host cannot be taken: a tool missing, a directory not writable."""
 
 
 def _script(path: str, owner: str, stale_after: float) -> str:
     """Take the flock on ``path`` or say who holds it; once taken, touch the owner file per line read, until stdin ends."""
     lock, record = shlex.quote(path), shlex.quote(f"{path}.owner")
     return (
+        'command -v flock >/dev/null || { echo "flock (util-linux) is not installed" >&2; exit 72; }; '
         f'lock={lock}; owner={record}; mkdir -p "$(dirname "$lock")" && exec 9>>"$lock" || exit 70; '
         "if ! flock -n 9; then "
         'age=$(( $(date +%s) - $(stat -c %Y "$owner" 2>/dev/null || date +%s) )); holder=$(head -n 1 "$owner" 2>/dev/null); '
@@ -81,7 +86,10 @@ class HostLock:
         _, err = _finish(process)
         if lines and lines[0].startswith("busy"):
             return describe("\n".join(lines[1:]))
-        raise SshError(f"{self.label}: cannot take the deploy lock: {err.decode(errors='replace').strip()[-300:] or f'exit {process.returncode}'}")
+        detail = err.decode(errors="replace").strip()[-300:] or f"exit {process.returncode}"
+        if process.returncode == 255:  # ssh's own failure: the host, not the lock
+            raise SshError(f"lost {self.label}: {detail}")
+        raise HostLockError(f"cannot take the deploy lock in {path} on {self.label}: {detail}")
 
     def beat(self) -> None:
         """A sign of life: the holder on the host touches the owner file."""
@@ -141,6 +149,8 @@ def hosts_lock(members: list[RemoteSlots], environment: str, operation: str, tim
             while True:
                 try:
                     holder = lock.take(owner)
+                except HostLockError as err:
+                    raise validation.error_at(lock.member.host, None, f"{err}; `shipline doctor` checks the host") from None
                 except SshError as err:
                     raise validation.error_at(lock.member.host, None, f"host {lock.label} is unreachable, so nothing was changed on any host: {err}") from None
                 if holder is None:
