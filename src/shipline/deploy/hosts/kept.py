@@ -1,11 +1,11 @@
 """What a run needs from earlier runs, kept on the hosts: a GitHub-hosted runner starts empty.
 
-Runs take turns through a lock on every host, besides the runner's own (see
-`shipline.deploy.hosts.lock`). The state file is written to every host after each save on the runner and read back
+The state file is written to every host after each save on the runner and read back
 from the first host that has it before each load, so the next run (on another runner)
 knows which slot is live and can undo an interrupted one. A release counts as kept when
 the runner or every host still has it, so a rollback from a fresh runner starts the
-previous release from the hosts' copies.
+previous release from the hosts' copies. Runs take turns through a lock on every host,
+besides the runner's own (`shipline.deploy.hosts.lock`).
 """
 
 from __future__ import annotations

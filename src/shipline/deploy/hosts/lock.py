@@ -143,7 +143,8 @@ def hosts_lock(members: list[RemoteSlots], environment: str, operation: str, tim
     notice = time.monotonic()
     held: list[HostLock] = []
     stop = threading.Event()
-    beating = threading.Thread(target=_heartbeat, args=(held, stop), daemon=True)
+    # beating from the start: a host's lock must not look silent while the run waits for the next host's
+    threading.Thread(target=_heartbeat, args=(held, stop), daemon=True).start()
     try:
         for lock in locks:
             while True:
@@ -165,7 +166,6 @@ def hosts_lock(members: list[RemoteSlots], environment: str, operation: str, tim
                         "(lock_timeout); wait for it to finish and run again"
                     )
                 time.sleep(POLL)
-        beating.start()
         yield held
     finally:
         stop.set()
@@ -175,5 +175,5 @@ def hosts_lock(members: list[RemoteSlots], environment: str, operation: str, tim
 
 def _heartbeat(held: list[HostLock], stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT):
-        for lock in held:
+        for lock in list(held):
             lock.beat()
