@@ -2,9 +2,9 @@
 
 It lives under ``$XDG_RUNTIME_DIR`` when there is one (the user's own tmpfs: the key
 never reaches a disk, and the directory goes at logout), else in the temp directory.
-The run that made it records itself there (pid and start time) and removes it at
-exit; a run killed by SIGKILL cannot, so every run first removes the directories of
-runs that are no longer alive.
+The run that made it records itself there (pid, start time and machine) and removes
+it at exit; a run killed by SIGKILL cannot, so every run first removes the directories
+of runs on this machine that are no longer alive.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -40,7 +41,9 @@ def _abandoned(path: Path) -> bool:
     try:
         if path.is_symlink() or not path.is_dir() or path.stat().st_uid != os.getuid():
             return False
-        pid, started = (path / OWNER).read_text(encoding="utf-8").split()
+        pid, started, machine = (path / OWNER).read_text(encoding="utf-8").split()
+        if machine != socket.gethostname():  # a container sharing the directory: its pids are not ours to judge
+            return False
         owner = processes.proc_stat(int(pid))
         return owner is None or owner.zombie or abs(owner.started - float(started)) > SAME_START
     except (OSError, ValueError):  # no owner yet (being made), or not a run directory
@@ -64,5 +67,5 @@ def make(runtime_dir: str | None) -> Path:
     path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=_bases(runtime_dir)[0]))
     me = processes.proc_stat(os.getpid())
     with contextlib.suppress(OSError):
-        (path / OWNER).write_text(f"{os.getpid()} {me.started if me else 0.0}\n", encoding="utf-8")
+        (path / OWNER).write_text(f"{os.getpid()} {me.started if me else 0.0} {socket.gethostname()}\n", encoding="utf-8")
     return path
