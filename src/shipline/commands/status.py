@@ -122,7 +122,7 @@ def _troubles(ctx: Context, env: Environment, state: State, machines: list[Machi
         return troubles
     for machine in machines:
         weights = machine.weights
-        if machine.trouble(state.active, state.version) is None and weights is not None and state.active and not inventory.all_to(weights, state.active):
+        if machine.trouble(state.active, state.version) is None and weights is not None and state.active and not inventory.sends_all_to(weights, state.active):
             where = f" on host {machine.name}" if machine.name else ""
             r.warning(
                 f"the router{where} does not send all traffic to the live slot {state.active} ({', '.join(f'{c} {w}%' for c, w in weights.items())}); "

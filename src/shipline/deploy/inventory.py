@@ -94,14 +94,14 @@ def router_weights(make: Callable[[], Router]) -> tuple[dict[str, int] | None, s
     return (weights, None) if weights is not None else (None, "cannot report its weights")
 
 
-def all_to(weights: dict[str, int], color: str) -> bool:
+def sends_all_to(weights: dict[str, int], color: str) -> bool:
     """Whether ``weights`` (relative, as haproxy's are) send every request to ``color``."""
     return weights.get(color, 0) > 0 and all(w == 0 for c, w in weights.items() if c != color)
 
 
 def live_color(weights: dict[str, int] | None) -> str | None:
     """The color that takes every request, or None when traffic is split or unknown."""
-    return next((c for c in COLORS if weights is not None and all_to(weights, c)), None)
+    return next((c for c in COLORS if weights is not None and sends_all_to(weights, c)), None)
 
 
 def describe_weights(weights: dict[str, int] | None, note: str | None) -> str:
