@@ -89,6 +89,8 @@ def test_status_and_releases_report_every_host_and_a_restarted_haproxy_keeps_its
     assert code == 1
     assert f"host web3 is unreachable: cannot reach web3 (root@127.0.0.1:{dead})" in err
     assert [h["reachable"] for h in out["hosts"]] == [True, True, False]
+    github = run_cli("status", "--env", "prod", "--format", "github", cwd=hosts.root, env=hosts.env)
+    assert github.code == 1 and "::error title=shipline status::host web3 is unreachable" in github.out
     code, out, err = cli(hosts, "releases")
     assert code == 1 and "host web3 is unreachable" in err
     assert len(out["hosts"][0]["releases"]) == 2
