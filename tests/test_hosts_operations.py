@@ -12,11 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 from shipline import manifest
 from shipline.deploy.hosts.fleet import Fleet
+from shipline.deploy.hosts import lock as lock_module
 from shipline.deploy.hosts.lock import HostLock, hosts_lock
 from shipline.deploy.providers import make_provider
 from shipline.errors import LockTimeout
@@ -129,7 +131,7 @@ def test_two_runners_deploying_at_once_take_turns_through_the_hosts_lock(hosts, 
     assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
 
 
-def test_a_waiter_names_the_holder_and_takes_over_a_silent_one(tmp_path):
+def test_a_waiter_names_the_holder_and_takes_over_a_silent_one(tmp_path, monkeypatch):
     with fleet(tmp_path, count=1, with_haproxy=False) as f:
         f.manifest()
         environment = manifest.load(f.root / "shipline.yml").service(None).environment("prod")
@@ -153,9 +155,13 @@ def test_a_waiter_names_the_holder_and_takes_over_a_silent_one(tmp_path):
             assert json.loads((lock_dir / "prod.lock.owner").read_text().splitlines()[1])["pid"] == os.getpid()
             waiter.release()
             assert not (lock_dir / "prod.lock.owner").exists()
-            # released, the lock is free for the next run at once
+            # released, the lock is free for the next run at once; a run that keeps beating is never taken for silent
+            monkeypatch.setattr(lock_module, "HEARTBEAT", 0.2)
             with hosts_lock(waiter_fleet.slots.members, "prod", "deploy v4", 0.0, notices.append) as held:
                 assert [lock.label for lock in held] == ["web1"] and len(notices) == 1
+                late = HostLock(holder_fleet.slots.members[0], stale_after=1)
+                time.sleep(2.5)
+                assert late.take(json.dumps({"pid": 1})) is not None, "a beating holder keeps its lock"
         finally:
             holder_fleet.close()
             waiter_fleet.close()
