@@ -125,17 +125,21 @@ def _answers(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_host_haproxy(host: Host, blue: int, green: int) -> Proxy:
-    """haproxy of ``host``: its frontend on a free port of 127.0.0.1, backend "app" with the host's blue (weight 100) and green (0)."""
+def start_host_haproxy(host: Host, blue: int, green: int, port: int | None = None) -> Proxy:
+    """haproxy of ``host``: its frontend on a free port of 127.0.0.1 (or ``port``), backend "app" with the host's blue
+    (weight 100) and green (0); a restart loads the server-state file "haproxy/servers.state" when it is there."""
     root = host.dir / "haproxy"  # the manifest's admin_socket "haproxy/admin.sock" is relative to the host's dir
     root.mkdir(exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     sock = root / "admin.sock"
+    sock.unlink(missing_ok=True)
     cfg = root / "haproxy.cfg"
     cfg.write_text(textwrap.dedent(f"""\
         global
             stats socket {sock} level admin
+            server-state-file {root / "servers.state"}
         defaults
+            load-server-state-from-file global
             mode http
             timeout connect 2s
             timeout client 30s

@@ -21,7 +21,6 @@ from shipline.deploy.health import get
 from shipline.deploy.hosts.ssh import Connection, SshError
 from shipline.deploy.routers import Router
 from shipline.deploy.routers.base import RouterConfigError, RouterError, raise_first
-from shipline.deploy.routers.haproxy import HaproxyRouter
 from shipline.deploy.routers.nginx import MARKER, RELOAD_WAIT, NginxRouter
 from shipline.deploy.slots import SlotError
 
@@ -299,8 +298,9 @@ def remote_router(config: manifest.Router, slots: RemoteSlots) -> Router:
             local = slots.connection.forward_socket(slots.path(config.admin_socket))
         except SshError as err:
             raise RouterConfigError(str(err)) from None
-        # the server-state file lives on the host: the runner cannot write it there through the socket
-        return HaproxyRouter(config.model_copy(update={"admin_socket": str(local), "server_state_file": None}), slots)
+        from shipline.deploy.hosts.haproxy import HostHaproxyRouter
+
+        return HostHaproxyRouter(config, slots, str(local))
     if config.type == "command":
         return RemoteCommandRouter(config, slots)
     return RemoteNginxRouter(config, slots)
