@@ -188,7 +188,10 @@ def test_a_fresh_runner_finds_the_state_and_releases_on_the_hosts(hosts):
     shutil.rmtree(hosts.root / "state")
     result, doc = deploy(hosts, "v3")
     assert result.code == 0, result.err + result.out
-    assert doc["active_color"] != json.loads((hosts.hosts[0].dir / "prod.state.json").read_text())["previous"]["color"] or True
+    for host in hosts.hosts:  # each host's copy of the state knows the release it replaced
+        kept = json.loads((host.dir / "prod.state.json").read_text())
+        assert (kept["version"], kept["previous"]["version"]) == ("v3", "v1"), kept
+        assert kept["previous"]["color"] != doc["active_color"], kept
     assert served(hosts) == [{"v3"}, {"v3"}]
     assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
 
