@@ -366,7 +366,7 @@ class HaproxyRouter(Strict):
     admin_socket: str = Field(description="path of haproxy's admin socket (stats socket ... level admin)")
     backend: str = "app"
     servers: dict[Literal["blue", "green"], str] = Field(default_factory=_default_servers)
-    server_state_file: str | None = Field(None, description="haproxy's server-state-file: weights are saved there after each change and survive a restart")
+    server_state_file: str | None = Field(None, description="haproxy's server-state-file: weights are saved there after each change and survive a restart (for an environment with hosts, on each host: a relative path is under hosts[].dir)")
 
 
 class NginxRouter(Strict):
