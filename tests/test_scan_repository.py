@@ -10,34 +10,14 @@ hold. Real git, semgrep and bandit.
 from __future__ import annotations
 
 import json
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import build_file_tree, run_cli
+from tests.monorepo_support import VULNERABLE_SCRIPT
 
-MANIFEST = """\
-version: 1
-project:
-  name: shop
-  language: python
-services:
-  - name: api
-    path: services/api
-    security:
-      suppressions: services/api/.shipline/suppressions.yml
-  - name: worker
-    path: services/worker
-"""
-VULNERABLE = """\
-import subprocess
-import sys
-
-
-def main():
-    subprocess.call("tar czf backup.tgz " + sys.argv[1], shell=True)
-"""
 API_SUPPRESSIONS = "services/api/.shipline/suppressions.yml"
 TOP_SUPPRESSIONS = ".shipline/suppressions.yml"
 
@@ -58,20 +38,9 @@ def repository_scan(repo: Path) -> tuple[int, dict[str, list[str]]]:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    build_file_tree(
-        root,
-        {
-            "shipline.yml": MANIFEST,
-            ".github/workflows/.keep": "",
-            "services/api/app.py": VULNERABLE,
-            "services/worker/worker.py": "def run():\n    return 1\n",
-            "scripts/backup.py": VULNERABLE,
-        },
-    )
-    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
-    return root
+def repo(shop: Callable[..., Path]) -> Path:
+    files = {".github/workflows/.keep": "", "services/api/app.py": VULNERABLE_SCRIPT, "scripts/backup.py": VULNERABLE_SCRIPT}
+    return shop(files, api={"security": {"suppressions": API_SUPPRESSIONS}})
 
 
 def test_each_service_suppressions_apply_to_its_own_folder(repo: Path):
@@ -101,7 +70,7 @@ def test_each_service_suppressions_apply_to_its_own_folder(repo: Path):
 
 
 def test_a_service_without_security_of_its_own_takes_the_top_level_suppressions(repo: Path):
-    build_file_tree(repo, {"services/worker/worker.py": VULNERABLE})
+    build_file_tree(repo, {"services/worker/worker.py": VULNERABLE_SCRIPT})
     code, new = repository_scan(repo)
     assert (code, sorted(new)) == (1, ["scripts/backup.py", "services/api/app.py", "services/worker/worker.py"])
     build_file_tree(repo, {TOP_SUPPRESSIONS: suppress(*new["services/worker/worker.py"], *new["scripts/backup.py"])})
