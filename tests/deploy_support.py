@@ -84,17 +84,18 @@ def start_haproxy(
     extra: str = "",
     address: str = "127.0.0.1",
     socket_name: str = "haproxy.sock",
+    state_name: str = "haproxy.state",
     retries: bool = True,
 ) -> Proxy:
     """haproxy with an admin socket and a backend "app" with servers blue (weight 100) and green (0); ``extra`` config appended.
 
-    ``server_state``: a server-state-file that the router saves weights to and a restart loads.
+    ``server_state``: a server-state-file (``tmp/state_name``) that the router saves weights to and a restart loads.
     ``address``: where the slots listen. ``retries`` False: a failed connection is not retried or redispatched.
     """
     port = port or free_port()
     sock = tmp / socket_name
     cfg = tmp / "haproxy.cfg"
-    state_file = tmp / "haproxy.state"
+    state_file = tmp / state_name
     text = textwrap.dedent(f"""\
         global
             stats socket {sock} level admin

@@ -121,11 +121,12 @@ def _answers(port: int) -> bool:
     return _listening(port)
 
 
-def start_host_haproxy(host: Host, blue: int, green: int) -> Proxy:
-    """haproxy of ``host``: its frontend on a free port of 127.0.0.1, backend "app" with the host's blue (weight 100) and green (0)."""
+def start_host_haproxy(host: Host, blue: int, green: int, port: int | None = None) -> Proxy:
+    """haproxy of ``host``: its frontend on a free port of 127.0.0.1 (or ``port``), backend "app" with the host's blue
+    (weight 100) and green (0); a restart loads the server-state file "haproxy/servers.state" when it is there."""
     root = host.dir / "haproxy"  # the manifest's admin_socket "haproxy/admin.sock" is relative to the host's dir
     root.mkdir(exist_ok=True)
-    host.proxy = start_haproxy(root, blue, green, address=host.address, socket_name="admin.sock", retries=False)
+    host.proxy = start_haproxy(root, blue, green, port, server_state=True, address=host.address, socket_name="admin.sock", state_name="servers.state", retries=False)
     return host.proxy
 
 
