@@ -125,14 +125,14 @@ def start_haproxy(
     return Proxy("haproxy", port, proc, router, {"config": cfg, "state": state_file})
 
 
-def nginx_conf(tmp: Path, port: int, upstream_file: Path, upstream: str = "app") -> str:
-    """An nginx.conf that runs unprivileged-style: pid, logs and temp paths under ``tmp``."""
-    return textwrap.dedent(f"""\
+def unprivileged_nginx(tmp: Path, http: str, worker_connections: int = 256, error_log: str = "nginx-error.log") -> str:
+    """An nginx.conf that runs unprivileged-style (pid, logs and temp paths under ``tmp``) with ``http`` in its http block."""
+    prologue = textwrap.dedent(f"""\
         worker_processes 1;
         daemon off;
         pid {tmp}/nginx.pid;
-        error_log {tmp}/nginx-error.log;
-        events {{ worker_connections 256; }}
+        error_log {tmp}/{error_log};
+        events {{ worker_connections {worker_connections}; }}
         http {{
             access_log off;
             client_body_temp_path {tmp}/body;
@@ -140,17 +140,26 @@ def nginx_conf(tmp: Path, port: int, upstream_file: Path, upstream: str = "app")
             fastcgi_temp_path {tmp}/fastcgi;
             uwsgi_temp_path {tmp}/uwsgi;
             scgi_temp_path {tmp}/scgi;
-            include {upstream_file};
-            server {{
-                listen 127.0.0.1:{port};
-                location / {{
-                    proxy_pass http://{upstream};
-                    proxy_http_version 1.1;
-                    proxy_set_header Connection "";
-                }}
+        """)
+    return prologue + textwrap.indent(textwrap.dedent(http), "    ") + "}\n"
+
+
+def nginx_conf(tmp: Path, port: int, upstream_file: Path, upstream: str = "app") -> str:
+    """An nginx.conf that runs unprivileged-style, proxying ``port`` to ``upstream`` (defined in ``upstream_file``)."""
+    return unprivileged_nginx(
+        tmp,
+        f"""\
+        include {upstream_file};
+        server {{
+            listen 127.0.0.1:{port};
+            location / {{
+                proxy_pass http://{upstream};
+                proxy_http_version 1.1;
+                proxy_set_header Connection "";
             }}
         }}
-        """)
+        """,
+    )
 
 
 def start_nginx(tmp: Path, blue: int, green: int, address: str = "127.0.0.1") -> Proxy:
