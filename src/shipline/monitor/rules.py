@@ -16,8 +16,9 @@ a summary and a runbook link:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from shipline.monitor.slo import PAGE, TICKET, WINDOWS, Watched
 
