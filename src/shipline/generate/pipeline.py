@@ -138,9 +138,10 @@ def _repository_scan_job(manifest: Manifest, manifest_name: str) -> Job:
 
     Without it a pull request changing only ``.github/`` or a script outside every
     service would skip every scan and pass the required check. The scan runs from
-    ``.github`` where no manifest is, so it takes the scanner's defaults over the
-    whole tree (semgrep and bandit), diff-aware like the others, gating at the
-    manifest's top-level ``security.fail_on``.
+    ``.github`` where no manifest is, so no service is chosen: both scanners over the
+    whole tree, diff-aware like the others, gating at the manifest's top-level
+    ``security.fail_on``. It still reads the manifest at the root: each service's
+    rules, excludes and suppressions hold in its folder, the top-level ones elsewhere.
     """
     kit = manifest.kit
     inputs = {
