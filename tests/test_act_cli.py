@@ -132,6 +132,43 @@ def test_dispatch_inputs_reach_the_job_and_secrets_never_show(tmp_path):
     assert "hunter2-secret" not in result.out + result.err
 
 
+MULTI_LINE_SECRET = """
+on: push
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Print the key
+        env:
+          KEY: ${{ secrets.DEPLOY_KEY }}
+        run: |
+          echo "$KEY"
+          echo "$KEY" | sed -n 2p
+          exit 1
+"""
+
+
+@pytest.mark.act
+def test_a_multi_line_secret_named_from_the_environment_never_shows_not_even_line_by_line(tmp_path):
+    # act masks a secret's whole value, but a step's output arrives a line at a time
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACCl27aUfapQ\n-----END OPENSSH PRIVATE KEY-----\n"
+    root = repo(tmp_path, {".github/workflows/d.yml": MULTI_LINE_SECRET})
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "DEPLOY_KEY": key}
+    for fmt in ("text", "github", "json"):
+        result = run_cli("act", "--secret", "DEPLOY_KEY", "--format", fmt, cwd=root, env=env)
+        assert result.code == 1, result.out + result.err
+        shown = result.out + result.err
+        assert "exit status 1" in shown and "***" in shown  # the failing step's output is shown, masked
+        assert all(line not in shown.replace("::add-mask::" + line, "") for line in key.splitlines()[1:3]), shown
+
+
+def test_a_secret_named_from_an_environment_variable_that_is_not_set_is_bad_input(tmp_path):
+    root = repo(tmp_path, {".github/workflows/d.yml": MULTI_LINE_SECRET})
+    result = run_cli("act", "--secret", "DEPLOY_KEY", cwd=root)
+    assert result.code == 2
+    assert '--secret "DEPLOY_KEY": no environment variable DEPLOY_KEY to take its value from' in result.err
+
+
 ONE_JOB = """
 name: pipeline
 on: push

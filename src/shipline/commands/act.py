@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
@@ -17,7 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--job", metavar="JOB", help="run only this job (and nothing it needs)")
     parser.add_argument("--event", choices=EVENTS, default="push", help="the event to simulate (default: push)")
     parser.add_argument("--input", action="append", default=[], metavar="K=V", help="a workflow_dispatch input (repeatable)")
-    parser.add_argument("--secret", action="append", default=[], metavar="K=V", help="a secret (repeatable); never shown in logs")
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="a secret (repeatable); NAME alone takes the value of the environment variable NAME, keeping it out of the command line; never shown in logs",
+    )
     parser.add_argument("--matrix", action="append", default=[], metavar="K=V", help="run only the matrix entries with this value, e.g. runtime=3.12 (repeatable): the versions installed here")
     parser.add_argument("--list", action="store_true", help="list the jobs and how they would run, run nothing")
 
@@ -29,6 +36,17 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
         if not sep or not name.strip():
             raise InputError(f'{flag} "{value}": expected NAME=VALUE')
         out[name.strip()] = val
+    return out
+
+
+def _secrets(values: list[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """``--secret NAME=VALUE``, or ``--secret NAME`` with the value of the environment variable NAME."""
+    named = [v for v in values if "=" not in v]
+    out = _pairs([v for v in values if "=" in v], "--secret")
+    for name in named:
+        if not name.strip() or name.strip() not in environ:
+            raise InputError(f'--secret "{name}": no environment variable {name.strip() or "NAME"} to take its value from; set it, or give --secret NAME=VALUE')
+        out[name.strip()] = environ[name.strip()]
     return out
 
 
@@ -48,7 +66,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from shipline.localrun import present
 
     inputs = _pairs(args.input, "--input")
-    secrets = _pairs(args.secret, "--secret")
+    secrets = _secrets(args.secret, ctx.environ)
     matrix: dict[str, list[str]] = {}
     for pair in args.matrix:  # one key may come several times
         for key, value in _pairs([pair], "--matrix").items():
