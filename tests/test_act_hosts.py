@@ -108,7 +108,8 @@ def _steps(spy: ActSpy) -> str:
 
 def test_the_deploy_job_of_an_environment_with_hosts_runs_under_act_with_the_key_as_a_secret(tmp_path, act_spy):
     with fleet(tmp_path) as f:
-        f.manifest()
+        # one measurement: what is judged here is how the job reaches the hosts, not the analysis
+        f.manifest(analysis={"count": 1})
         jobs = _generate(f.root)
         assert {s["id"]: s.get("env") for s in jobs["deploy-prod"]["steps"]}["deploy"] == {n: f"${{{{ secrets.{n} }}}}" for n in SECRETS}
         # the release before, deployed from a laptop
@@ -127,6 +128,12 @@ def test_the_deploy_job_of_an_environment_with_hosts_runs_under_act_with_the_key
             # act's JSON record of a step's ::add-mask:: command carries the value it masks, and only that record
             assert [(r["command"], r["msg"].strip()) for r in act_spy.records_with(line)] == [("add-mask", "⚙  ***")]
         assert [len(h.slot_groups()) for h in f.hosts] == [1, 1]
+
+        # the rollback workflow, dispatched by hand, puts both hosts back
+        secrets = ("--secret", SECRETS[0], "--secret", SECRETS[1])
+        code, printed = _act(f.root, "rollback-prod", "--event", "workflow_dispatch", "--input", "environment=prod", *secrets, env=f.env)
+        assert code == 0, printed + _steps(act_spy)
+        assert [live_versions(h.proxy.port) for h in f.hosts] == [{"v1"}, {"v1"}]
 
 
 def test_the_deploy_job_of_an_environment_with_a_self_hosted_runner_runs_on_this_machine(tmp_path, act_spy):
