@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from shipline.localrun import Plan
 
 HELP = "run the workflows locally with act: no Docker, no network"
 EVENTS = ("push", "pull_request", "workflow_dispatch")
@@ -50,6 +54,15 @@ def _secrets(values: list[str], environ: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def _warn_of_missing_secrets(ctx: Context, plan: Plan, event: str, job: str | None, given: Mapping[str, str]) -> None:
+    """Name the secrets the jobs to run read but were not given: act runs them with empty values."""
+    for j in plan.found.jobs:
+        missing = [name for name in j.secrets if name not in given]
+        if missing and event in j.events and job in (None, j.id):
+            flags = " ".join(f"--secret {name}" for name in missing)
+            ctx.reporter.warning(f"job {j.id} reads {', '.join(missing)}, not given: act runs it with empty values; pass {flags} (each from the environment variable of that name)")
+
+
 def _kit(ctx: Context, manifest: str) -> tuple[str, str]:
     """The kit repository the workflows name and the default branch, from the manifest when there is one."""
     from shipline.manifest import Kit
@@ -89,6 +102,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.reporter.info(present.mapping_line(plan))
         ctx.reporter.result(jobs=[{"workflow": j.workflow, "id": j.id, "name": j.name, "needs": list(j.needs)} for j in plan.found.jobs])
         return EXIT_OK
+    _warn_of_missing_secrets(ctx, plan, args.event, args.job, secrets)
     if args.event not in plan.found.events:
         ctx.reporter.warning(f"no workflow here runs on {args.event}; on: {', '.join(sorted(plan.found.events)) or 'nothing'}")
     ctx.reporter.info(present.mapping_line(plan))
