@@ -184,8 +184,7 @@ class Reporter:
         new = [p for p in dict.fromkeys(parts) if p and p not in self._masked]
         if not new:
             return
-        self._masked.extend(new)
-        self._masked.sort(key=len, reverse=True)  # the whole value before its lines
+        self._masked.extend(new)  # the whole value before its lines
         if self.format == "github":
             for part in secret.splitlines() or [secret]:
                 if part.strip():

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from shipline.smoke import SmokeReport
 
 HELP = "run the smoke checks against a running service"
 
@@ -71,13 +75,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     against = base_url + (f" and on host(s) {', '.join(hosts.values())}" if hosts else "")
     with reporter.group(f"Smoke checks against {against}"):
         reports = smoke.run_everywhere([("", base_url), *((name, url) for url, name in hosts.items())], checks, deadline=deadline, retry_interval=settings.retry_interval)
-        where = ("where",) if hosts else ()
-        rows = [
-            (*((rep.where or f"{args.env} url",) if hosts else ()), r.name, "pass" if r.passed else "FAIL", r.expected, r.got, "-" if r.latency_ms is None else f"{r.latency_ms:.0f} ms", r.attempts)
-            for rep in reports
-            for r in rep.results
-        ]
-        headers = (*where, "check", "result", "expected", "got", "latency", "attempts")
+        headers, rows = _table(reports, f"{args.env} url" if hosts else None)
         reporter.table(headers, rows)
     junit = ""
     if args.junit:
@@ -105,3 +103,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     )
     return EXIT_OK if ok else EXIT_GATE_FAILED
 
+
+def _table(reports: list[SmokeReport], url_label: str | None) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
+    """Headers and a row per check of every report; with ``url_label``, a first column says where (that label for the environment's url, else the host)."""
+    rows = [
+        (
+            *((rep.where or url_label,) if url_label else ()),
+            r.name,
+            "pass" if r.passed else "FAIL",
+            r.expected,
+            r.got,
+            "-" if r.latency_ms is None else f"{r.latency_ms:.0f} ms",
+            r.attempts,
+        )
+        for rep in reports
+        for r in rep.results
+    ]
+    return (*(("where",) if url_label else ()), "check", "result", "expected", "got", "latency", "attempts"), rows
