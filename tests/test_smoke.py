@@ -157,6 +157,29 @@ def test_cli_passes_with_env_url_outputs_and_masking(server, tmp_path):
     assert (tmp_path / "smoke.xml").is_file()
 
 
+def test_an_environment_on_several_hosts_is_checked_on_each_host_naming_the_failing_one(server, tmp_path):
+    # the environment's url answers (the first host behind it); the second host's own entry point does not
+    hosts = f"""\
+        hosts:
+          - {{name: web1, host: web1.example.com, user: deploy, url: "{server}"}}
+          - {{name: web2, host: web2.example.com, user: deploy, url: "{_down_url()}"}}
+"""
+    text = MANIFEST.replace("URL", server).replace("        deploy:\n", hosts + "        deploy:\n", 1)
+    build_file_tree(tmp_path, {"shipline.yml": text})
+    env = {"SMOKE_TOKEN": "sekrit"}
+    res = run_cli("smoke", "--env", "staging", "--junit", "smoke.xml", "--format", "json", cwd=tmp_path, env=env)
+    assert res.code == 1, res.out + res.err
+    doc = json.loads(res.out)
+    assert (doc["passed"], doc["failed"]) == (1, 1)
+    assert [(h["name"], [c["passed"] for c in h["checks"]]) for h in doc["hosts"]] == [("web2", [False])]
+    assert "error: smoke check health failed on host web2: GET http://127.0.0.1:" in res.err
+    assert [suite.name for suite in JUnitXml.fromfile(str(tmp_path / "smoke.xml"))] == ["smoke", "smoke web2"]
+    # the generated smoke step gives the url and the environment: the hosts are checked all the same
+    res = run_cli("smoke", "--base-url", server, "--env", "staging", cwd=tmp_path, env=env)
+    assert res.code == 1 and "on host web2" in res.err
+    assert "1 of 2 smoke checks passed against " + server + " and on host(s) web2" in res.out
+
+
 def test_cli_fails_naming_each_check(server, tmp_path):
     build_file_tree(tmp_path, {"checks.yml": "- {name: api, path: /broken}\n- {path: /}\n"})
     res = run_cli("smoke", "--base-url", server, "--checks", "checks.yml", "--deadline", "0", "--format", "json", cwd=tmp_path)

@@ -510,7 +510,7 @@ class Host(Strict):
     port: Port = Field(22, description="the SSH port")
     name: str | None = Field(None, description="what messages call the host; default: host")
     address: str | None = Field(None, description="the address the slots listen on, on the host; default: the slots' host")
-    url: str | None = Field(None, pattern=r"^https?://", description="this host's own entry point (its router), measured by the analysis besides the environment's url")
+    url: str | None = Field(None, pattern=r"^https?://", description="this host's own entry point (its router), measured by the analysis and smoke-tested besides the environment's url")
     dir: str = Field(".local/state/shipline", description="where releases, pid files and slot logs live on the host (relative to the login's home)")
 
     @property

@@ -9,6 +9,7 @@ network), and the features act cannot run on the host (``services:``,
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from shipline import yamlfile
 from shipline.errors import InputError, Problem
 
+_SECRET_REF = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
 # owner/repo[/path]@ref; local (./x) and docker:// references are not remote actions.
 _REMOTE_USES = re.compile(r"^(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+)(?P<path>/[^@]*)?@(?P<ref>\S+)$")
 
@@ -64,6 +66,7 @@ class Job:
     needs: tuple[str, ...]
     events: tuple[str, ...] = ()  # what triggers its workflow
     uses: tuple[ActionRef, ...] = ()  # the remote actions (or reusable workflow) it uses
+    secrets: tuple[str, ...] = ()  # the secrets it reads (secrets.NAME), GITHUB_TOKEN aside
 
 
 @dataclass
@@ -89,6 +92,12 @@ def workflow_files(root: Path, selected: Path | None = None, display: Callable[[
     if not files:
         raise InputError(problems=[Problem(display(where), 0, 0, 'no workflow files (*.yml) here; write them with "shipline generate"')])
     return files
+
+
+def _secrets(job: dict[str, Any]) -> tuple[str, ...]:
+    """Every ``secrets.NAME`` the job reads, in order; ``GITHUB_TOKEN`` is act's own."""
+    names = _SECRET_REF.findall(json.dumps(job, default=str))
+    return tuple(n for n in dict.fromkeys(names) if n.upper() != "GITHUB_TOKEN")
 
 
 def _labels(value: Any) -> list[str]:
@@ -144,7 +153,7 @@ def read_workflow(doc: yamlfile.Document, found: Workflows) -> None:
             if ref is not None:
                 refs.append(ref)
                 found.uses.setdefault(ref, doc.problem(("jobs", job_id, "uses"), f"uses {job['uses']}"))
-        found.jobs.append(Job(doc.file, str(job_id), str(job.get("name") or job_id), needs, events, tuple(refs)))
+        found.jobs.append(Job(doc.file, str(job_id), str(job.get("name") or job_id), needs, events, tuple(refs), _secrets(job)))
 
 
 def read_action(doc: yamlfile.Document, found: Workflows) -> list[ActionRef]:
