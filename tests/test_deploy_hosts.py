@@ -83,6 +83,20 @@ def test_a_fault_on_the_second_host_rolls_every_host_back(hosts):
     assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
 
 
+def test_a_release_failing_its_smoke_checks_on_the_second_host_only_never_gets_traffic(hosts):
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.hosts[1].faults({"v2": {"fail_smoke": 1}})
+    with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
+        result, doc = deploy(hosts, "v2")
+    assert result.code == 1, result.err + result.out
+    assert "smoke checks failed" in doc["reason"] and "on host web2" in doc["reason"] and "on host web1" not in doc["reason"], doc["reason"]
+    assert not [e for e in doc["timeline"] if e["kind"] in ("switch", "weights")], doc["timeline"]
+    assert served(hosts) == [{"v1"}, {"v1"}]
+    assert {a.version for a in one.answers + two.answers} == {"v1"} and one.failures() == two.failures() == []
+    assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+
+
 def test_an_unreachable_host_stops_the_deploy_before_traffic_moves(hosts):
     dead_port = free_port()
     entries = [h.manifest_entry() for h in hosts.hosts] + [{"name": "web3", "host": "127.0.0.1", "port": dead_port, "user": "root"}]

@@ -440,11 +440,15 @@ class Engine:
         if not self.smoke.enabled:
             return None
         checks, _ = smoke.expand_env(self.smoke.checks, self.environ)
-        report = smoke.run_checks(self.slots.url(color), checks, deadline=self.smoke.deadline, retry_interval=self.smoke.retry_interval)
-        if report.ok:
-            self.timeline.emit("smoke", f"{len(report.passed)} smoke check(s) passed on the {color} slot", color=color)
+        # every host's copy of the slot, before any traffic moves: a release broken on one host only is caught here
+        reports = smoke.run_everywhere(self.slots.urls(color), checks, deadline=self.smoke.deadline, retry_interval=self.smoke.retry_interval)
+        if all(report.ok for report in reports):
+            hosts = f" on {len(reports)} hosts" if len(reports) > 1 else ""
+            self.timeline.emit("smoke", f"{len(reports[0].passed)} smoke check(s) passed on the {color} slot{hosts}", color=color)
             return None
-        failures = "; ".join(f"{r.name}: expected {r.expected}, got {r.got}" for r in report.failed)
+        failures = "; ".join(
+            f"{r.name}{f' on host {report.where}' if report.where else ''}: expected {r.expected}, got {r.got}" for report in reports for r in report.failed
+        )
         return f"smoke checks failed on the {color} slot: {failures}"
 
     def _on_rollback(self, reason: str, version: str | None) -> None:

@@ -90,6 +90,9 @@ class SlotSet(Protocol):
     def url(self, color: str) -> str:
         """The slot's own base URL, bypassing the router."""
 
+    def urls(self, color: str) -> list[tuple[str, str]]:
+        """``(where, base URL)`` of every copy of the slot: ``""`` on this machine, else each host's label."""
+
     def health_url(self, color: str) -> str:
         """The slot's health check URL."""
 
@@ -142,6 +145,10 @@ class Slots:
         """The slot's own base URL, bypassing the router."""
         slot = self.config(color)
         return f"http://{slot.host}:{slot.port}"
+
+    def urls(self, color: str) -> list[tuple[str, str]]:
+        """The one copy, on this machine."""
+        return [("", self.url(color))]
 
     def health_url(self, color: str) -> str:
         """Where the slot reports its health."""

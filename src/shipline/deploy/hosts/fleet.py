@@ -75,6 +75,10 @@ class FleetSlots:
         """The first host's slot, from the runner (smoke tests and canary analysis go there)."""
         return self.lead.url(color)
 
+    def urls(self, color: str) -> list[tuple[str, str]]:
+        """Every host's slot from the runner, by host: the smoke checks before traffic moves go to each."""
+        return [(m.host.label, m.url(color)) for m in self.members]
+
     def health_url(self, color: str) -> str:
         """The first host's health URL; `start` has waited for every host's already."""
         return self.lead.health_url(color)
