@@ -292,6 +292,18 @@ class RemoteNginxRouter:
         self.set_weights({"blue": 100 if color == "blue" else 0, "green": 100 if color == "green" else 0})
 
 
+class RemoteHaproxyRouter(HaproxyRouter):
+    """haproxy on the host, through the forward of its admin socket."""
+
+    def __init__(self, config: manifest.HaproxyRouter, slots: RemoteSlots) -> None:
+        super().__init__(config, slots)
+        self.connection = slots.connection
+
+    def _command(self, line: str) -> str:
+        with self.connection.timed(f"haproxy: {line}"):
+            return super()._command(line)
+
+
 def remote_router(config: manifest.Router, slots: RemoteSlots) -> Router:
     """The router of ``config`` on the host: haproxy through a forward of its admin socket, nginx and command hooks over SSH."""
     if config.type == "haproxy":
@@ -300,7 +312,7 @@ def remote_router(config: manifest.Router, slots: RemoteSlots) -> Router:
         except SshError as err:
             raise RouterConfigError(str(err)) from None
         # the server-state file lives on the host: the runner cannot write it there through the socket
-        return HaproxyRouter(config.model_copy(update={"admin_socket": str(local), "server_state_file": None}), slots)
+        return RemoteHaproxyRouter(config.model_copy(update={"admin_socket": str(local), "server_state_file": None}), slots)
     if config.type == "command":
         return RemoteCommandRouter(config, slots)
     return RemoteNginxRouter(config, slots)

@@ -10,13 +10,16 @@ first use.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shlex
 import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,8 @@ from shipline.errors import InputError, ToolError
 
 KEY_ENV = "SHIPLINE_SSH_KEY"
 KNOWN_HOSTS_ENV = "SHIPLINE_SSH_KNOWN_HOSTS"
+# a file to append one JSON line per round trip to a host (what, when, how long): where a run's time goes
+TRACE_ENV = "SHIPLINE_SSH_TRACE"
 CONNECT_TIMEOUT = 10
 COMMAND_TIMEOUT = 300
 # an orphaned master (its deploy was killed) closes itself after this many idle seconds
@@ -96,12 +101,27 @@ class Keyring:
 class Connection:
     """One host over one multiplexed OpenSSH connection."""
 
-    def __init__(self, endpoint: Endpoint, keyring: Keyring, ssh: str = "ssh"):
+    def __init__(self, endpoint: Endpoint, keyring: Keyring, ssh: str = "ssh", trace: Path | None = None):
         self.endpoint = endpoint
         self.keyring = keyring
         self.ssh = ssh
         self.control = keyring.dir / f"{endpoint.host}-{endpoint.port}.ctl"
         self.open = False
+        self.trace = trace
+
+    @contextlib.contextmanager
+    def timed(self, what: str) -> Iterator[None]:
+        """Time one round trip to the host into the trace file, when there is one."""
+        if self.trace is None:
+            yield
+            return
+        start, clock = time.time(), time.perf_counter()
+        try:
+            yield
+        finally:
+            line = json.dumps({"host": self.endpoint.name or self.endpoint.host, "what": what[:120], "start": round(start, 4), "seconds": round(time.perf_counter() - clock, 4)})
+            with open(self.trace, "a", encoding="utf-8") as f:  # one short write per line: lines of parallel hosts do not mix
+                f.write(line + "\n")
 
     def _options(self) -> list[str]:
         return [
@@ -123,9 +143,10 @@ class Connection:
     def _ssh(self, args: list[str], input: bytes | None = None, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[bytes]:
         argv = [self.ssh, *self._options(), *args]
         try:
-            if input is None:
-                return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-            return subprocess.run(argv, input=input, capture_output=True, timeout=timeout)
+            with self.timed(" ".join(args[-1:] if args[-2:-1] == ["--"] else args)):
+                if input is None:
+                    return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+                return subprocess.run(argv, input=input, capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise SshError(f"{self.endpoint.label}: no answer within {timeout:g}s") from None
         except FileNotFoundError:
