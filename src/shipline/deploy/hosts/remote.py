@@ -185,9 +185,10 @@ class RemoteSlots:
                 raise SlotError(f"stop hook of the {color} slot on {self.host.label} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()[-300:]}")
         else:
             script = GROUP_ALIVE + (
-                f'if read pgid rest < {pid_file} 2>/dev/null; then kill -TERM -- "-$pgid" 2>/dev/null; n=0; '
+                # `kill -SIG -PGID` without `--`: dash's kill takes `--` for a pid and signals nothing
+                f'if read pgid rest < {pid_file} 2>/dev/null; then kill -TERM "-$pgid" 2>/dev/null; n=0; '
                 f'while alive "$pgid" && [ $n -lt {STOP_GRACE * 20} ]; do sleep 0.05; n=$((n+1)); done; '
-                f'kill -KILL -- "-$pgid" 2>/dev/null; fi; rm -f {pid_file}'
+                f'kill -KILL "-$pgid" 2>/dev/null; fi; rm -f {pid_file}'
             )
             self.connection.check(script)
             return

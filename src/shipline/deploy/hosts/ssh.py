@@ -18,11 +18,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipline.deploy.hosts.shell import RemoteShell, ShellLost, ShellTimeout, carries
 from shipline.errors import InputError, ToolError
 
 KEY_ENV = "SHIPLINE_SSH_KEY"
@@ -108,6 +110,9 @@ class Connection:
         self.control = keyring.dir / f"{endpoint.host}-{endpoint.port}.ctl"
         self.open = False
         self.trace = trace
+        self._shell: RemoteShell | None = None
+        self._shell_lock = threading.Lock()
+        self._shell_failed = False
 
     @contextlib.contextmanager
     def timed(self, what: str) -> Iterator[None]:
@@ -161,10 +166,40 @@ class Connection:
             raise SshError(f"cannot reach {self.endpoint.label}: {_last_line(done.stderr) or f'ssh exited {done.returncode}'}")
         self.open = True
 
+    def _idle_shell(self) -> RemoteShell | None:
+        """The host's shell, started on first use and locked for the caller; None while another thread uses it or when it cannot start."""
+        with self._shell_lock:
+            if self._shell is None or not self._shell.alive:
+                if self._shell_failed:
+                    return None
+                errors = self.keyring.dir / f"{self.endpoint.host}-{self.endpoint.port}.shell.err"
+                try:
+                    with self.timed("shell: start"):
+                        self._shell = RemoteShell([self.ssh, *self._options(), self.endpoint.host, "--", "exec sh"], errors, CONNECT_TIMEOUT + 10)
+                except (ShellLost, OSError):
+                    self._shell_failed = True  # this host's commands open a session each, as they always can
+                    return None
+            return self._shell if self._shell.lock.acquire(blocking=False) else None
+
     def run(self, command: str, input: bytes | None = None, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[bytes]:
-        """Run a shell command on the host; its exit code, output and errors, as ssh hands them back."""
+        """Run a shell command on the host; its exit code, output and errors, as ssh hands them back.
+
+        Through the host's running shell when it is free and the input fits in a request; else in a session of its own.
+        """
         self.connect()
-        done = self._ssh([self.endpoint.host, "--", command], input=input, timeout=timeout)
+        shell = self._idle_shell() if carries(input) else None
+        if shell is not None:
+            try:
+                with self.timed(f"shell: {command}"):
+                    return shell.run(command, input, timeout)
+            except ShellTimeout:
+                raise SshError(f"{self.endpoint.label}: no answer within {timeout:g}s") from None
+            except ShellLost as err:
+                raise SshError(f"lost {self.endpoint.label}: {err}") from None
+            finally:
+                shell.lock.release()
+        # in sh, as through the shell: a command behaves the same whichever way it went
+        done = self._ssh([self.endpoint.host, "--", f"exec sh -c {shlex.quote(command)}"], input=input, timeout=timeout)
         if done.returncode == 255:  # ssh's own failure, not the command's
             self.open = False
             raise SshError(f"lost {self.endpoint.label}: {_last_line(done.stderr) or 'ssh exited 255'}")
@@ -216,7 +251,11 @@ class Connection:
         return local
 
     def close(self) -> None:
-        """Close the master connection and its forwards."""
+        """Close the host's shell, the master connection and its forwards."""
+        with self._shell_lock:
+            if self._shell is not None:
+                self._shell.close()
+                self._shell = None
         if self.open:
             self._ssh(["-O", "exit", self.endpoint.host], timeout=CONNECT_TIMEOUT)
             self.open = False
