@@ -78,6 +78,8 @@ def test_a_fault_on_the_second_host_rolls_every_host_back(hosts):
     # the only failures the user saw are the faulty version's own answers
     assert two.failures() and all(a.status == 500 and a.version == "v2" for a in two.failures())
     assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+    # the faulty slot is stopped, not only forgotten: no process of v2 lives on any host
+    assert [h.running_versions() for h in hosts.hosts] == [{"v1"}, {"v1"}]
 
 
 def test_an_unreachable_host_stops_the_deploy_before_traffic_moves(hosts):
