@@ -232,3 +232,32 @@ def test_command_router_hooks_run_on_each_host(hosts):
     result, _ = deploy(hosts, "v3", fmt="text")
     assert result.code == 2 and "check hook exited 1 on web2" in result.err
     assert served(hosts)[0] == {"v2"}
+
+
+def test_a_hosts_router_commands_go_in_one_connection_and_stop_at_the_first_refusal(hosts):
+    from shipline import manifest
+    from shipline.deploy.hosts.fleet import Fleet
+    from shipline.deploy.providers import make_provider
+    from shipline.deploy.routers.base import RouterError
+
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    environment = manifest.load(hosts.root / "shipline.yml").service(None).environment("prod")
+    fleet = Fleet(environment, hosts.root, hosts.env, make_provider(environment.deploy.analysis))
+    try:
+        fleet.router.validate()
+        first, second = fleet.router.routers
+        blue, green = ("blue", "green") if hosts.state()["active"] == "blue" else ("green", "blue")
+        # a refusal in the middle: what came before it stays, nothing after it is sent
+        with pytest.raises(RouterError, match=rf"refused `set server app/nosuch weight 1`: No such server.* \(not sent: set server app/{blue} weight 0\)"):
+            second._set([f"set server app/{green} weight 7", "set server app/nosuch weight 1", f"set server app/{blue} weight 0"])
+        assert second.current() == {blue: 100, green: 7}
+        second._set([f"set server app/{green} weight 0"])
+        # through the fleet: the host is named, and the host whose batch was refused keeps serving the old slot
+        second.config = second.config.model_copy(update={"servers": {blue: blue, green: "nosuch"}})
+        with pytest.raises(RouterError, match=rf"^on host web2: haproxy refused `set server app/nosuch state ready`.*not sent: set server app/nosuch weight 100; set server app/{blue} weight 0\)"):
+            fleet.router.set_weights({green: 100, blue: 0})
+        assert first.current() == {green: 100, blue: 0} and second.current() is None
+        assert live_versions(hosts.hosts[1].proxy.port) == {"v1"}
+    finally:
+        fleet.close()

@@ -304,6 +304,10 @@ class RemoteHaproxyRouter(HaproxyRouter):
         with self.connection.timed(f"haproxy: {line}"):
             return super()._command(line)
 
+    def _set(self, lines: list[str]) -> None:
+        with self.connection.timed(f"haproxy: {'; '.join(lines)}"):
+            super()._set(lines)
+
 
 def remote_router(config: manifest.Router, slots: RemoteSlots) -> Router:
     """The router of ``config`` on the host: haproxy through a forward of its admin socket, nginx and command hooks over SSH."""
