@@ -68,10 +68,22 @@ def test_a_fault_on_the_second_host_rolls_every_host_back(hosts):
     hosts.manifest()
     assert deploy(hosts, "v1")[0].code == 0
     hosts.hosts[1].faults({"v2": {"error_share": 1}})
+    trace = hosts.root / "ssh-trace.jsonl"
     with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
-        result, doc = deploy(hosts, "v2")
+        result = run_cli("deploy", "--env", "prod", "--version", "v2", "--format", "json", cwd=hosts.root, env={**hosts.env, "SHIPLINE_SSH_TRACE": str(trace)})
+        doc = json.loads(result.out)
     assert result.code == 1, result.err + result.out
     assert doc["result"] == "rolled-back" and doc["active_version"] == "v1"
+    # on the way back each host is asked once whether the old slot's process lives (its health answer
+    # proves it serves), and its router gets one batch, all through the host's running shell
+    failed = next(e["at"] for e in doc["timeline"] if e["kind"] == "measurement" and e["data"]["status"] == "failed")
+    back = next(e["at"] for e in doc["timeline"] if e["kind"] == "switch" and e["message"].startswith("traffic back"))
+    way_back = [r for r in map(json.loads, trace.read_text().splitlines()) if failed <= r["start"] <= back]
+    for host in ("web1", "web2"):
+        mine = [r["what"] for r in way_back if r["host"] == host]
+        assert sum(w.startswith("shell: alive()") for w in mine) == 1, mine
+        assert sum(w.startswith("haproxy: set server") for w in mine) == 1, mine
+        assert all(w.startswith(("shell: ", "haproxy: ", "-O forward")) for w in mine), mine
     assert "live error rate" in doc["reason"]
     assert served(hosts) == [{"v1"}, {"v1"}]
     assert one.failures() == []

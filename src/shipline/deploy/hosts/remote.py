@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import shlex
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from shipline.deploy.routers.nginx import MARKER, RELOAD_WAIT, NginxRouter
 from shipline.deploy.slots import SlotError
 
 STOP_GRACE = 10
+# `serving_problem` right after `running_version` (the restore path asks both in a row) takes the
+# process lookup running_version just made, when it is at most this old
+RECHECK_AFTER = 1.0
 # a process group is alive while one of its processes is not a zombie: an exited slot whose
 # parent is an init that reaps slowly must not count as running
 GROUP_ALIVE = """alive() { ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'; }; """
@@ -49,6 +53,7 @@ class RemoteSlots:
         self.environ = dict(environ)
         self._dir: str | None = None
         self._forwards: dict[str, int] = {}
+        self._found: dict[str, tuple[float, tuple[int, str, str] | None]] = {}
 
     @property
     def dir(self) -> str:
@@ -120,9 +125,17 @@ class RemoteSlots:
         fields = out.decode(errors="replace").split()
         return (int(fields[0]), fields[1], fields[2]) if len(fields) == 3 and fields[0].isdigit() else None
 
+    def _just_found(self, color: str) -> tuple[int, str, str] | None:
+        """The lookup `running_version` just made (used once, and only while fresh; no start or stop since), else a new one."""
+        found = self._found.pop(color, None)
+        if found is not None and time.monotonic() - found[0] < RECHECK_AFTER:
+            return found[1]
+        return self._daemon(color)
+
     def running_version(self, color: str) -> str | None:
         """The version the slot runs on the host, when it is alive."""
         daemon = self._daemon(color)
+        self._found[color] = (time.monotonic(), daemon)
         return daemon[1] if daemon else None
 
     def daemon(self, color: str) -> tuple[int, str, str] | None:
@@ -166,7 +179,7 @@ class RemoteSlots:
     def serving_problem(self, color: str) -> str | None:
         """None when the slot's process lives on the host and answers its health check; else what is wrong."""
         slot = self.config(color)
-        if slot.start and self._daemon(color) is None:
+        if slot.start and self._just_found(color) is None:  # that it answers, below, is asked for now
             return f"the {color} slot's process is not running on {self.host.label}"
         try:
             status, _, _ = get(self.health_url(color), timeout=5)
@@ -176,6 +189,12 @@ class RemoteSlots:
 
     def stop(self, color: str) -> None:
         """Stop the slot on the host: its stop hook, or SIGTERM to its process group (SIGKILL after a grace period)."""
+        try:
+            self._stop(color)
+        finally:
+            self._found.pop(color, None)  # whatever was found alive before may be gone now
+
+    def _stop(self, color: str) -> None:
         slot = self.config(color)
         pid_file = shlex.quote(self._remote(f"{color}.pid"))
         if slot.stop:
