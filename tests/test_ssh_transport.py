@@ -143,3 +143,14 @@ def test_a_lost_or_stuck_shell_names_the_host_and_the_next_command_gets_a_new_on
     finally:
         conn.close()
         conn.keyring.close()
+
+
+def test_a_process_a_command_leaves_behind_does_not_write_into_the_next_answer(one_host):
+    conn = _connection(one_host)
+    try:
+        assert conn.check("(sleep 0.5; echo late; echo late >&2) & echo now") == "now\n"
+        done = conn.run("sleep 1.5; printf x")  # the left-behind process writes while this one runs
+        assert (done.stdout, done.stderr) == (b"x", b"")
+    finally:
+        conn.close()
+        conn.keyring.close()

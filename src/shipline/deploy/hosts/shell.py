@@ -84,10 +84,12 @@ class RemoteShell:
     def run(self, command: str, input: bytes | None, timeout: float) -> subprocess.CompletedProcess[bytes]:
         """Run ``command`` in its own ``sh -c``; its exit code, output and errors. `ShellLost` when no answer comes in ``timeout``."""
         files = '>"$d/o" 2>"$d/e"'
+        # new files each time: a process the command left behind writes to its own, not the next command's
+        request = 'rm -f "$d/o" "$d/e"; '
         if input is None:
-            request = f"sh -c {shlex.quote(command)} </dev/null {files}"
+            request += f"sh -c {shlex.quote(command)} </dev/null {files}"
         else:
-            request = f"printf %s {shlex.quote(input.decode('utf-8'))} | sh -c {shlex.quote(command)} {files}"
+            request += f"printf %s {shlex.quote(input.decode('utf-8'))} | sh -c {shlex.quote(command)} {files}"
         request += f'; r=$?; echo "{self.mark} $r $(wc -c <"$d/o") $(wc -c <"$d/e")"; cat "$d/o" "$d/e"\n'
         deadline = time.monotonic() + timeout
         try:
