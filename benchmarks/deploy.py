@@ -19,9 +19,12 @@
     .venv/bin/python benchmarks/deploy.py --restore-only    # part 2 only
 
 3. Two hosts over SSH (two sshd on loopback, each with its own haproxy): time from a
-   fault of the new version on the second host to traffic restored on every host, and
-   the per-host overhead of SSH (one command through the shared connection; a whole
-   blue-green deploy to one and two hosts against the same deploy on this machine).
+   fault of the new version on the second host to traffic restored on every host (each
+   run, then the median and spread) with the SSH round trips each host took on the way
+   back, and the per-host overhead of SSH (a command in the host's shell and in a
+   session of its own; a whole blue-green deploy to one and two hosts against the same
+   deploy on this machine; round trips and seconds of SSH per host per deploy, from
+   the $SHIPLINE_SSH_TRACE log).
 
     .venv/bin/python benchmarks/deploy.py --hosts-only      # part 3 only
 
