@@ -39,8 +39,11 @@ def test_runs_commands_and_uploads_a_release_once(one_host, tmp_path):
         assert conn.upload(release, target) is True
         assert conn.check(f"cat {target}/pkg/app.py") == "print('v1')\n"
         (release / "pkg" / "app.py").write_text("changed\n")
+        conn.trace = tmp_path / "trace.jsonl"
         assert conn.upload(release, target) is False  # a release is immutable: kept as first uploaded
         assert conn.check(f"cat {target}/pkg/app.py") == "print('v1')\n"
+        # a kept release is found through the host's shell: no archive sent in a session of its own
+        assert all(json.loads(line)["what"].startswith("shell: ") for line in conn.trace.read_text().splitlines())
         with pytest.raises(SshError, match="exited 3"):
             conn.check("exit 3")
     finally:

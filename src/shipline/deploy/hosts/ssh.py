@@ -220,9 +220,10 @@ class Connection:
             f"if [ -d {target} ]; then cat >/dev/null; echo kept; exit 0; fi; "
             f"rm -rf {partial} && mkdir -p {partial} && tar -C {partial} -xf - && mv {partial} {target} && echo uploaded"
         )
-        if not local.is_dir():  # this runner no longer has it (a fresh one): the host's kept copy is the release
-            if self.run(f"test -d {target}").returncode == 0:
-                return False
+        # a kept release (a rollback, a slot started again on the way back) is found in one round trip, not sent to be dropped
+        if self.run(f"test -d {target}").returncode == 0:
+            return False
+        if not local.is_dir():  # this runner no longer has it (a fresh one): the host's kept copy was the release
             raise SshError(f"{self.endpoint.label}: {remote} is not there, and this runner has no copy of it at {local}")
         archive = subprocess.run(["tar", "-C", str(local), "-cf", "-", "."], capture_output=True, check=False)
         if archive.returncode != 0:
