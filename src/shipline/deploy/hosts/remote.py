@@ -32,6 +32,12 @@ STOP_GRACE = 10
 RECHECK_AFTER = 1.0
 # a process group is alive while one of its processes is not a zombie: an exited slot whose
 # parent is an init that reaps slowly must not count as running
+# a process holds a listening TCP socket: one of its fds is a socket whose inode /proc/net/tcp* lists in state LISTEN (0A);
+# a process whose fds this user cannot read counts as not listening, as `processes.listening_ports` has it on one machine
+LISTENS = (
+    r"""listens() { i=$(for f in /proc/$1/fd/*; do readlink "$f"; done 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' '); """
+    r"""[ -n "$i" ] && awk -v s=" $i" '$4 == "0A" && index(s, " " $10 " ") { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null; }; """
+)
 GROUP_ALIVE = """alive() { ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'; }; """
 
 
@@ -299,8 +305,12 @@ class RemoteNginxRouter:
             f"pidf=$({self.nginx} -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\\([^;]*\\);.*/\\1/p' | head -n 1); "
             f'm=$(cat "${{pidf:-/run/nginx.pid}}" 2>/dev/null); before=" $(ps -o pid= --ppid "$m" 2>/dev/null | tr -s " \\n" " ") "; '
             f"{self.nginx} -s reload 2>&1 || {{ restore; exit 4; }}; rm -f \"$f.previous\"; "
-            f'n=0; while [ -n "$m" ] && [ $n -lt {int(RELOAD_WAIT * 20)} ]; do '
-            f'for p in $(ps -o pid= --ppid "$m" 2>/dev/null); do case "$before" in *" $p "*) ;; *) exit 0;; esac; done; sleep 0.05; n=$((n+1)); done'
+            # as on one machine: done once a new worker runs and no old one holds a listening socket (old ones
+            # keep accepting for a moment), so every request from now on meets the new upstream
+            f"{LISTENS}"
+            f'n=0; while [ -n "$m" ] && [ $n -lt {int(RELOAD_WAIT * 20)} ]; do new=0; old=0; '
+            f'for p in $(ps -o pid= --ppid "$m" 2>/dev/null); do case "$before" in *" $p "*) listens "$p" && old=1;; *) new=1;; esac; done; '
+            f'[ $new = 1 ] && [ $old = 0 ] && exit 0; sleep 0.05; n=$((n+1)); done'
         )
         done = self.slots.connection.run(script, input=self.renderer.render(weights).encode())
         if done.returncode != 0:
