@@ -14,8 +14,8 @@ from shipline import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# the one shared fake of the GitHub REST API, as the `fake_github` fixture
-pytest_plugins = ["tests.fake_github"]
+# the one shared fake of the GitHub REST API, as the `fake_github` fixture; a monorepo, as `shop`
+pytest_plugins = ["tests.fake_github", "tests.monorepo_support"]
 # the corpus projects' own tests are data: their pipelines run them
 collect_ignore = ["corpus"]
 

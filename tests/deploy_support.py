@@ -75,22 +75,32 @@ class Proxy:
         self.process.wait(5)
 
 
-def start_haproxy(tmp: Path, blue: int, green: int, port: int | None = None, server_state: bool = False, extra: str = "") -> Proxy:
+def start_haproxy(
+    tmp: Path,
+    blue: int,
+    green: int,
+    port: int | None = None,
+    server_state: bool = False,
+    extra: str = "",
+    address: str = "127.0.0.1",
+    socket_name: str = "haproxy.sock",
+    state_name: str = "haproxy.state",
+    retries: bool = True,
+) -> Proxy:
     """haproxy with an admin socket and a backend "app" with servers blue (weight 100) and green (0); ``extra`` config appended.
 
-    ``server_state``: a server-state-file that the router saves weights to and a restart loads.
+    ``server_state``: a server-state-file (``tmp/state_name``) that the router saves weights to and a restart loads.
+    ``address``: where the slots listen. ``retries`` False: a failed connection is not retried or redispatched.
     """
     port = port or free_port()
-    sock = tmp / "haproxy.sock"
+    sock = tmp / socket_name
     cfg = tmp / "haproxy.cfg"
-    state_file = tmp / "haproxy.state"
+    state_file = tmp / state_name
     text = textwrap.dedent(f"""\
         global
             stats socket {sock} level admin
         defaults
             mode http
-            retries 3
-            option redispatch 1
             timeout connect 2s
             timeout client 30s
             timeout server 30s
@@ -98,9 +108,11 @@ def start_haproxy(tmp: Path, blue: int, green: int, port: int | None = None, ser
             bind 127.0.0.1:{port}
             default_backend app
         backend app
-            server blue 127.0.0.1:{blue} weight 100
-            server green 127.0.0.1:{green} weight 0
+            server blue {address}:{blue} weight 100
+            server green {address}:{green} weight 0
         """) + extra
+    if retries:
+        text = text.replace("    mode http\n", "    mode http\n    retries 3\n    option redispatch 1\n")
     if server_state:
         text = text.replace("defaults\n", f"    server-state-file {state_file}\ndefaults\n    load-server-state-from-file global\n")
     cfg.write_text(text)
@@ -113,14 +125,14 @@ def start_haproxy(tmp: Path, blue: int, green: int, port: int | None = None, ser
     return Proxy("haproxy", port, proc, router, {"config": cfg, "state": state_file})
 
 
-def nginx_conf(tmp: Path, port: int, upstream_file: Path, upstream: str = "app") -> str:
-    """An nginx.conf that runs unprivileged-style: pid, logs and temp paths under ``tmp``."""
-    return textwrap.dedent(f"""\
+def unprivileged_nginx(tmp: Path, http: str, worker_connections: int = 256, error_log: str = "nginx-error.log") -> str:
+    """An nginx.conf that runs unprivileged-style (pid, logs and temp paths under ``tmp``) with ``http`` in its http block."""
+    prologue = textwrap.dedent(f"""\
         worker_processes 1;
         daemon off;
         pid {tmp}/nginx.pid;
-        error_log {tmp}/nginx-error.log;
-        events {{ worker_connections 256; }}
+        error_log {tmp}/{error_log};
+        events {{ worker_connections {worker_connections}; }}
         http {{
             access_log off;
             client_body_temp_path {tmp}/body;
@@ -128,30 +140,55 @@ def nginx_conf(tmp: Path, port: int, upstream_file: Path, upstream: str = "app")
             fastcgi_temp_path {tmp}/fastcgi;
             uwsgi_temp_path {tmp}/uwsgi;
             scgi_temp_path {tmp}/scgi;
-            include {upstream_file};
-            server {{
-                listen 127.0.0.1:{port};
-                location / {{
-                    proxy_pass http://{upstream};
-                    proxy_http_version 1.1;
-                    proxy_set_header Connection "";
-                }}
+        """)
+    return prologue + textwrap.indent(textwrap.dedent(http), "    ") + "}\n"
+
+
+def nginx_conf(tmp: Path, port: int, upstream_file: Path, upstream: str = "app") -> str:
+    """An nginx.conf that runs unprivileged-style, proxying ``port`` to ``upstream`` (defined in ``upstream_file``)."""
+    return unprivileged_nginx(
+        tmp,
+        f"""\
+        include {upstream_file};
+        server {{
+            listen 127.0.0.1:{port};
+            location / {{
+                proxy_pass http://{upstream};
+                proxy_http_version 1.1;
+                proxy_set_header Connection "";
             }}
         }}
-        """)
+        """,
+    )
 
 
-def start_nginx(tmp: Path, blue: int, green: int) -> Proxy:
-    """nginx whose upstream "app" lives in an include file, all traffic on blue at first."""
+def start_nginx(tmp: Path, blue: int, green: int, address: str = "127.0.0.1") -> Proxy:
+    """nginx whose upstream "app" (slots on ``address``) lives in an include file, all traffic on blue at first."""
     port = free_port()
     upstream = tmp / "upstream.conf"
-    upstream.write_text(f"upstream app {{\n    server 127.0.0.1:{blue};\n    server 127.0.0.1:{green} down;\n}}\n")
+    upstream.write_text(f"upstream app {{\n    server {address}:{blue};\n    server {address}:{green} down;\n}}\n")
     conf = tmp / "nginx.conf"
     conf.write_text(nginx_conf(tmp, port, upstream))
     proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(tmp / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     wait_until(lambda: _listening(port), what="nginx")
     router = {"type": "nginx", "upstream_file": str(upstream), "config": str(conf), "nginx": NGINX}
     return Proxy("nginx", port, proc, router, {"config": conf, "upstream": upstream})
+
+
+def slots(blue: int, green: int, start: str) -> dict:
+    """The manifest's blue and green slots, both started by ``start``."""
+    return {"blue": {"port": blue, "start": start}, "green": {"port": green, "start": start}}
+
+
+def write_manifest(root: Path, environment: dict) -> None:
+    """``root/shipline.yml``: project "demo" in python, a smoke check of /smoke, and ``environment`` as its only one."""
+    config = {
+        "version": 1,
+        "project": {"name": "demo", "language": "python"},
+        "smoke": {"checks": [{"path": "/smoke"}], "deadline": 1, "retry_interval": 0.2},
+        "environments": [environment],
+    }
+    (root / "shipline.yml").write_text(json.dumps(config, indent=2))
 
 
 @dataclass
@@ -175,35 +212,28 @@ class Site:
 
     def manifest(self, strategy: str = "blue-green", router: dict | None = None, analysis: dict | None = None, **deploy) -> None:
         start = f"FAULTS_FILE={self.root / 'faults.json'} exec {sys.executable} {APP}"
-        config = {
-            "version": 1,
-            "project": {"name": "demo", "language": "python"},
-            "smoke": {"checks": [{"path": "/smoke"}], "deadline": 1, "retry_interval": 0.2},
-            "environments": [
-                {
-                    "name": "prod",
-                    "url": f"http://127.0.0.1:{self.proxy.port}",
-                    "deploy": {
-                        "strategy": strategy,
-                        "router": router or self.proxy.router,
-                        "slots": {"blue": {"port": self.blue, "start": start}, "green": {"port": self.green, "start": start}},
-                        "health_timeout": 5,
-                        "lock_timeout": 1,
-                        "state_dir": "state",
-                        "canary_steps": [5, 25, 50, 100],
-                        "analysis": {
-                            "interval": 0.2,
-                            "count": 2,
-                            "max_p95_ms": 250,
-                            "probe": {"requests": 10, "concurrency": 2, "timeout": 2},
-                            **(analysis or {}),
-                        },
-                        **deploy,
-                    },
-                }
-            ],
+        environment = {
+            "name": "prod",
+            "url": f"http://127.0.0.1:{self.proxy.port}",
+            "deploy": {
+                "strategy": strategy,
+                "router": router or self.proxy.router,
+                "slots": slots(self.blue, self.green, start),
+                "health_timeout": 5,
+                "lock_timeout": 1,
+                "state_dir": "state",
+                "canary_steps": [5, 25, 50, 100],
+                "analysis": {
+                    "interval": 0.2,
+                    "count": 2,
+                    "max_p95_ms": 250,
+                    "probe": {"requests": 10, "concurrency": 2, "timeout": 2},
+                    **(analysis or {}),
+                },
+                **deploy,
+            },
         }
-        (self.root / "shipline.yml").write_text(json.dumps(config, indent=2))
+        write_manifest(self.root, environment)
 
     def cli(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "shipline", *args, "--format", "json"]

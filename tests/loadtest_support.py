@@ -123,24 +123,11 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    keepalive_requests 1000000;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "{body}"; }}
-    }}
+STATIC_HTTP = """\
+keepalive_requests 1000000;
+server {{
+    listen 127.0.0.1:{port};
+    location / {{ return 200 "{body}"; }}
 }}
 """
 
@@ -151,11 +138,12 @@ def static_nginx(tmp: Path, preexec_fn: Callable[[], None] | None = None) -> Ite
 
     From memory, so that its workers (an unprivileged user when root starts nginx) read no file.
     """
+    from tests.deploy_support import unprivileged_nginx
     from tests.helpers import free_port
 
     port = free_port()
     conf = tmp / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, body="x" * 1024))
+    conf.write_text(unprivileged_nginx(tmp, STATIC_HTTP.format(port=port, body="x" * 1024), worker_connections=1024, error_log="error.log"))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)], start_new_session=True, stderr=subprocess.DEVNULL, preexec_fn=preexec_fn)
     try:

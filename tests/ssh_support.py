@@ -16,13 +16,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipline import processes
-from tests.deploy_support import APP, HAPROXY, NGINX, Proxy, _listening, nginx_conf, wait_until
+from tests.deploy_support import APP, NGINX, Proxy, _listening, slots, start_haproxy, start_nginx, wait_until, write_manifest
 from tests.helpers import free_port
 
 SSHD = "/usr/sbin/sshd"
@@ -129,37 +128,15 @@ def start_sshd(root: Path, name: str, address: str, client_public_key: str) -> H
 
 
 def _answers(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+    return _listening(port)
 
 
-def start_host_haproxy(host: Host, blue: int, green: int) -> Proxy:
-    """haproxy of ``host``: its frontend on a free port of 127.0.0.1, backend "app" with the host's blue (weight 100) and green (0)."""
+def start_host_haproxy(host: Host, blue: int, green: int, port: int | None = None) -> Proxy:
+    """haproxy of ``host``: its frontend on a free port of 127.0.0.1 (or ``port``), backend "app" with the host's blue
+    (weight 100) and green (0); a restart loads the server-state file "haproxy/servers.state" when it is there."""
     root = host.dir / "haproxy"  # the manifest's admin_socket "haproxy/admin.sock" is relative to the host's dir
     root.mkdir(exist_ok=True)
-    port = free_port()
-    sock = root / "admin.sock"
-    cfg = root / "haproxy.cfg"
-    cfg.write_text(textwrap.dedent(f"""\
-        global
-            stats socket {sock} level admin
-        defaults
-            mode http
-            timeout connect 2s
-            timeout client 30s
-            timeout server 30s
-        frontend fe
-            bind 127.0.0.1:{port}
-            default_backend app
-        backend app
-            server blue {host.address}:{blue} weight 100
-            server green {host.address}:{green} weight 0
-        """))
-    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=open(root / "haproxy.log", "ab"), start_new_session=True)
-    wait_until(lambda: sock.exists(), what=f"haproxy of {host.name}")
-    host.proxy = Proxy("haproxy", port, proc, {"type": "haproxy", "admin_socket": str(sock)}, {"config": cfg})
+    host.proxy = start_haproxy(root, blue, green, port, server_state=True, address=host.address, socket_name="admin.sock", state_name="servers.state", retries=False)
     return host.proxy
 
 
@@ -167,14 +144,8 @@ def start_host_nginx(host: Host, blue: int, green: int) -> Proxy:
     """nginx of ``host``: listening on a free port of 127.0.0.1, upstream "app" in an include file, all traffic on blue."""
     root = host.dir / "nginx"  # the manifest's paths "nginx/..." are relative to the host's dir
     root.mkdir(exist_ok=True)
-    port = free_port()
-    upstream = root / "upstream.conf"
-    upstream.write_text(f"upstream app {{\n    server {host.address}:{blue};\n    server {host.address}:{green} down;\n}}\n")
-    conf = root / "nginx.conf"
-    conf.write_text(nginx_conf(root, port, upstream))
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-e", str(root / "nginx-error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    wait_until(lambda: _listening(port), what=f"nginx of {host.name}")
-    host.proxy = Proxy("nginx", port, proc, {"type": "nginx", "upstream_file": "nginx/upstream.conf", "config": "nginx/nginx.conf", "nginx": NGINX}, {"config": conf})
+    host.proxy = start_nginx(root, blue, green, address=host.address)
+    host.proxy.router = {"type": "nginx", "upstream_file": "nginx/upstream.conf", "config": "nginx/nginx.conf", "nginx": NGINX}
     return host.proxy
 
 
@@ -192,32 +163,29 @@ class Fleet:
     def manifest(self, strategy: str = "blue-green", analysis: dict | None = None, hosts: list[dict] | None = None, **environment) -> None:
         # each host has its own faults file in its directory: the same command reads a different one per host
         start = f'FAULTS_FILE="$SHIPLINE_HOST_DIR/faults.json" exec {sys.executable} {APP}'
-        config = {
-            "version": 1,
-            "project": {"name": "demo", "language": "python"},
-            "smoke": {"checks": [{"path": "/smoke"}], "deadline": 1, "retry_interval": 0.2},
-            "environments": [
-                {
-                    "name": "prod",
-                    "url": f"http://127.0.0.1:{self.hosts[0].proxy.port}" if self.hosts[0].proxy else "http://127.0.0.1:9",
-                    "hosts": hosts if hosts is not None else [h.manifest_entry() for h in self.hosts],
-                    **environment,
-                    "deploy": {
-                        "strategy": strategy,
-                        "router": self.hosts[0].proxy.router if self.hosts[0].proxy and self.hosts[0].proxy.kind == "nginx" else {"type": "haproxy", "admin_socket": "haproxy/admin.sock"},
-                        "slots": {"blue": {"port": self.blue, "start": start}, "green": {"port": self.green, "start": start}},
-                        "health_timeout": 10,
-                        "lock_timeout": 1,
-                        "state_dir": "state",
-                        "canary_steps": [50, 100],
-                        "env": {},
-                        "pass_env": [],
-                        "analysis": {"interval": 1.0, "count": 2, "max_p95_ms": 1000, "probe": {"requests": 6, "concurrency": 2, "timeout": 2}, **(analysis or {})},
-                    },
-                }
-            ],
+        proxy = self.hosts[0].proxy
+        deploy = {
+            "strategy": strategy,
+            "router": proxy.router if proxy and proxy.kind == "nginx" else {"type": "haproxy", "admin_socket": "haproxy/admin.sock"},
+            "slots": slots(self.blue, self.green, start),
+            "health_timeout": 10,
+            "lock_timeout": 1,
+            "state_dir": "state",
+            "canary_steps": [50, 100],
+            "env": {},
+            "pass_env": [],
+            "analysis": {"interval": 1.0, "count": 2, "max_p95_ms": 1000, "probe": {"requests": 6, "concurrency": 2, "timeout": 2}, **(analysis or {})},
         }
-        (self.root / "shipline.yml").write_text(json.dumps(config, indent=2))
+        write_manifest(
+            self.root,
+            {
+                "name": "prod",
+                "url": f"http://127.0.0.1:{proxy.port}" if proxy else "http://127.0.0.1:9",
+                "hosts": hosts if hosts is not None else [h.manifest_entry() for h in self.hosts],
+                **environment,
+                "deploy": deploy,
+            },
+        )
 
     def state(self) -> dict:
         return json.loads((self.root / "state" / "prod.json").read_text())
@@ -252,7 +220,4 @@ def fleet(tmp: Path, count: int = 2, with_haproxy: bool = True, router: str = "h
 
 def wait_for(predicate, what: str, timeout: float = 10.0) -> None:
     """`wait_until`, for the SSH tests."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    wait_until(predicate, timeout, what)

@@ -62,8 +62,8 @@ def test_unknown_job_and_bad_pairs_are_bad_input(tmp_path):
     root = repo(tmp_path, {".github/workflows/p.yml": PIPELINE})
     result = run_cli("act", "-j", "deplyo", cwd=root)
     assert result.code == 2 and 'no job "deplyo"' in result.err and "build, deploy, test" in result.err
-    result = run_cli("act", "--secret", "TOKEN", cwd=root)
-    assert result.code == 2 and '--secret "TOKEN": expected NAME=VALUE' in result.err
+    result = run_cli("act", "--secret", "=hunter2", cwd=root)
+    assert result.code == 2 and '--secret "=hunter2": expected NAME=VALUE' in result.err
 
 
 def test_action_without_offline_stand_in_is_refused_before_act_starts(tmp_path):
@@ -130,6 +130,52 @@ def test_dispatch_inputs_reach_the_job_and_secrets_never_show(tmp_path):
     # act may drop the output of a step that ends at once, so the step itself checks what it got
     assert result.code == 0, result.out + result.err
     assert "hunter2-secret" not in result.out + result.err
+
+
+MULTI_LINE_SECRET = """
+on: push
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Print the key
+        env:
+          KEY: ${{ secrets.DEPLOY_KEY }}
+        run: |
+          echo "$KEY"
+          echo "$KEY" | sed -n 2p
+          exit 1
+"""
+
+
+@pytest.mark.act
+def test_a_multi_line_secret_named_from_the_environment_never_shows_not_even_line_by_line(tmp_path):
+    # act masks a secret's whole value, but a step's output arrives a line at a time
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACCl27aUfapQ\n-----END OPENSSH PRIVATE KEY-----\n"
+    root = repo(tmp_path, {".github/workflows/d.yml": MULTI_LINE_SECRET})
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "DEPLOY_KEY": key}
+    for fmt in ("text", "github", "json"):
+        result = run_cli("act", "--secret", "DEPLOY_KEY", "--format", fmt, cwd=root, env=env)
+        assert result.code == 1, result.out + result.err
+        shown = result.out + result.err
+        assert "exit status 1" in shown and "***" in shown  # the failing step's output is shown, masked
+        assert all(line not in shown.replace("::add-mask::" + line, "") for line in key.splitlines()[1:3]), shown
+
+
+@pytest.mark.act
+def test_secrets_a_job_reads_but_not_given_are_named_before_the_run(tmp_path):
+    root = repo(tmp_path, {".github/workflows/d.yml": MULTI_LINE_SECRET})
+    result = run_cli("act", cwd=root, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert "warning: job show reads DEPLOY_KEY, not given: act runs it with empty values; pass --secret DEPLOY_KEY" in result.err, result.out + result.err
+    result = run_cli("act", "--secret", "DEPLOY_KEY=x", cwd=root, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert "not given" not in result.out + result.err
+
+
+def test_a_secret_named_from_an_environment_variable_that_is_not_set_is_bad_input(tmp_path):
+    root = repo(tmp_path, {".github/workflows/d.yml": MULTI_LINE_SECRET})
+    result = run_cli("act", "--secret", "DEPLOY_KEY", cwd=root)
+    assert result.code == 2
+    assert '--secret "DEPLOY_KEY": no environment variable DEPLOY_KEY to take its value from' in result.err
 
 
 ONE_JOB = """

@@ -10,31 +10,18 @@ Real act, git, semgrep and bandit; one act run per case.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import build_file_tree, run_cli
+from tests.monorepo_support import VULNERABLE_SCRIPT
 from tests.test_act_localrun import git
 from tests.test_act_pipelines import explain
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
 
-MANIFEST = """\
-version: 1
-project:
-  name: shop
-  language: python
-services:
-  - name: api
-    path: services/api
-    test:
-      enabled: false
-  - name: worker
-    path: services/worker
-    test:
-      enabled: false
-"""
 INJECTION_WORKFLOW = """\
 name: greet
 on: issues
@@ -45,14 +32,6 @@ jobs:
     steps:
       - run: echo "Thanks for ${{ github.event.issue.title }}"
 """
-VULNERABLE_SCRIPT = """\
-import subprocess
-import sys
-
-
-def main():
-    subprocess.call("tar czf backup.tgz " + sys.argv[1], shell=True)
-"""
 CASES = {
     "workflow": (".github/workflows/greet.yml", INJECTION_WORKFLOW, "shipline.github-actions.template-injection"),
     "script": ("scripts/backup.py", VULNERABLE_SCRIPT, "shell"),
@@ -60,18 +39,10 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_a_change_outside_every_service_fails_the_required_check(tmp_path: Path, case: str):
-    repo = tmp_path / "shop"
-    build_file_tree(
-        repo,
-        {
-            "shipline.yml": MANIFEST,
-            "services/api/app.py": "def handler():\n    return 'ok'\n",
-            "services/worker/worker.py": "def run():\n    return 1\n",
-        },
-    )
+def test_a_change_outside_every_service_fails_the_required_check(tmp_path: Path, shop: Callable[..., Path], case: str):
+    no_tests = {"test": {"enabled": False}}
+    repo = shop(api=no_tests, worker=no_tests)
     assert run_cli("generate", cwd=repo).code == 0
-    git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "services")
     git(repo, "switch", "-qc", "change")

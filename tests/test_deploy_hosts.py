@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -151,21 +154,28 @@ def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_pat
     hosts.manifest()
     assert deploy(hosts, "v1")[0].code == 0
     hosts.manifest(analysis={"count": 30, "interval": 1.0})  # long enough to be killed during it
+    runtime = Path(tempfile.mkdtemp(prefix="xdg-", dir="/tmp"))  # short: control sockets go in it
+    hosts.env["XDG_RUNTIME_DIR"] = str(runtime)
     env = dict(os.environ, **hosts.env)
     try:
         with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
             run = subprocess.Popen([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2"], cwd=hosts.root, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "killed.log", "wb"))
             try:
-                wait_until(lambda: served(hosts) == [{"v2"}, {"v2"}] or run.poll() is not None, timeout=30, what="both hosts on v2")
+                analysing = lambda: served(hosts) == [{"v2"}, {"v2"}] and (hosts.state()["pending"] or {}).get("phase") == "analysis"  # noqa: E731
+                wait_until(lambda: analysing() or run.poll() is not None, timeout=30, what="both hosts on v2, under analysis")
             finally:
                 assert run.poll() is None, (tmp_path / "killed.log").read_text()
             run.send_signal(signal.SIGKILL)
             run.wait(10)
             assert hosts.state()["pending"]["phase"] == "analysis"
+            # the killed run could not remove its key: its directory is left, naming it as owner
+            left = list(runtime.glob("shipline-ssh-*"))
+            assert [(d / "owner").read_text().split()[0] for d in left] == [str(run.pid)] and (left[0] / "key").exists()
             hosts.manifest()  # the next run, with the usual analysis
             result, doc = deploy(hosts, "v3")
         assert result.code == 0, result.err + result.out
         assert any(e["kind"] == "recover" for e in doc["timeline"])
+        assert list(runtime.glob("*")) == [], "the next run removed the dead run's key, and its own at exit"
         assert served(hosts) == [{"v3"}, {"v3"}]
         assert one.failures() == [] and two.failures() == []
         history = hosts.state()["history"]
@@ -175,11 +185,10 @@ def test_a_deploy_killed_mid_rollout_is_recovered_by_the_next_run(hosts, tmp_pat
         for host in hosts.hosts:
             for pid in _ssh_masters_of(host.ssh_port):
                 os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def test_a_fresh_runner_finds_the_state_and_releases_on_the_hosts(hosts):
-    import shutil
-
     hosts.manifest()
     assert deploy(hosts, "v1")[0].code == 0
     assert deploy(hosts, "v2")[0].code == 0
@@ -193,7 +202,10 @@ def test_a_fresh_runner_finds_the_state_and_releases_on_the_hosts(hosts):
     shutil.rmtree(hosts.root / "state")
     result, doc = deploy(hosts, "v3")
     assert result.code == 0, result.err + result.out
-    assert doc["active_color"] != json.loads((hosts.hosts[0].dir / "prod.state.json").read_text())["previous"]["color"] or True
+    for host in hosts.hosts:  # each host's copy of the state knows the release it replaced
+        kept = json.loads((host.dir / "prod.state.json").read_text())
+        assert (kept["version"], kept["previous"]["version"]) == ("v3", "v1"), kept
+        assert kept["previous"]["color"] != doc["active_color"], kept
     assert served(hosts) == [{"v3"}, {"v3"}]
     assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
 

@@ -207,3 +207,21 @@ def test_a_history_entry_without_some_fields_reads_them_as_empty(tmp_path):
     store.path.write_text('{"active": "blue", "version": "v1", "history": [{"version": "v1", "result": "promoted"}]}')
     entry = store.load().history[0]
     assert (entry.version, entry.result, entry.reason, entry.color, entry.started) == ("v1", "promoted", "", None, None)
+
+
+def test_a_runner_behind_its_schedule_still_gives_each_measurement_its_full_time():
+    """A loaded runner that oversleeps must not turn a healthy, slightly slow answer into a failure."""
+    import time
+
+    class Slow(Scripted):
+        def measure(self, targets):
+            time.sleep(0.3)  # a healthy answer, well inside interval + grace
+            return super().measure(targets)
+
+    def oversleep(seconds):
+        time.sleep(seconds + 2.0)  # the runner wakes up late, past the next measurement's time
+
+    provider = Slow(0.0, 0.0, 0.0)
+    analysis = manifest.Analysis(interval=1, count=3)
+    decision = analyze(provider, analysis, {"live": "http://127.0.0.1:1"}, "live", Timeline(), "test", sleep=oversleep)
+    assert (decision.outcome, provider.calls) == ("successful", 3), decision.reason

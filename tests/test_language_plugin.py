@@ -104,6 +104,9 @@ def test_one_module_adds_a_language_to_init_generate_and_act(plugin: Path, tmp_p
     assert done.returncode == 0, done.stderr
     manifest = (project / "shipline.yml").read_text()
     assert "language: perl" in manifest and "the Perl plugin's default" in manifest
+    # the languages the comment offers come from the registry: the plugin's among them
+    offered = re.search(r"^  language: perl  # (.*)$", manifest, re.M)
+    assert offered and set(re.split(r", | or ", offered[1])) == {"python", "node", "go", "container", "perl"}, manifest
 
     done = shipline("-m", "shipline", "generate", cwd=project, plugin=plugin)
     assert done.returncode == 0, done.stderr

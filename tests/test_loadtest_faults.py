@@ -116,7 +116,7 @@ def test_a_p95_just_over_the_gate_fails_it(tmp_path):
     assert res.code == 1, res.err
     doc = json.loads(res.out)
     p95 = next(c for c in doc["checks"] if c["metric"] == "p95")
-    assert 300 < p95["measured"] < 400 and not p95["passed"]
+    assert 300 < p95["measured"] < 900 and not p95["passed"]  # above the bucket, however loaded the machine
     assert 300 < doc["total"]["p50_ms"] <= doc["total"]["p95_ms"] <= doc["total"]["max_ms"]
 
 

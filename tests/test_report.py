@@ -41,6 +41,16 @@ def test_mask_redacts_everywhere_and_emits_add_mask(tmp_path):
     assert "s3cr3t" not in (tmp_path / "output").read_text()
 
 
+def test_a_multi_line_secret_is_redacted_line_by_line(tmp_path):
+    # a step's log arrives a line at a time: a key's single line must not show either
+    rep, out, _ = make("text", tmp_path)
+    rep.mask("-----BEGIN KEY-----\nb3BlbnNzaC1rZXk\nQyNTUxOQAAACCl\n-----END KEY-----\n")
+    rep.info("  QyNTUxOQAAACCl")
+    rep.info("b3BlbnNzaC1rZXk then QyNTUxOQAAACCl")
+    rep.info("-----BEGIN KEY-----\nb3BlbnNzaC1rZXk\nQyNTUxOQAAACCl\n-----END KEY-----\n")
+    assert out.getvalue().splitlines() == ["  ***", "*** then ***", "***"]
+
+
 def test_outputs_single_and_multiline(tmp_path):
     rep, _, _ = make("text", tmp_path)
     rep.output("count", 3)

@@ -97,3 +97,14 @@ def test_suppressions_file_errors_are_located(tmp_path):
     assert any(line.startswith("s.yml:3:13: suppressions[0].reason") for line in lines)
     assert any(line.startswith("s.yml:4:14: suppressions[0].expires") for line in lines)
     assert any(line.startswith('s.yml:5:5: unknown key "owner"') for line in lines)
+
+
+def test_a_folder_own_exclude_replaces_the_top_level_one_there_only(tmp_path):
+    from shipline.scan.targets import ignore
+
+    ignored = ignore(tmp_path, ["generated/"], [("services/api-v2", ["legacy/", "services/api-v2/old.py"])])
+    assert ignored("scripts/generated/x.py") and ignored("services/api/generated/x.py")  # a sibling folder is not the api-v2's
+    assert not ignored("services/api-v2/generated/x.py") and not ignored("scripts/legacy/x.py")
+    assert ignored("services/api-v2/legacy/x.py") and ignored("services/api-v2/old.py")
+    assert ignored("services/api-v2/tests/test_x.py") and ignored("tests/test_x.py")  # semgrep's defaults hold everywhere
+

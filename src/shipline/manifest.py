@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -36,9 +37,13 @@ SCHEMA_URL = "https://raw.githubusercontent.com/shipline/shipline/v1/schema/ship
 
 LANGUAGES = tuple(LANGUAGE_PLUGINS)
 DEFAULT_RUNTIME = {name: plugin.default_runtime for name, plugin in LANGUAGE_PLUGINS.items()}
-Language = Literal[LANGUAGES]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a name from the language registry, known only when the plugins load
+    Language = str
+else:  # the schema lists them
+    Language = Literal[LANGUAGES]
 SEVERITIES = ("critical", "high", "medium", "low", "none")
-INCIDENT_SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
+IncidentSeverity = Literal["P0", "P1", "P2", "P3", "P4"]
+INCIDENT_SEVERITIES: tuple[IncidentSeverity, ...] = ("P0", "P1", "P2", "P3", "P4")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?!s))?\s*(?:(\d+(?:\.\d+)?)s)?\s*(?:(\d+(?:\.\d+)?)ms)?\s*$")
@@ -225,6 +230,10 @@ class Regression(Strict):
 AbortLimit = Literal["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p99_9_ms", "avg_ms", "max_ms", "error_rate", "exception_rate", "min_rps"]
 
 
+def _default_abort_on_fail() -> list[AbortLimit]:
+    return ["error_rate"]
+
+
 class LoadTest(Strict):
     """Load test with locust and SLO gates."""
 
@@ -240,7 +249,7 @@ class LoadTest(Strict):
     slo: Slo = Field(default_factory=Slo)
     regression: Regression = Field(default_factory=Regression)
     abort_on_fail: list[AbortLimit] = Field(
-        default_factory=lambda: ["error_rate"], description="SLO limits checked every second during the run; the first breach stops it"
+        default_factory=_default_abort_on_fail, description="SLO limits checked every second during the run; the first breach stops it"
     )
     delay_abort: Duration = Field(10, description="warm-up before abort_on_fail limits are checked")
 
@@ -311,7 +320,7 @@ class PrometheusAnalysis(Strict):
     metrics: list[PrometheusMetric] = Field(default_factory=list, description="replace the default query of the figures they measure")
     # set when the manifest is parsed: where things are, and the environment the queries are about
     _where: dict[str, tuple[str, int, int]] = PrivateAttr(default_factory=dict)
-    _environment: Any = PrivateAttr(None)
+    _environment: Environment | None = PrivateAttr(None)
 
     def locate(self, what: str) -> tuple[str, int, int]:
         """File, line and column of ``url`` or ``metrics.N.query`` in the manifest (empty when built in code)."""
@@ -346,14 +355,18 @@ class Analysis(Strict):
         return [(m.name, m.success) for m in metrics if m.success]
 
 
+def _default_servers() -> dict[Literal["blue", "green"], str]:
+    return {"blue": "blue", "green": "green"}
+
+
 class HaproxyRouter(Strict):
     """Weights servers through haproxy's runtime API; no reload."""
 
     type: Literal["haproxy"]
     admin_socket: str = Field(description="path of haproxy's admin socket (stats socket ... level admin)")
     backend: str = "app"
-    servers: dict[Literal["blue", "green"], str] = Field(default_factory=lambda: {"blue": "blue", "green": "green"})
-    server_state_file: str | None = Field(None, description="haproxy's server-state-file: weights are saved there after each change and survive a restart")
+    servers: dict[Literal["blue", "green"], str] = Field(default_factory=_default_servers)
+    server_state_file: str | None = Field(None, description="haproxy's server-state-file: weights are saved there after each change and survive a restart (for an environment with hosts, on each host: a relative path is under hosts[].dir)")
 
 
 class NginxRouter(Strict):
@@ -409,6 +422,10 @@ class CanaryPause(Strict):
     pause: Duration | Literal["promote"]
 
 
+def _default_canary_steps() -> list[int | CanaryPause]:
+    return [5, 25, 50, 100]
+
+
 class Deploy(Strict):
     """How an environment takes a new version."""
 
@@ -419,7 +436,7 @@ class Deploy(Strict):
     health_timeout: Duration = 30
     version_header: str | None = Field(None, description="health passes only when the health answer carries this header naming the version deployed")
     canary_steps: list[int | CanaryPause] = Field(
-        default_factory=lambda: [5, 25, 50, 100], description="traffic percentages, and {pause: DURATION} or {pause: promote} between them"
+        default_factory=_default_canary_steps, description="traffic percentages, and {pause: DURATION} or {pause: promote} between them"
     )
     progress_deadline: Duration = Field(600, description="longest pause (or stalled run) before traffic returns to the stable slot by itself")
     analysis: Analysis = Field(default_factory=Analysis)
@@ -463,7 +480,7 @@ class Deploy(Strict):
 class IncidentRule(Strict):
     """A severity that applies when the measurements that caused a rollback reach it."""
 
-    severity: Literal["P0", "P1", "P2", "P3", "P4"]
+    severity: IncidentSeverity
     min_error_rate: Fraction | None = None
     min_p95_ms: float | None = Field(None, gt=0)
 
@@ -481,7 +498,7 @@ class Incidents(Strict):
 
     enabled: bool = False
     rules: list[IncidentRule] = Field(default_factory=_default_incident_rules)
-    default_severity: Literal["P0", "P1", "P2", "P3", "P4"] = "P3"
+    default_severity: IncidentSeverity = "P3"
     labels: list[str] = Field(default_factory=lambda: ["incident"])
 
 
@@ -493,7 +510,7 @@ class Host(Strict):
     port: Port = Field(22, description="the SSH port")
     name: str | None = Field(None, description="what messages call the host; default: host")
     address: str | None = Field(None, description="the address the slots listen on, on the host; default: the slots' host")
-    url: str | None = Field(None, pattern=r"^https?://", description="this host's own entry point (its router), measured by the analysis besides the environment's url")
+    url: str | None = Field(None, pattern=r"^https?://", description="this host's own entry point (its router), measured by the analysis and smoke-tested besides the environment's url")
     dir: str = Field(".local/state/shipline", description="where releases, pid files and slot logs live on the host (relative to the login's home)")
 
     @property
@@ -548,7 +565,7 @@ class Environment(Strict):
 # -- monitoring -----------------------------------------------------------------------
 
 
-def _default_receivers() -> dict[str, str]:
+def _default_receivers() -> dict[IncidentSeverity, str]:
     return {"P0": "page", "P1": "page", "P2": "page", "P3": "ticket", "P4": "log"}
 
 
@@ -563,7 +580,7 @@ class Monitoring(Strict):
     )
     warning_error_rate: Fraction = Field(0.02, description="P4 when errors stay over this share for 10 minutes")
     runbook_url: str = Field("https://github.com/shipline/shipline/blob/v1/docs/runbook.md", pattern=r"^https?://", description="alerts link here, with #ALERT-NAME")
-    receivers: dict[Literal["P0", "P1", "P2", "P3", "P4"], Name] = Field(default_factory=_default_receivers, description="Alertmanager receiver per severity")
+    receivers: dict[IncidentSeverity, Name] = Field(default_factory=_default_receivers, description="Alertmanager receiver per severity")
     webhooks: dict[str, Annotated[str, Field(pattern=r"^https?://")]] = Field(default_factory=dict, description="receiver name -> webhook URL Alertmanager posts to")
     scrape_interval: Duration = 15
     haproxy_exporter: str = Field("127.0.0.1:8405", pattern=r"^[A-Za-z0-9.\[\]:-]+:\d+$", description="host:port of haproxy's Prometheus exporter frontend")
@@ -797,7 +814,8 @@ class SuppressionsFile(Strict):
 def _cross_checks(manifest: Manifest, doc: yamlfile.Document) -> list[Problem]:
     """Checks that span sections, located at the value they are about."""
     problems = []
-    for section, items in (("environments", manifest.environments), ("services", manifest.services)):
+    named: tuple[tuple[str, Sequence[Environment | Service]], ...] = (("environments", manifest.environments), ("services", manifest.services))
+    for section, items in named:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.name in seen:
@@ -820,7 +838,7 @@ def _prometheus_checks(manifest: Manifest, doc: yamlfile.Document) -> list[Probl
     from shipline.monitor.promql import template_problems
 
     problems = []
-    places = [(("environments", i), env) for i, env in enumerate(manifest.environments)]
+    places: list[tuple[yamlfile.Path_, Environment]] = [(("environments", i), env) for i, env in enumerate(manifest.environments)]
     places += [(("services", s, "environments", i), env) for s, svc in enumerate(manifest.services) for i, env in enumerate(svc.environments or [])]
     for base, env in places:
         settings = env.deploy.analysis.prometheus

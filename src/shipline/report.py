@@ -175,10 +175,16 @@ class Reporter:
             yield
 
     def mask(self, secret: str) -> None:
-        """Never show ``secret``: ``::add-mask::`` under GitHub, redacted everywhere here."""
-        if not secret or secret in self._masked:
+        """Never show ``secret``: ``::add-mask::`` under GitHub, redacted everywhere here.
+
+        A multi-line secret (a private key) is masked line by line too, as GitHub's
+        runner does: logs arrive a line at a time, so the whole value never matches.
+        """
+        parts = [secret, *(line.strip() for line in secret.splitlines() if line.strip())]
+        new = [p for p in dict.fromkeys(parts) if p and p not in self._masked]
+        if not new:
             return
-        self._masked.append(secret)
+        self._masked.extend(new)  # the whole value before its lines
         if self.format == "github":
             for part in secret.splitlines() or [secret]:
                 if part.strip():

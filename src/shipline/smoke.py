@@ -5,7 +5,9 @@ The public API, shared by `shipline smoke` and the deploy backends:
 - `expand_env(checks, environ)` fills ``${NAME}`` in header values and returns the
   values that must be masked;
 - `run_checks(base_url, checks, deadline=..., retry_interval=...)` returns a `SmokeReport`;
-- `write_junit(report, path)` writes it as JUnit XML;
+- `run_everywhere(targets, checks, ...)` runs them against several base URLs at once
+  (an environment's url and each of its hosts' own);
+- `write_junit(reports, path)` writes them as JUnit XML;
 - `load_checks(path)` reads a YAML list of checks (``--checks FILE``).
 
 A freshly deployed service may need seconds before it answers, so every failing check
@@ -61,11 +63,12 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class SmokeReport:
-    """Every check's result against one base URL."""
+    """Every check's result against one base URL (``where``: the host it belongs to, if any)."""
 
     base_url: str
     results: list[CheckResult]
     duration: float
+    where: str = ""
 
     @property
     def passed(self) -> list[CheckResult]:
@@ -294,18 +297,37 @@ def run_checks(
     return SmokeReport(base_url, [results[i] for i in range(len(checks))], clock.now() - clock.started)
 
 
-def write_junit(report: SmokeReport, path: Path) -> None:
-    """Write the report as JUnit XML: one test case per check, a failure per failed one."""
+def run_everywhere(
+    targets: Sequence[tuple[str, str]],
+    checks: Sequence[SmokeCheck],
+    *,
+    deadline: float,
+    retry_interval: float,
+) -> list[SmokeReport]:
+    """`run_checks` against each ``(where, base_url)`` side by side, so one deadline bounds them all; reports in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(target: tuple[str, str]) -> SmokeReport:
+        where, base_url = target
+        return replace(run_checks(base_url, checks, deadline=deadline, retry_interval=retry_interval), where=where)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
+        return list(pool.map(one, targets))
+
+
+def write_junit(reports: SmokeReport | Sequence[SmokeReport], path: Path) -> None:
+    """Write the reports as JUnit XML: a suite per base URL, one test case per check, a failure per failed one."""
     from junitparser import Failure, JUnitXml, TestCase, TestSuite
 
-    suite = TestSuite("smoke")
-    for r in report.results:
-        case = TestCase(r.name, classname=f"smoke.{r.method}", time=(r.latency_ms or 0) / 1000)
-        if not r.passed:
-            case.result = [Failure(f"expected {r.expected}, got {r.got}")]
-        suite.add_testcase(case)
-    suite.update_statistics()  # type: ignore[no-untyped-call]  # junitparser leaves it unannotated
     xml = JUnitXml()
-    xml.add_testsuite(suite)
+    for report in [reports] if isinstance(reports, SmokeReport) else reports:
+        suite = TestSuite(f"smoke {report.where}".strip())
+        for r in report.results:
+            case = TestCase(r.name, classname=f"smoke.{r.method}", time=(r.latency_ms or 0) / 1000)
+            if not r.passed:
+                case.result = [Failure(f"expected {r.expected}, got {r.got}")]
+            suite.add_testcase(case)
+        suite.update_statistics()  # type: ignore[no-untyped-call]  # junitparser leaves it unannotated
+        xml.add_testsuite(suite)
     path.parent.mkdir(parents=True, exist_ok=True)
     xml.write(str(path), pretty=True)

@@ -14,9 +14,19 @@ import argparse
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+from shipline.report import Reporter
+
+if TYPE_CHECKING:  # the deploy machinery loads only when a command runs
+    from shipline import manifest
+    from shipline.deploy.engine import Engine
+    from shipline.deploy.events import Event, Listener
+    from shipline.deploy.paths import DeployPaths
+    from shipline.deploy.result import DeployResult
+    from shipline.deploy.state import Pending
 
 HELP = "deploy a version to an environment (blue-green or canary), rolling back by itself"
 
@@ -30,11 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class LogListener:
     """Prints each event as it happens; warnings become annotations under GitHub."""
 
-    def __init__(self, reporter):
+    def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
         self.start: float | None = None
 
-    def on_event(self, event) -> None:
+    def on_event(self, event: Event) -> None:
         """One line per event, timed from the first one."""
         self.start = self.start or event.at
         if event.kind == "warning":
@@ -43,7 +53,7 @@ class LogListener:
             self.reporter.info(f"[+{event.at - self.start:5.1f}s] {event.kind}: {event.message}")
 
 
-def listeners(ctx: Context, args: argparse.Namespace, environment, service: str = "") -> list:
+def listeners(ctx: Context, args: argparse.Namespace, environment: manifest.Environment, service: str = "") -> list[Listener]:
     """Everyone who follows this run's events (``service``: the monorepo service, else empty)."""
     from shipline.github.listener import for_deploy
 
@@ -63,7 +73,7 @@ def _default_version(ctx: Context) -> str:
     raise InputError("no version to deploy: pass --version (or run inside a git checkout)")
 
 
-def target(ctx: Context, args: argparse.Namespace):
+def target(ctx: Context, args: argparse.Namespace) -> tuple[manifest.ServiceConfig, manifest.Environment, Path, DeployPaths]:
     """The service, the ``--env`` environment, the service directory and the environment's deploy paths."""
     from shipline.deploy.paths import deploy_paths
 
@@ -75,7 +85,7 @@ def target(ctx: Context, args: argparse.Namespace):
     return service, environment, cwd, deploy_paths(environment, project, cwd, ctx.environ)
 
 
-def engine(ctx: Context, args: argparse.Namespace, follow: bool = True):
+def engine(ctx: Context, args: argparse.Namespace, follow: bool = True) -> Engine:
     """The deploy engine for ``--env``, from the manifest (exit 2 on a corrupt state file, before anything changes).
 
     ``follow``: GitHub listeners too (deploy, rollback), or only the log (operator commands).
@@ -88,14 +98,14 @@ def engine(ctx: Context, args: argparse.Namespace, follow: bool = True):
 
         ctx.reporter.mask(ctx.environ.get(KEY_ENV, ""))
     monorepo_service = service.name if len(ctx.load_manifest(args.manifest).resolved_services()) > 1 else ""
-    followers = listeners(ctx, args, environment, monorepo_service) if follow else [LogListener(ctx.reporter)]
+    followers: list[Listener] = listeners(ctx, args, environment, monorepo_service) if follow else [LogListener(ctx.reporter)]
     deployer = Engine(environment, service.smoke, cwd, ctx.environ, paths, followers)
     if environment.hosts:  # the SSH connections close with the command
         ctx.cleanup.callback(deployer.fleet.close)
     return deployer
 
 
-def report_result(ctx: Context, result, analysis) -> int:
+def report_result(ctx: Context, result: DeployResult, analysis: manifest.Analysis | None) -> int:
     """Outputs, job summary and JSON for a deploy or rollback; the exit code."""
     from shipline.deploy import summary
 
@@ -113,7 +123,7 @@ def report_result(ctx: Context, result, analysis) -> int:
     return EXIT_GATE_FAILED
 
 
-def background(ctx: Context, args: argparse.Namespace, deployer, name: str, *command: str) -> Path:
+def background(ctx: Context, args: argparse.Namespace, deployer: Engine, name: str, *command: str) -> Path:
     """Start ``shipline COMMAND --env E`` detached from this job (its own session), logging beside the state; the log."""
     import sys
 
@@ -133,7 +143,7 @@ def background(ctx: Context, args: argparse.Namespace, deployer, name: str, *com
     return log
 
 
-def retire_in_background(ctx: Context, args: argparse.Namespace, deployer) -> None:
+def retire_in_background(ctx: Context, args: argparse.Namespace, deployer: Engine) -> None:
     """Start `shipline stop --retired` detached, to stop the kept old slot when ``keep_previous_for`` is up."""
     pending = deployer.state.pending
     if pending is None or pending.op != "retire":
@@ -150,7 +160,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     deployer = engine(ctx, args)
     preflight(deployer.provider)  # a bad query or an unreachable Prometheus stops the deploy before traffic moves
 
-    def watchdog(pending) -> None:
+    def watchdog(pending: Pending) -> None:
         # should this run die (SIGKILL, a lost runner), traffic returns to the stable slot after progress_deadline
         background(ctx, args, deployer, "watchdog", "rollback", "--watch", repr(pending.started))
 

@@ -4,7 +4,8 @@ Settings come from the manifest's ``security`` section when there is a manifest;
 without one, the scan runs with the defaults; which scanners run by default is the
 language plugin's say. A scan of the whole repository (PATH is its root, no
 ``--service``) reads the manifest at the root even when run from elsewhere: each
-service's suppressions apply to its own folder, the top-level ones everywhere else. A finding is new unless it is in the
+service's semgrep rules, excludes and suppressions apply to its own folder, the
+top-level ones everywhere else. A finding is new unless it is in the
 committed baseline (``--update-baseline`` writes it) or, with ``--baseline-ref``, was
 already there at the merge base. Only new findings at or above ``--fail-on`` fail.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from shipline.scan.model import FAIL_ON, SEVERITIES
 if TYPE_CHECKING:
     from shipline.manifest import Security
     from shipline.scan.engine import Scan
+    from shipline.scan.gate import Verdict
     from shipline.scan.model import Finding
     from shipline.scan.suppressions import Suppressions
 
@@ -103,10 +105,9 @@ def _setup(args: argparse.Namespace, ctx: Context, root: Path) -> _Setup:
     return _Setup(service.security, ctx.path(service.path), ctx.cwd, service.project.language)
 
 
-def _settings(security: Security, language: str | None, here: Path) -> Any:
+def _rules(security: Security, here: Path) -> tuple[str, ...]:
+    """``security.rules`` as semgrep takes them: files relative to ``here`` made absolute, registry names as they are."""
     from shipline import validation
-    from shipline.languages import LANGUAGES
-    from shipline.scan.tool import Settings
 
     def config(rule: str) -> str:
         local = here / rule
@@ -117,15 +118,26 @@ def _settings(security: Security, language: str | None, here: Path) -> Any:
         if Path(resolved).is_absolute() and not Path(resolved).exists():
             # checked here, where the manifest's positions are at hand, so the error is located
             raise validation.error_at(security, ("rules", i), f'semgrep: no such rules file or directory "{rule}" (security.rules)')
+    return rules
+
+
+def _settings(security: Security, language: str | None, here: Path, scopes: tuple[_Scope, ...] = ()) -> Any:
+    """The scan's settings; in each scope's folder, its own rules and exclude."""
+    from shipline.languages import LANGUAGES
+    from shipline.scan.tool import Settings
+
     # without a manifest both scanners run; with one, the language's plugin says whether bandit does
     default_bandit = LANGUAGES[language].bandit if language in LANGUAGES else language is None
     bandit = security.bandit if security.bandit is not None else default_bandit
-    return Settings(semgrep=security.semgrep, bandit=bandit, rules=rules, exclude=tuple(security.exclude))
+    settings = Settings(semgrep=security.semgrep, bandit=bandit, rules=_rules(security, here), exclude=tuple(security.exclude))
+    folders = tuple((s.folder, replace(settings, rules=_rules(s.security, here), exclude=tuple(s.security.exclude))) for s in scopes)
+    return replace(settings, folders=folders)
 
 
 def _suppressions(setup: _Setup, findings: tuple[Finding, ...] | list[Finding], root: Path, today: dt.date) -> Suppressions:
     """The suppressions in force: per finding, those of the folder's service, else the top-level ones."""
     from shipline.scan import suppressions
+    from shipline.scan.tool import inside
 
     loaded: dict[Path, Suppressions] = {}
 
@@ -143,7 +155,7 @@ def _suppressions(setup: _Setup, findings: tuple[Finding, ...] | list[Finding], 
         return everywhere
     active: dict[str, str] = {}
     for f in findings:
-        scope = next((s.security for s in setup.scopes if f.path == s.folder or f.path.startswith(s.folder + "/")), setup.security)
+        scope = next((s.security for s in setup.scopes if inside(f.path, s.folder)), setup.security)
         reason = of(scope).active.get(f.fingerprint)
         if reason is not None:
             active[f.fingerprint] = reason
@@ -184,7 +196,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return EXIT_OK
     paths = [ctx.path(args.path)] if args.path else [setup.base_dir / p for p in security.paths]
     targets = _targets(paths, root, ctx)
-    settings = _settings(security, setup.language, setup.here)
+    settings = _settings(security, setup.language, setup.here, setup.scopes)
     baseline_path = setup.here / security.baseline
 
     if baseline_ref:
@@ -230,7 +242,7 @@ def _outputs(ctx: Context, counts: dict[str, int], new: int) -> None:
     ctx.reporter.output("new-findings", new)
 
 
-def _status(verdict) -> str:
+def _status(verdict: Verdict) -> str:
     if verdict.passed:
         return f"passed: no new finding at or above {verdict.fail_on}" if verdict.fail_on != "none" else "passed (--fail-on none)"
     why = [f"{len(verdict.failing)} new finding(s) at or above {verdict.fail_on}"] if verdict.failing else []
@@ -238,7 +250,7 @@ def _status(verdict) -> str:
     return "failed: " + " and ".join(why)
 
 
-def _report(ctx: Context, verdict, result: Scan, sarif_file: str) -> None:
+def _report(ctx: Context, verdict: Verdict, result: Scan, sarif_file: str) -> None:
     """Annotations at the lines, a table, the job summary, outputs and the JSON result."""
     from shipline.report import markdown_table
     from shipline.scan.model import rank

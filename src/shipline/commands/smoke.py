@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
 
 from shipline.context import Context
 from shipline.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from shipline.smoke import SmokeReport
 
 HELP = "run the smoke checks against a running service"
 
@@ -39,10 +43,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.reporter.output("junit-file", "")
         return EXIT_OK
     base_url = args.base_url
-    if not base_url and args.env:
+    environment = None
+    if args.env:
         if service is None:
             raise InputError(f"--env {args.env} needs the manifest, and {ctx.display(manifest_path)} does not exist")
-        base_url = service.environment(args.env).url
+        environment = service.environment(args.env)
+        base_url = base_url or environment.url
     if not base_url:
         raise InputError("say where the service is: --base-url URL, or --env NAME for an environment's url")
     if not base_url.startswith(("http://", "https://")):
@@ -64,36 +70,53 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     reporter = ctx.reporter
     for secret in secrets:
         reporter.mask(secret)
-    with reporter.group(f"Smoke checks against {base_url}"):
-        report = smoke.run_checks(base_url, checks, deadline=deadline, retry_interval=settings.retry_interval)
-        rows = [
-            (r.name, "pass" if r.passed else "FAIL", r.expected, r.got, "-" if r.latency_ms is None else f"{r.latency_ms:.0f} ms", r.attempts)
-            for r in report.results
-        ]
-        headers = ("check", "result", "expected", "got", "latency", "attempts")
+    # an environment on several servers is checked at its url and at each host's own url too
+    hosts = {h.url: h.label for h in environment.hosts if h.url and h.url != base_url} if environment else {}
+    against = base_url + (f" and on host(s) {', '.join(hosts.values())}" if hosts else "")
+    with reporter.group(f"Smoke checks against {against}"):
+        reports = smoke.run_everywhere([("", base_url), *((name, url) for url, name in hosts.items())], checks, deadline=deadline, retry_interval=settings.retry_interval)
+        headers, rows = _table(reports, f"{args.env} url" if hosts else None)
         reporter.table(headers, rows)
     junit = ""
     if args.junit:
         junit_path = ctx.path(args.junit)
-        smoke.write_junit(report, junit_path)
+        smoke.write_junit(reports, junit_path)
         junit = ctx.display(junit_path)
-    for r in report.failed:
-        reporter.error(f"{r.method} {r.url}: expected {r.expected}, got {r.got}", title=f"smoke check {r.name} failed")
-    verdict = "passed" if report.ok else "failed"
-    reporter.info(f"{len(report.passed)} of {len(report.results)} smoke checks passed against {base_url} in {report.duration:.1f}s")
-    reporter.summary(
-        f"### Smoke checks {verdict}: {len(report.passed)} of {len(report.results)} against {base_url}\n\n"
-        + markdown_table(headers, rows)
-    )
-    reporter.output("passed", str(len(report.passed)))
-    reporter.output("failed", str(len(report.failed)))
+    for rep in reports:
+        for r in rep.failed:
+            on = f" on host {rep.where}" if rep.where else ""
+            reporter.error(f"{r.method} {r.url}: expected {r.expected}, got {r.got}", title=f"smoke check {r.name} failed{on}")
+    passed, total = sum(len(rep.passed) for rep in reports), sum(len(rep.results) for rep in reports)
+    ok = all(rep.ok for rep in reports)
+    reporter.info(f"{passed} of {total} smoke checks passed against {against} in {max(rep.duration for rep in reports):.1f}s")
+    reporter.summary(f"### Smoke checks {'passed' if ok else 'failed'}: {passed} of {total} against {against}\n\n" + markdown_table(headers, rows))
+    reporter.output("passed", str(passed))
+    reporter.output("failed", str(total - passed))
     reporter.output("junit-file", junit)
     reporter.result(
         base_url=base_url,
-        passed=len(report.passed),
-        failed=len(report.failed),
+        passed=passed,
+        failed=total - passed,
         junit_file=junit or None,
-        checks=[dataclasses.asdict(r) for r in report.results],
+        checks=[dataclasses.asdict(r) for r in reports[0].results],
+        hosts=[{"name": rep.where, "base_url": rep.base_url, "checks": [dataclasses.asdict(r) for r in rep.results]} for rep in reports[1:]],
     )
-    return EXIT_OK if report.ok else EXIT_GATE_FAILED
+    return EXIT_OK if ok else EXIT_GATE_FAILED
 
+
+def _table(reports: list[SmokeReport], url_label: str | None) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
+    """Headers and a row per check of every report; with ``url_label``, a first column says where (that label for the environment's url, else the host)."""
+    rows = [
+        (
+            *((rep.where or url_label,) if url_label else ()),
+            r.name,
+            "pass" if r.passed else "FAIL",
+            r.expected,
+            r.got,
+            "-" if r.latency_ms is None else f"{r.latency_ms:.0f} ms",
+            r.attempts,
+        )
+        for rep in reports
+        for r in rep.results
+    ]
+    return (*(("where",) if url_label else ()), "check", "result", "expected", "got", "latency", "attempts"), rows

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipline import manifest
 from shipline.deploy.controls import Controls, wait
 from shipline.deploy.events import Timeline
 from shipline.deploy.providers import MeasurementError, MetricProvider, Sample
@@ -23,16 +24,17 @@ from shipline.monitor.promql import holds
 
 
 GRACE = 0.5  # seconds a measurement may run past the time the next one is scheduled
-MIN_DEADLINE = 0.05
 
 
 def measurement_deadline(scheduled: float, interval: float, settle: float = 0.0) -> float:
     """Seconds the measurement scheduled at ``scheduled`` (monotonic) may still take: until the next one's time plus `GRACE`.
 
-    A provider that waits ``settle`` seconds on purpose before its figures exist (for
-    scrapes to catch up) gets that much longer.
+    Counted from when it really starts: a runner that fell behind its schedule (a loaded
+    CI machine, a stalled thread) must not shorten the target's time and fail a healthy
+    version. A provider that waits ``settle`` seconds on purpose before its figures exist
+    (for scrapes to catch up) gets that much longer.
     """
-    return max(MIN_DEADLINE, scheduled + interval + settle + GRACE - time.monotonic())
+    return max(scheduled, time.monotonic()) + interval + settle + GRACE - time.monotonic()
 
 
 def measure_within(provider: MetricProvider, targets: dict[str, str], deadline: float) -> dict[str, Sample] | None:
@@ -41,22 +43,23 @@ def measure_within(provider: MetricProvider, targets: dict[str, str], deadline: 
     The provider runs in a daemon thread: one stuck on a dead socket is left behind
     (its own timeouts end it) instead of holding the deploy.
     """
-    outcome: dict[str, Any] = {}
+    measured: list[dict[str, Sample]] = []
+    failed: list[BaseException] = []  # handed back to the deploying thread
 
     def work() -> None:
         try:
-            outcome["samples"] = provider.measure(targets)
-        except BaseException as err:  # handed back to the deploying thread
-            outcome["error"] = err
+            measured.append(provider.measure(targets))
+        except BaseException as err:
+            failed.append(err)
 
     worker = threading.Thread(target=work, name="measurement", daemon=True)
     worker.start()
     worker.join(deadline)
     if worker.is_alive():
         return None
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["samples"]
+    if failed:
+        raise failed[0]
+    return measured[0]
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def _pct(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
-def judge(samples: dict[str, Sample], analysis, judged: str, baseline: str | None) -> tuple[str, str]:
+def judge(samples: dict[str, Sample], analysis: manifest.Analysis, judged: str, baseline: str | None) -> tuple[str, str]:
     """Status and reason of one measurement of target ``judged`` (against ``baseline``, for canaries)."""
     sample = samples[judged]
     if sample.requests == 0:
@@ -125,7 +128,7 @@ def judge(samples: dict[str, Sample], analysis, judged: str, baseline: str | Non
     return "successful", f"{judged} error rate {_pct(sample.error_rate)}{p95}"
 
 
-def _measure_once(provider: MetricProvider, analysis, targets: dict[str, str], judged: str, baseline: str | None, phase: str, index: int, deadline: float, check: Callable[[], str | None]) -> Measurement:
+def _measure_once(provider: MetricProvider, analysis: manifest.Analysis, targets: dict[str, str], judged: str, baseline: str | None, phase: str, index: int, deadline: float, check: Callable[[], str | None]) -> Measurement:
     """One measurement: failed at once when ``check`` finds the target dead, or when the deadline passes."""
     dead = check()
     if dead:
@@ -152,7 +155,7 @@ def operator_decision(action: str, by: str, phase: str, measurements: list[Measu
 
 def analyze(
     provider: MetricProvider,
-    analysis,
+    analysis: manifest.Analysis,
     targets: dict[str, str],
     judged: str,
     timeline: Timeline,

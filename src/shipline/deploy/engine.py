@@ -21,6 +21,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from shipline import manifest, processes, smoke, validation
@@ -35,7 +36,7 @@ from shipline.deploy.releases import ReleaseError, ReleaseStore
 from shipline.deploy.result import FAILED, INTERRUPTED, PROMOTED, ROLLED_BACK, DeployResult
 from shipline.deploy.routers import make_router
 from shipline.deploy.routers.base import RouterConfigError, RouterError, all_to
-from shipline.deploy.slots import Slots, SlotError
+from shipline.deploy.slots import Slots, SlotError, SlotSet
 from shipline.deploy.state import COLORS, Pending, Previous, StateStore, now_iso, other
 from shipline.deploy.strategies import STRATEGIES
 from shipline.errors import InputError, ToolError
@@ -63,7 +64,7 @@ class Engine:
         self.cwd = cwd
         self.environ = dict(environ)
         self.store = StateStore(paths.state_dir, environment.name)
-        self.slots = Slots(self.deploy, paths.state_dir, environment.name, cwd, environ)
+        self.slots: SlotSet = Slots(self.deploy, paths.state_dir, environment.name, cwd, environ)
         self.controls = Controls(paths.state_dir, environment.name)
         self.releases = ReleaseStore(paths.releases_dir, cwd, self.deploy.artifact, skip=(paths.state_dir,))
         self.router = make_router(self.deploy.router, self.slots)
@@ -72,7 +73,7 @@ class Engine:
             from shipline.deploy.hosts.fleet import Fleet
 
             self.fleet = Fleet(environment, cwd, environ, self.provider)
-            self.slots, self.router, self.provider = self.fleet.slots, self.fleet.router, self.fleet.provider  # type: ignore[assignment]
+            self.slots, self.router, self.provider = self.fleet.slots, self.fleet.router, self.fleet.provider
             self.store, self.releases = self.fleet.kept(self.store, self.releases)
             self.fleet.router.stable = lambda: self.state.active
         self.strategy = STRATEGIES[self.deploy.strategy]()
@@ -88,7 +89,7 @@ class Engine:
             self.state.pending.phase = phase
             self.store.save(self.state)
 
-    def _lock(self, operation: str):
+    def _lock(self, operation: str) -> AbstractContextManager[None]:
         """The environment's lock; a run that has to wait says whom it waits for."""
 
         def waiting(holder: str) -> None:
@@ -272,17 +273,18 @@ class Engine:
             self.timeline.emit("start", f"deploying {version} to {self.environment.name} ({self.deploy.strategy}) on the {new} slot", version=version, color=new, previous_color=old)
             try:  # the pending record too: a SIGTERM right after it is saved must still find the way back
                 self._pending("deploy", new, version)
-                problem = self._start(new, version) or self._smoke(new)
-                decision = None if problem else self._shift(new, old)
+                # what stopped the new version before it took traffic, else the strategy's decision
+                verdict = self._start(new, version) or self._smoke(new) or self._shift(new, old)
             except BaseException:  # Ctrl-C or a cancelled job: traffic must not stay on an unproven version
                 phase = self.state.pending.phase if self.state.pending else None
                 self._route_back(old, new)
                 self._finish("deploy", version, new, INTERRUPTED, f"interrupted during {phase}; traffic back on {old}", started)
                 raise
-            if problem:
+            if isinstance(verdict, str):
                 self._stop(new)
-                self._finish("deploy", version, new, FAILED, problem, started)
-                return self._result("deploy", version, FAILED, problem, False, started)
+                self._finish("deploy", version, new, FAILED, verdict, started)
+                return self._result("deploy", version, FAILED, verdict, False, started)
+            decision = verdict
             if not decision.promote:
                 self._route_back(old, new)
                 self._finish("deploy", version, new, ROLLED_BACK, decision.reason, started)
@@ -455,6 +457,7 @@ class Engine:
             REASON=reason,
         )
         for hook in self.deploy.on_rollback:
+            code: int | str  # the exit code, or "timeout"
             try:
                 done = subprocess.run(hook, shell=True, cwd=self.cwd, env=env, capture_output=True, text=True, timeout=HOOK_TIMEOUT)  # nosec B602 - the user's own hook from their manifest
                 code = done.returncode

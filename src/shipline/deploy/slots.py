@@ -20,6 +20,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from shipline import manifest, processes
 from shipline.deploy.state import now_iso, write_atomically
@@ -78,6 +79,46 @@ class Daemon:
 
 class SlotError(Exception):
     """A slot's start or stop command failed."""
+
+
+class SlotSet(Protocol):
+    """The blue and green slots as the engine and strategies drive them: `Slots` on this machine, or every host's at once."""
+
+    def config(self, color: str) -> manifest.Slot:
+        """The manifest's slot for ``color``."""
+
+    def url(self, color: str) -> str:
+        """The slot's own base URL, bypassing the router."""
+
+    def health_url(self, color: str) -> str:
+        """The slot's health check URL."""
+
+    def base_env(self) -> dict[str, str]:
+        """The environment every slot process and hook starts from."""
+
+    def running_version(self, color: str) -> str | None:
+        """The version the slot runs, or None when it is not running."""
+
+    def daemon(self, color: str) -> Daemon | None:
+        """The slot's process record, if it has one."""
+
+    def groups(self, color: str) -> set[int]:
+        """Live process groups of the slot."""
+
+    def exited(self, color: str) -> int | None:
+        """The exit code of a slot this run started once it has exited, else None (also when it cannot be known)."""
+
+    def start(self, color: str, version: str | None, release: Path | None = None) -> None:
+        """Start ``version`` on the slot (raises `SlotError`)."""
+
+    def serving_problem(self, color: str) -> str | None:
+        """Why the slot cannot be serving, or None."""
+
+    def stop(self, color: str) -> None:
+        """Stop the slot."""
+
+    def log_tail(self, color: str, lines: int = 10) -> str:
+        """The slot's last log lines."""
 
 
 class Slots:

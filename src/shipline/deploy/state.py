@@ -239,6 +239,13 @@ def write_atomically(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
+def describe_holder(info: object) -> str:
+    """``pid 42 on runner-2 (deploy v2, since ...)``, from the record a lock's holder writes."""
+    if not isinstance(info, dict) or not info:
+        return "an unknown process"
+    return f"pid {info.get('pid')} on {info.get('host')} ({info.get('operation')}, since {info.get('since')})"
+
+
 class StateStore:
     """The state file and lock file of one environment under ``state_dir``."""
 
@@ -276,9 +283,7 @@ class StateStore:
             info = json.loads(self.lock_path.read_text(encoding="utf-8") or "{}")
         except (OSError, ValueError):
             info = {}
-        if not info:
-            return "an unknown process"
-        return f"pid {info.get('pid')} on {info.get('host')} ({info.get('operation')}, since {info.get('since')})"
+        return describe_holder(info)
 
     @contextlib.contextmanager
     def lock(self, timeout: float, operation: str, waiting: Callable[[str], None] = lambda holder: None) -> Iterator[None]:

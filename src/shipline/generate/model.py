@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 from shipline.generate import pins
 
@@ -178,6 +178,16 @@ class Job:
             data["env"] = dict(self.env)
         data["steps"] = [s.to_data() for s in self.steps]
         return data
+
+
+class DispatchInput(TypedDict):
+    """One input of ``on: workflow_dispatch``, as GitHub's workflow syntax spells it."""
+
+    description: str
+    type: Literal["string", "choice", "boolean", "number", "environment"]
+    required: bool
+    options: NotRequired[list[str]]  # the choices of a ``choice`` input
+    default: NotRequired[str]
 
 
 @dataclass

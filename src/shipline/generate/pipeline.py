@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shipline.generate import jobs
 from shipline.generate.jobs import READ_CODE, Target
-from shipline.generate.model import Concurrency, Condition, Job, Step, Workflow
+from shipline.generate.model import Concurrency, Condition, DispatchInput, Job, Step, Workflow
 from shipline.manifest import Manifest, ServiceConfig
 
 PIPELINE_FILE = "shipline-pipeline.yml"
@@ -138,9 +138,10 @@ def _repository_scan_job(manifest: Manifest, manifest_name: str) -> Job:
 
     Without it a pull request changing only ``.github/`` or a script outside every
     service would skip every scan and pass the required check. The scan runs from
-    ``.github`` where no manifest is, so it takes the scanner's defaults over the
-    whole tree (semgrep and bandit), diff-aware like the others, gating at the
-    manifest's top-level ``security.fail_on``.
+    ``.github`` where no manifest is, so no service is chosen: both scanners over the
+    whole tree, diff-aware like the others, gating at the manifest's top-level
+    ``security.fail_on``. It still reads the manifest at the root: each service's
+    rules, excludes and suppressions hold in its folder, the top-level ones elsewhere.
     """
     kit = manifest.kit
     inputs = {
@@ -221,7 +222,7 @@ def _rollback_workflow(targets: list[Target], monorepo: bool) -> Workflow | None
     envs = list(dict.fromkeys(e.name for t in targets for e in t.service.environments))
     if not envs:
         return None
-    inputs: dict[str, dict] = {}
+    inputs: dict[str, DispatchInput] = {}
     if monorepo:
         services = [t.service.name for t in targets if t.service.environments]
         inputs["service"] = {"description": "Service to roll back", "type": "choice", "required": True, "options": services}

@@ -205,11 +205,17 @@ def _notes(p: Project, indent: str, root: Path) -> str:
     return text
 
 
+def _languages() -> str:
+    """Every language the registry holds, plugins included: "python, node, go or container"."""
+    *most, last = LANGUAGES
+    return f"{', '.join(most)} or {last}" if most else last
+
+
 def starter(projects: list[Project], root_name: str, root: Path = Path(".")) -> str:
     """The text of a commented starter manifest for the detected projects under ``root``."""
     if len(projects) == 1:
         p = projects[0]
-        text = f"\nproject:\n  name: {p.name}\n  language: {p.language}  # python, node, go or container\n"
+        text = f"\nproject:\n  name: {p.name}\n  language: {p.language}  # {_languages()}\n"
         text += _runtime_line(p, "  ")
         if p.path != ".":
             text += f"  working_directory: {p.path}\n"

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from shipline import manifest
 from shipline.deploy.events import Event
 from shipline.errors import ShiplineError
 from shipline.github import incidents
@@ -27,10 +28,10 @@ FAILED_MEASUREMENTS = ("failed", "error", "inconclusive")
 class GitHubListener:
     """Deployments and statuses for each deploy or rollback, and the incident of an automatic rollback."""
 
-    def __init__(self, gh: GitHub | None, reporter: Reporter, environment: Any, ref: str, why_not: str = NO_TOKEN, service: str = ""):
+    def __init__(self, gh: GitHub | None, reporter: Reporter, environment: manifest.Environment, ref: str, why_not: str = NO_TOKEN, service: str = ""):
         self.gh = gh
         self.reporter = reporter
-        self.environment = environment  # shipline.manifest.Environment
+        self.environment = environment
         self.ref = ref
         self.service = service
         self.recorder: DeploymentRecorder = recorder(gh, reporter, why_not, service)
@@ -38,7 +39,7 @@ class GitHubListener:
         self.events: list[Event] = []
         self.broken = False
 
-    def on_event(self, event: Any) -> None:
+    def on_event(self, event: Event) -> None:
         """Move the GitHub deployment along with the deploy's events."""
         self.events.append(event)
         if self.broken:
@@ -49,7 +50,7 @@ class GitHubListener:
             self.broken = True
             self.reporter.warning(f"{err}; not recorded on GitHub: {self._unrecorded(event)}; the {self.operation or 'deploy'} goes on", title="GitHub")
 
-    def _unrecorded(self, event: Any) -> str:
+    def _unrecorded(self, event: Event) -> str:
         """What this run will not record, from the event that broke the connection on."""
         where = github_environment(self.environment.name, self.service)
         if self.operation == "rollback":
@@ -60,7 +61,7 @@ class GitHubListener:
             return f"the rollback of {where} (deployment statuses) and its incident"
         return f"the outcome of the deployment to {where} ({event.kind}) and any incident"
 
-    def _handle(self, event: Any) -> None:
+    def _handle(self, event: Event) -> None:
         name = self.environment.name
         if event.kind == "start":
             # a deploy's start names the slot it replaces; a rollback's does not
@@ -89,7 +90,7 @@ class GitHubListener:
     def _timeline(self) -> list[incidents.Event]:
         return [incidents.Event(datetime.fromtimestamp(e.at, timezone.utc), f"{e.kind}: {e.message}") for e in self.events]
 
-    def _resolve(self, event: Any, how: str) -> None:
+    def _resolve(self, event: Event, how: str) -> None:
         """Service is healthy again: close the open incident with the time to restore."""
         if self.gh is None or not self.environment.incidents.enabled:
             return
@@ -100,7 +101,7 @@ class GitHubListener:
             self.reporter.info(f"incident #{issue.number} closed: {how} ({issue.html_url})")
             self.reporter.output("incident-url", issue.html_url)
 
-    def _incident(self, event: Any) -> None:
+    def _incident(self, event: Event) -> None:
         if self.gh is None:
             return  # the recorder already said GitHub is not configured
         settings = self.environment.incidents
@@ -155,7 +156,7 @@ def measurements(events: list[Event], max_error_rate: float, max_p95_ms: float) 
     return rows
 
 
-def for_deploy(environ: Mapping[str, str], reporter: Reporter, environment: Any, service: str = "") -> GitHubListener:
+def for_deploy(environ: Mapping[str, str], reporter: Reporter, environment: manifest.Environment, service: str = "") -> GitHubListener:
     """The listener `shipline deploy` and `shipline rollback` register: connected when GitHub is configured.
 
     The deployment is of ``$GITHUB_SHA`` when set (always, in a workflow), else of

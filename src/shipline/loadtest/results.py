@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shipline.loadtest.records import Abort, GeneratorShare, ProcessTimes
-from shipline.loadtest.tally import EndpointTally
+from shipline.loadtest.tally import EndpointTally, RequestCounts, exception_rate
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class ReportFiles:
 
 
 @dataclass(frozen=True)
-class EndpointStats:
+class EndpointStats(RequestCounts):
     """Final figures of one request name (or of all of them: ``Aggregated``)."""
 
     method: str
@@ -114,16 +114,6 @@ class EndpointStats:
             p99_9_ms=figures["p99_9_ms"],
             max_ms=figures["max_ms"],
         )
-
-    @property
-    def completed(self) -> int:
-        """Requests answered (or refused) before the run stopped."""
-        return self.requests - self.pending
-
-    @property
-    def error_rate(self) -> float:
-        """Failed requests over all requests (0 when there were none)."""
-        return self.failures / self.requests if self.requests else 0.0
 
     @property
     def label(self) -> str:
@@ -170,8 +160,7 @@ class RunStats:
     @property
     def exception_rate(self) -> float:
         """Raised errors over requests plus raised errors."""
-        attempts = self.total.requests + self.exception_count
-        return self.exception_count / attempts if attempts else 0.0
+        return exception_rate(self.exception_count, self.total.requests)
 
 
 def _history(path: Path) -> list[Sample]:

@@ -77,8 +77,31 @@ class Histogram:
         return cls(counts, sum(counts.values()))
 
 
+def exception_rate(exceptions: int, requests: int) -> float:
+    """Errors raised by user code over requests plus raised errors (0 when there were neither)."""
+    return exceptions / (requests + exceptions) if requests + exceptions else 0.0
+
+
+class RequestCounts:
+    """What the counts of one request name give: the live tally and the final figures alike."""
+
+    requests: int
+    failures: int
+    pending: int  # still waiting for an answer when the run stopped (counted as failures)
+
+    @property
+    def completed(self) -> int:
+        """Requests that got an answer (or a connection error) before the run stopped."""
+        return self.requests - self.pending
+
+    @property
+    def error_rate(self) -> float:
+        """Failed requests over all requests (0 when there were none)."""
+        return self.failures / self.requests if self.requests else 0.0
+
+
 @dataclass
-class EndpointTally:
+class EndpointTally(RequestCounts):
     """Everything counted for one (method, request name)."""
 
     requests: int = 0
@@ -107,11 +130,6 @@ class EndpointTally:
         self.max_ms = max(self.max_ms, other.max_ms)
         self.histogram.merge(other.histogram)
 
-    @property
-    def completed(self) -> int:
-        """Requests that got an answer (or a connection error) before the run stopped."""
-        return self.requests - self.pending
-
     def figures(self, duration_s: float, exceptions: int = 0) -> dict[str, float]:
         """Every gateable figure, keyed like the limits: p95_ms, avg_ms, error_rate, min_rps..."""
         # rounding up to four digits may pass the slowest answer, which is kept exactly
@@ -119,8 +137,8 @@ class EndpointTally:
         out = {name: min(value, self.max_ms) for name, value in zip(PERCENTILES, values)}
         out["avg_ms"] = self.total_ms / self.requests if self.requests else 0.0
         out["max_ms"] = self.max_ms
-        out["error_rate"] = self.failures / self.requests if self.requests else 0.0
-        out["exception_rate"] = exceptions / (self.requests + exceptions) if self.requests + exceptions else 0.0
+        out["error_rate"] = self.error_rate
+        out["exception_rate"] = exception_rate(exceptions, self.requests)
         out["min_rps"] = self.requests / duration_s if duration_s > 0 else 0.0
         return out
 

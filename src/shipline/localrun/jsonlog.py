@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 TAIL = 40  # output lines kept per step, to show why a step failed
 
@@ -87,7 +88,7 @@ class Log:
             return None
         return self._record(rec)
 
-    def _record(self, rec: dict) -> Job | None:
+    def _record(self, rec: dict[str, Any]) -> Job | None:
         msg = str(rec.get("msg", "")).rstrip("\n")
         if "job" not in rec:
             if rec.get("level") in ("warning", "error", "fatal"):

@@ -62,8 +62,8 @@ def steps_rows(result: Result) -> list[list[str]]:
             if _shown(step):
                 stage = "" if step.stage == "Main" else f"{step.stage} "
                 rows.append(["", stage + step.name.splitlines()[0][:70], MARK.get(step.result, step.result), _seconds(step.seconds)])
-    for job in result.not_run:
-        rows.append([job.id, "", not_run_status(result, job), "-"])
+    for unstarted in result.not_run:
+        rows.append([unstarted.id, "", not_run_status(result, unstarted), "-"])
     return rows
 
 

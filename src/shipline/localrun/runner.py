@@ -104,7 +104,7 @@ def prepare(
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def _slim_kit(kit_dir: Path, into: Path) -> Path:
@@ -166,7 +166,7 @@ def run(
     shutil.rmtree(store / "venvs", ignore_errors=True)  # setup-python's per-job virtualenvs
     store.mkdir(parents=True, exist_ok=True)
     with _workspace() as tmp:
-        kit = _slim_kit(plan.kit_dir, tmp / "kit") if plan.mapping.kit else None
+        kit = _slim_kit(plan.kit_dir, tmp / "kit") if plan.mapping.kit and plan.kit_dir is not None else None  # kit actions map only when there is a kit
         repos = {key: (kit if kit is not None and folder == plan.kit_dir else folder) for key, folder in plan.mapping.repositories.items()}
         run_env = {
             "SHIPLINE_ACT_PYTHON": sys.executable,

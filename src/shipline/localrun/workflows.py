@@ -9,7 +9,9 @@ network), and the features act cannot run on the host (``services:``,
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 from shipline import yamlfile
 from shipline.errors import InputError, Problem
 
+_SECRET_REF = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
 # owner/repo[/path]@ref; local (./x) and docker:// references are not remote actions.
 _REMOTE_USES = re.compile(r"^(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+)(?P<path>/[^@]*)?@(?P<ref>\S+)$")
 
@@ -63,6 +66,7 @@ class Job:
     needs: tuple[str, ...]
     events: tuple[str, ...] = ()  # what triggers its workflow
     uses: tuple[ActionRef, ...] = ()  # the remote actions (or reusable workflow) it uses
+    secrets: tuple[str, ...] = ()  # the secrets it reads (secrets.NAME), GITHUB_TOKEN aside
 
 
 @dataclass
@@ -77,7 +81,7 @@ class Workflows:
     events: set[str] = field(default_factory=set)
 
 
-def workflow_files(root: Path, selected: Path | None = None, display=str) -> list[Path]:
+def workflow_files(root: Path, selected: Path | None = None, display: Callable[[Path], str] = str) -> list[Path]:
     """The workflow files act would read: ``selected`` (a file or folder) or `.github/workflows/`."""
     where = selected if selected is not None else root / ".github" / "workflows"
     if where.is_file():
@@ -88,6 +92,12 @@ def workflow_files(root: Path, selected: Path | None = None, display=str) -> lis
     if not files:
         raise InputError(problems=[Problem(display(where), 0, 0, 'no workflow files (*.yml) here; write them with "shipline generate"')])
     return files
+
+
+def _secrets(job: dict[str, Any]) -> tuple[str, ...]:
+    """Every ``secrets.NAME`` the job reads, in order; ``GITHUB_TOKEN`` is act's own."""
+    names = _SECRET_REF.findall(json.dumps(job, default=str))
+    return tuple(n for n in dict.fromkeys(names) if n.upper() != "GITHUB_TOKEN")
 
 
 def _labels(value: Any) -> list[str]:
@@ -108,7 +118,7 @@ def _events(on: Any) -> list[str]:
     return []
 
 
-def _collect_steps(doc: yamlfile.Document, steps: Any, where: tuple, found: Workflows) -> list[ActionRef]:
+def _collect_steps(doc: yamlfile.Document, steps: Any, where: yamlfile.Path_, found: Workflows) -> list[ActionRef]:
     refs = []
     for n, step in enumerate(steps if isinstance(steps, list) else []):
         if isinstance(step, dict) and isinstance(step.get("uses"), str):
@@ -143,7 +153,7 @@ def read_workflow(doc: yamlfile.Document, found: Workflows) -> None:
             if ref is not None:
                 refs.append(ref)
                 found.uses.setdefault(ref, doc.problem(("jobs", job_id, "uses"), f"uses {job['uses']}"))
-        found.jobs.append(Job(doc.file, str(job_id), str(job.get("name") or job_id), needs, events, tuple(refs)))
+        found.jobs.append(Job(doc.file, str(job_id), str(job.get("name") or job_id), needs, events, tuple(refs), _secrets(job)))
 
 
 def read_action(doc: yamlfile.Document, found: Workflows) -> list[ActionRef]:
@@ -152,7 +162,7 @@ def read_action(doc: yamlfile.Document, found: Workflows) -> list[ActionRef]:
     return _collect_steps(doc, runs.get("steps"), ("runs", "steps"), found) if isinstance(runs, dict) else []
 
 
-def scan(files: list[Path], display=str) -> Workflows:
+def scan(files: list[Path], display: Callable[[Path], str] = str) -> Workflows:
     """Read every workflow in ``files``; ``display`` turns a path into the name used in messages."""
     found = Workflows(files=list(files))
     for path in files:

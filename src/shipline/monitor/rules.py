@@ -16,6 +16,7 @@ a summary and a runbook link:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,14 +49,18 @@ def pct(share: float) -> str:
     return f"{share * 100:.6g}%"
 
 
+def _recorded(ratio: str, w: Watched, window: str) -> str:
+    return f'shipline:{ratio}:rate{window}{{service="{w.service}",environment="{w.environment}"}}'
+
+
 def error_ratio(w: Watched, window: str) -> str:
     """The recorded error ratio of ``w`` over ``window``."""
-    return f'shipline:error_ratio:rate{window}{{service="{w.service}",environment="{w.environment}"}}'
+    return _recorded("error_ratio", w, window)
 
 
 def slow_ratio(w: Watched, window: str) -> str:
     """The recorded share of slow requests of ``w`` over ``window``."""
-    return f'shipline:slow_ratio:rate{window}{{service="{w.service}",environment="{w.environment}"}}'
+    return _recorded("slow_ratio", w, window)
 
 
 def recordings(w: Watched) -> list[dict[str, Any]]:
@@ -68,25 +73,38 @@ def recordings(w: Watched) -> list[dict[str, Any]]:
     return out
 
 
-def _burn(ratio, w: Watched, budget: float, pair: tuple[str, str, float, str]) -> str:
-    long, short, rate, _ = pair
-    threshold = f"{rate * budget:.6g}"
-    return f"{ratio(w, long)} > {threshold} and {ratio(w, short)} > {threshold}"
+@dataclass(frozen=True)
+class Budget:
+    """One objective's error budget, as its burn-rate alerts read it."""
+
+    family: str  # names the alerts: Shipline{family}BudgetBurn{Fast,Slow}
+    ratio: Callable[[Watched, str], str]  # the recorded ratio that spends the budget
+    objective: float  # the share of requests that must be good
+    what: str  # how the summary names the budget
+    windows_in_summary: bool
+
+
+def burn_alert(w: Watched, budget: Budget, pair: tuple[str, str, float, str], severity: str) -> Alert:
+    """The multiwindow burn-rate alert of ``budget`` for one pair (PAGE or TICKET): both windows over the rate."""
+    long, short, rate, kind = pair
+    threshold = f"{rate * (1 - budget.objective):.6g}"
+    windows = f" ({long} and {short})" if budget.windows_in_summary else ""
+    return Alert(
+        f"Shipline{budget.family}BudgetBurn{'Fast' if kind == 'page' else 'Slow'}",
+        severity,
+        f"{budget.ratio(w, long)} > {threshold} and {budget.ratio(w, short)} > {threshold}",
+        f"{w.service} in {w.environment} is burning its {budget.what} {rate:g}x too fast{windows}",
+        labels={**w.labels, "window": kind},
+    )
 
 
 def alerts(w: Watched) -> list[Alert]:
     """Every alert of one service in one environment."""
     where = f"{w.service} in {w.environment}"
-    budget = 1 - w.availability
+    errors = Budget("Error", error_ratio, w.availability, f"{pct(w.availability)} availability error budget", True)
     out = [
         Alert("ShiplineDown", "P0", f"({w.up()} or vector(0)) == 0", f"{where}: nothing is serving requests", "30s", w.labels),
-        Alert(
-            "ShiplineErrorBudgetBurnFast",
-            "P1",
-            _burn(error_ratio, w, budget, PAGE),
-            f"{where} is burning its {pct(w.availability)} availability error budget {PAGE[2]:g}x too fast (1h and 5m)",
-            labels={**w.labels, "window": "page"},
-        ),
+        burn_alert(w, errors, PAGE, "P1"),
         Alert(
             "ShiplineErrorRateHigh",
             "P1",
@@ -95,13 +113,7 @@ def alerts(w: Watched) -> list[Alert]:
             "1m",
             w.labels,
         ),
-        Alert(
-            "ShiplineErrorBudgetBurnSlow",
-            "P3",
-            _burn(error_ratio, w, budget, TICKET),
-            f"{where} is burning its {pct(w.availability)} availability error budget {TICKET[2]:g}x too fast (6h and 30m)",
-            labels={**w.labels, "window": "ticket"},
-        ),
+        burn_alert(w, errors, TICKET, "P3"),
         Alert(
             "ShiplineErrorRateElevated",
             "P4",
@@ -119,27 +131,9 @@ def alerts(w: Watched) -> list[Alert]:
             Alert("ShiplineLatencyHigh", "P2", f"{latency} > {w.max_latency_s:.6g}", f"{where}: {figure} over {w.max_latency_s:g}s (5m)", "5m", w.labels),
         )
     if w.latency_histogram:
-        slow_budget = 1 - w.latency
-        what = f"latency budget ({pct(w.latency)} of requests under {w.latency_threshold_s:g}s)"
-        out.insert(
-            4,
-            Alert(
-                "ShiplineLatencyBudgetBurnFast",
-                "P2",
-                _burn(slow_ratio, w, slow_budget, PAGE),
-                f"{where} is burning its {what} {PAGE[2]:g}x too fast",
-                labels={**w.labels, "window": "page"},
-            ),
-        )
-        out.append(
-            Alert(
-                "ShiplineLatencyBudgetBurnSlow",
-                "P3",
-                _burn(slow_ratio, w, slow_budget, TICKET),
-                f"{where} is burning its {what} {TICKET[2]:g}x too fast",
-                labels={**w.labels, "window": "ticket"},
-            )
-        )
+        slow = Budget("Latency", slow_ratio, w.latency, f"latency budget ({pct(w.latency)} of requests under {w.latency_threshold_s:g}s)", False)
+        out.insert(4, burn_alert(w, slow, PAGE, "P2"))
+        out.append(burn_alert(w, slow, TICKET, "P3"))
     return out
 
 

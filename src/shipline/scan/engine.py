@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -51,23 +51,39 @@ def scan(root: Path, selection: targets.Selection, settings: Settings, *, rename
         if not scanner.enabled(settings):
             continue
         result.tools.append(name)
-        if not selection.files and not selection.large:
-            continue  # a change that touched no file under the scanned paths
-        output = scanner.scan(root, selection.files, selection.large, settings)
-        for finding in output.findings:
+        findings = []
+        for own, files, large in _batches(selection, settings):
+            output = scanner.scan(root, files, large, own)
+            findings += output.findings
+            result.notes += output.notes
+        for finding in findings:
             finding.path = rename.get(finding.path, finding.path)
-        per_tool.append(output.findings)
-        result.notes += output.notes
+        per_tool.append(findings)
     result.findings = merge(per_tool)
     result.notes = sorted(set(result.notes), key=lambda n: (n.path, n.message))
     fingerprint.assign(result.findings, reader(root, rename), history)
     return result
 
 
+def _batches(selection: targets.Selection, settings: Settings) -> list[tuple[Settings, list[str], list[str]]]:
+    """The selected files (and large ones) by the semgrep rules that hold for them: one batch
+    unless a folder has rules of its own; none for a change that touched no scanned file."""
+    batches: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+    for path in selection.files:
+        batches.setdefault(settings.at(path).rules, ([], []))[0].append(path)
+    for path in selection.large:
+        batches.setdefault(settings.at(path).rules, ([], []))[1].append(path)
+    return [(replace(settings, rules=rules), files, large) for rules, (files, large) in batches.items()]
+
+
+def _folder_excludes(settings: Settings) -> list[tuple[str, tuple[str, ...]]]:
+    return [(folder, own.exclude) for folder, own in settings.folders]
+
+
 def scan_tree(root: Path, paths: Sequence[str], settings: Settings, history: Callable[[Sequence[str]], fingerprint.History | None] | None = None) -> Scan:
     """A full scan of ``paths`` (relative to ``root``); ``history(files)``, when given,
     says which lines of the chosen files are new (see `fingerprint.fingerprints`)."""
-    chosen = targets.choose(root, paths, settings.exclude)
+    chosen = targets.choose(root, paths, settings.exclude, folders=_folder_excludes(settings))
     return scan(root, chosen, settings, history=history(chosen.files + chosen.large) if history else None)
 
 
@@ -88,8 +104,8 @@ def scan_change(root: Path, paths: Sequence[str], settings: Settings, baseline_r
     """
     base = gitdiff.merge_base(root, baseline_ref)
     change = gitdiff.changes(root, base)
-    head_files = targets.choose(root, paths, settings.exclude, among=change.head)
-    ignored = targets.ignore(root, settings.exclude)
+    head_files = targets.choose(root, paths, settings.exclude, among=change.head, folders=_folder_excludes(settings))
+    ignored = targets.ignore(root, settings.exclude, _folder_excludes(settings))
     base_files = [p for p in change.base if targets.wanted(change.renamed.get(p, p), paths, ignored)]
     history = fingerprint.History(added=gitdiff.added_lines(root, base, head_files.files + head_files.large))
     head = scan(root, head_files, settings, history=history)

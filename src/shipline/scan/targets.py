@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from shipline.scan import gitdiff
 from shipline.scan.model import Note
-from shipline.scan.tool import MAX_BYTES
+from shipline.scan.tool import MAX_BYTES, inside
 
 # semgrep's own default .semgrepignore (1.185, --experimental), .gitignore aside: git applies it here
 DEFAULT_IGNORE = (
@@ -37,11 +37,16 @@ SOURCE_SUFFIXES = frozenset(".py .pyi .pyw .js .jsx .mjs .cjs .ts .tsx .yml .yam
 @dataclass(frozen=True)
 class Ignore:
     """Ignore patterns in .semgrepignore syntax: ``dir/`` any folder of that name, a
-    pattern with a slash anchored at the root, else a glob on any part of the path."""
+    pattern with a slash anchored at the root, else a glob on any part of the path.
+    In ``folders`` (longest first) a folder's own patterns hold instead."""
 
     patterns: tuple[str, ...]
+    folders: tuple[tuple[str, Ignore], ...] = ()
 
     def __call__(self, path: str) -> bool:
+        own = next((ignored for folder, ignored in self.folders if inside(path, folder)), None)
+        if own is not None:
+            return own(path)
         p = PurePosixPath(path)
         folders = [str(d) for d in p.parents if str(d) != "."]
         for pattern in self.patterns:
@@ -55,15 +60,16 @@ class Ignore:
         return False
 
 
-def ignore(root: Path, exclude: Sequence[str]) -> Ignore:
-    """The root's .semgrepignore (else semgrep's defaults), plus ``security.exclude``."""
+def ignore(root: Path, exclude: Sequence[str], folders: Sequence[tuple[str, Sequence[str]]] = ()) -> Ignore:
+    """The root's .semgrepignore (else semgrep's defaults), plus ``security.exclude``;
+    in each of ``folders`` (longest first) plus that folder's own exclude instead."""
     own = root / ".semgrepignore"
     try:
         lines = own.read_text(encoding="utf-8", errors="replace").splitlines()
         base = tuple(s for line in lines if (s := line.strip()) and not s.startswith(("#", ":include")))
     except OSError:
         base = DEFAULT_IGNORE
-    return Ignore((*base, *exclude))
+    return Ignore((*base, *exclude), tuple((folder, Ignore((*base, *mine))) for folder, mine in folders))
 
 
 def wanted(path: str, targets: Sequence[str], ignored: Ignore) -> bool:
@@ -125,8 +131,9 @@ def select(root: Path, paths: Iterable[str]) -> Selection:
     return chosen
 
 
-def choose(root: Path, targets: Sequence[str], exclude: Sequence[str], among: Iterable[str] | None = None) -> Selection:
-    """The files a scan of ``targets`` reads: all of them, or those of ``among`` (a change)."""
-    ignored = ignore(root, exclude)
+def choose(root: Path, targets: Sequence[str], exclude: Sequence[str], among: Iterable[str] | None = None, folders: Sequence[tuple[str, Sequence[str]]] = ()) -> Selection:
+    """The files a scan of ``targets`` reads: all of them, or those of ``among`` (a change);
+    ``folders``: (folder, its own exclude), as `ignore` takes them."""
+    ignored = ignore(root, exclude, folders)
     candidates = listing(root, targets) if among is None else among
     return select(root, (p for p in candidates if wanted(p, targets, ignored)))

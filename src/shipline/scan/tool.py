@@ -17,6 +17,11 @@ from shipline.scan.model import Finding, Note
 MAX_BYTES = 1_000_000  # semgrep's default size limit, passed to it explicitly
 
 
+def inside(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or under it (both relative to the scan root, in POSIX form)."""
+    return path == folder or path.startswith(folder + "/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the manifest (or the command line) says about the scan."""
@@ -25,6 +30,12 @@ class Settings:
     bandit: bool = True
     rules: tuple[str, ...] = ()  # extra semgrep configs: absolute paths or registry names
     exclude: tuple[str, ...] = ()
+    # folders with rules and exclude of their own (a repository scan's services), longest first
+    folders: tuple[tuple[str, Settings], ...] = ()
+
+    def at(self, path: str) -> Settings:
+        """The settings that hold for ``path``: its folder's own, else these."""
+        return next((own for folder, own in self.folders if inside(path, folder)), self)
 
 
 @dataclass

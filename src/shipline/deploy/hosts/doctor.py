@@ -14,7 +14,7 @@ from shipline.deploy.hosts.ssh import SshError
 from shipline.deploy.providers import make_provider
 from shipline.deploy.routers.base import RouterError
 
-TOOLS = ("sh", "tar", "setsid", "ps", "awk")
+TOOLS = ("sh", "tar", "setsid", "ps", "awk", "flock")
 LISTEN = "0A"
 
 

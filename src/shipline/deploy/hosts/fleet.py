@@ -263,7 +263,7 @@ class Fleet:
     """
 
     def __init__(self, environment: manifest.Environment, cwd: Path, environ: Mapping[str, str], provider: MetricProvider):
-        self.keyring = Keyring(Credentials.from_env(environ))
+        self.keyring = Keyring(Credentials.from_env(environ), environ.get("XDG_RUNTIME_DIR"))
         deploy = environment.deploy
         members = []
         trace = Path(environ[TRACE_ENV]) if environ.get(TRACE_ENV) else None

@@ -4,12 +4,16 @@ The state file is written to every host after each save on the runner and read b
 from the first host that has it before each load, so the next run (on another runner)
 knows which slot is live and can undo an interrupted one. A release counts as kept when
 the runner or every host still has it, so a rollback from a fresh runner starts the
-previous release from the hosts' copies.
+previous release from the hosts' copies. Runs take turns through a lock on every host,
+besides the runner's own (`shipline.deploy.hosts.lock`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from shipline.deploy.hosts.fleet import FleetSlots, _each
@@ -28,6 +32,17 @@ class HostsStateStore(StateStore):
 
     def _remote(self, member: RemoteSlots) -> str:
         return shlex.quote(f"{member.dir}/{self.environment}.state.json")
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float, operation: str, waiting: Callable[[str], None] = lambda holder: None) -> Iterator[None]:
+        """This runner's lock, then the environment's lock on every host (`shipline.deploy.hosts.lock`), within ``timeout`` in all."""
+        from shipline.deploy.hosts.lock import hosts_lock
+
+        started = time.monotonic()
+        with super().lock(timeout, operation, waiting):
+            left = max(0.0, timeout - (time.monotonic() - started))
+            with hosts_lock(self.slots.members, self.environment, operation, left, waiting):
+                yield
 
     def load(self) -> State:
         """The first host's copy (the newest any run saved), else the runner's."""

@@ -22,7 +22,6 @@ from shipline.deploy.health import get
 from shipline.deploy.hosts.ssh import Connection, SshError
 from shipline.deploy.routers import Router
 from shipline.deploy.routers.base import RouterConfigError, RouterError, raise_first
-from shipline.deploy.routers.haproxy import HaproxyRouter
 from shipline.deploy.routers.nginx import MARKER, RELOAD_WAIT, NginxRouter
 from shipline.deploy.slots import SlotError
 
@@ -322,22 +321,6 @@ class RemoteNginxRouter:
         self.set_weights({"blue": 100 if color == "blue" else 0, "green": 100 if color == "green" else 0})
 
 
-class RemoteHaproxyRouter(HaproxyRouter):
-    """haproxy on the host, through the forward of its admin socket."""
-
-    def __init__(self, config: manifest.HaproxyRouter, slots: RemoteSlots) -> None:
-        super().__init__(config, slots)
-        self.connection = slots.connection
-
-    def _command(self, line: str) -> str:
-        with self.connection.timed(f"haproxy: {line}"):
-            return super()._command(line)
-
-    def _set(self, lines: list[str]) -> None:
-        with self.connection.timed(f"haproxy: {'; '.join(lines)}"):
-            super()._set(lines)
-
-
 def remote_router(config: manifest.Router, slots: RemoteSlots) -> Router:
     """The router of ``config`` on the host: haproxy through a forward of its admin socket, nginx and command hooks over SSH."""
     if config.type == "haproxy":
@@ -345,8 +328,9 @@ def remote_router(config: manifest.Router, slots: RemoteSlots) -> Router:
             local = slots.connection.forward_socket(slots.path(config.admin_socket))
         except SshError as err:
             raise RouterConfigError(str(err)) from None
-        # the server-state file lives on the host: the runner cannot write it there through the socket
-        return RemoteHaproxyRouter(config.model_copy(update={"admin_socket": str(local), "server_state_file": None}), slots)
+        from shipline.deploy.hosts.haproxy import HostHaproxyRouter
+
+        return HostHaproxyRouter(config, slots, str(local))
     if config.type == "command":
         return RemoteCommandRouter(config, slots)
     return RemoteNginxRouter(config, slots)

@@ -3,7 +3,7 @@
 One master connection per host (``ControlMaster``) carries every command, upload and
 forward of a run, so each costs a round trip, not a handshake. The private key and
 the known-hosts entries come from the environment (CI secrets) and are written to a
-private directory only for the run, never to argv or a log. Host keys are always
+private directory only for the run (`rundir`), never to argv or a log. Host keys are always
 checked (``StrictHostKeyChecking=yes``): an unknown host is refused, never trusted on
 first use.
 """
@@ -17,13 +17,13 @@ import shlex
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipline.deploy.hosts import rundir
 from shipline.deploy.hosts.shell import RemoteShell, ShellLost, ShellTimeout, carries
 from shipline.errors import InputError, ToolError
 
@@ -35,7 +35,6 @@ CONNECT_TIMEOUT = 10
 COMMAND_TIMEOUT = 300
 # an orphaned master (its deploy was killed) closes itself after this many idle seconds
 PERSIST = 30
-SOCKET_DIR_MAX = 40
 
 
 class SshError(ToolError):
@@ -82,12 +81,10 @@ class Credentials:
 
 
 class Keyring:
-    """The credentials as files only this user can read, for as long as the run lasts."""
+    """The credentials as files only this user can read, for as long as the run lasts (see `rundir`)."""
 
-    def __init__(self, credentials: Credentials):
-        # mode 0700; in /tmp when $TMPDIR is long, as the control sockets in it must fit a Unix socket path (108 bytes)
-        base = tempfile.gettempdir()
-        self.dir = Path(tempfile.mkdtemp(prefix="shipline-ssh-", dir=base if len(base) <= SOCKET_DIR_MAX else "/tmp"))
+    def __init__(self, credentials: Credentials, runtime_dir: str | None = None):
+        self.dir = rundir.make(runtime_dir)
         self.key = self.dir / "key"
         self.known_hosts = self.dir / "known_hosts"
         for path, text in ((self.key, credentials.key), (self.known_hosts, credentials.known_hosts)):
@@ -204,6 +201,15 @@ class Connection:
             self.open = False
             raise SshError(f"lost {self.endpoint.label}: {_last_line(done.stderr) or 'ssh exited 255'}")
         return done
+
+    def spawn(self, command: str) -> subprocess.Popen[bytes]:
+        """Start a shell command on the host that lives as long as its stdin stays open (pipes for stdin, stdout and stderr)."""
+        self.connect()
+        argv = [self.ssh, *self._options(), self.endpoint.host, "--", command]
+        try:
+            return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise SshError(f"the OpenSSH client ({self.ssh}) is not installed on this runner") from None
 
     def check(self, command: str, input: bytes | None = None, timeout: float = COMMAND_TIMEOUT) -> str:
         """Run ``command``; its output, or `SshError` with its last line of errors."""

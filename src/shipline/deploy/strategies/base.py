@@ -9,7 +9,7 @@ from shipline.deploy.controls import Controls
 from shipline.deploy.events import Timeline
 from shipline.deploy.providers import MetricProvider
 from shipline.deploy.routers import Router
-from shipline.deploy.slots import Slots
+from shipline.deploy.slots import SlotSet
 
 
 class StrategyRun(Protocol):
@@ -31,7 +31,7 @@ class StrategyRun(Protocol):
     def provider(self) -> MetricProvider: ...
 
     @property
-    def slots(self) -> Slots: ...
+    def slots(self) -> SlotSet: ...
 
     @property
     def controls(self) -> Controls: ...
