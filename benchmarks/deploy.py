@@ -19,9 +19,12 @@
     .venv/bin/python benchmarks/deploy.py --restore-only    # part 2 only
 
 3. Two hosts over SSH (two sshd on loopback, each with its own haproxy): time from a
-   fault of the new version on the second host to traffic restored on every host, and
-   the per-host overhead of SSH (one command through the shared connection; a whole
-   blue-green deploy to one and two hosts against the same deploy on this machine).
+   fault of the new version on the second host to traffic restored on every host (each
+   run, then the median and spread) with the SSH round trips each host took on the way
+   back, and the per-host overhead of SSH (a command in the host's shell and in a
+   session of its own; a whole blue-green deploy to one and two hosts against the same
+   deploy on this machine; round trips and seconds of SSH per host per deploy, from
+   the $SHIPLINE_SSH_TRACE log).
 
     .venv/bin/python benchmarks/deploy.py --hosts-only      # part 3 only
 
@@ -230,41 +233,64 @@ def _poll_all(ports: list[int], seen: list[tuple[float, int, int, str]], stop: t
         time.sleep(0.01)
 
 
+def _trace(path: Path) -> list[dict]:
+    """The round trips a run timed into $SHIPLINE_SSH_TRACE."""
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _spread(values: list[float], unit: str = "s", scale: float = 1.0) -> str:
+    import statistics
+
+    fmt = (lambda v: f"{v * scale:.0f} {unit}") if unit == "ms" else (lambda v: f"{v * scale:.2f} {unit}")
+    return f"{fmt(statistics.median(values))} ({fmt(min(values))} to {fmt(max(values))})"
+
+
 def two_hosts(runs: int) -> None:
     """Part 3: restore time on every host after a fault on the second one, and what SSH costs per host."""
     import statistics
 
-    from shipline.deploy.hosts.ssh import Connection, Credentials, Endpoint, Keyring
+    from shipline.deploy.hosts.ssh import TRACE_ENV, Connection, Credentials, Endpoint, Keyring
     from tests.ssh_support import fleet
 
-    def timed_deploy(root: Path, env: dict, version: str) -> tuple[float, int]:
+    def timed_deploy(root: Path, env: dict, version: str, trace: Path | None = None) -> tuple[float, int]:
+        extra = {TRACE_ENV: str(trace)} if trace else {}
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", version, "--format", "json"], cwd=root, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+        done = subprocess.run([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", version, "--format", "json"], cwd=root, env={**os.environ, **env, **extra}, capture_output=True, text=True, timeout=300)
         return time.perf_counter() - start, done.returncode
 
     print("\n### Two hosts over SSH: a fault on the second host\n")
-    print("| run | users saw it for (any host) | engine timeline (switch to switch back) | hosts back on v1 |")
-    print("|---|---|---|---|")
+    print("| run | users saw it for (any host) | engine timeline (switch to switch back) | SSH round trips on the way back, per host (time) | hosts back on v1 |")
+    print("|---|---|---|---|---|")
+    users, engine = [], []
     for run in range(runs):
         with tempfile.TemporaryDirectory() as d, fleet(Path(d)) as f:
             f.manifest(analysis={"interval": 1.0, "count": 3, "failure_limit": 0, "probe": {"requests": 10, "concurrency": 2, "timeout": 5}})
             assert timed_deploy(f.root, f.env, "v1")[1] == 0
             f.hosts[1].faults({"v2": {"error_share": 0.5}})
+            trace = Path(d) / "trace.jsonl"
             seen: list[tuple[float, int, int, str]] = []
             stop = threading.Event()
             poller = threading.Thread(target=_poll_all, args=([h.proxy.port for h in f.hosts], seen, stop), daemon=True)
             poller.start()
-            done = subprocess.run([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2", "--format", "json"], cwd=f.root, env={**os.environ, **f.env}, capture_output=True, text=True, timeout=300)
+            done = subprocess.run([sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2", "--format", "json"], cwd=f.root, env={**os.environ, **f.env, TRACE_ENV: str(trace)}, capture_output=True, text=True, timeout=300)
             time.sleep(0.5)
             stop.set()
             poller.join(15)
             assert done.returncode == 1, "the fault on the second host was not rolled back"
-            switches = [e["at"] for e in json.loads(done.stdout)["timeline"] if e["kind"] == "switch"]
+            timeline = json.loads(done.stdout)["timeline"]
+            switches = [e["at"] for e in timeline if e["kind"] == "switch"]
+            failed = next(e["at"] for e in timeline if e["kind"] == "measurement" and e["data"]["status"] == "failed")
             seen.sort()
             bad = [t for t, _, status, version in seen if status != 200 or version != "v1"]
             restored = next(t for t, _, _, _ in seen if t > bad[-1])
             back = sum(1 for h in f.hosts if {v for _, n, s, v in seen[-20:] if n == f.hosts.index(h)} == {"v1"})
-            print(f"| {run + 1} | {restored - bad[0]:.2f} s | {switches[-1] - switches[0]:.2f} s | {back} of {len(f.hosts)} |", flush=True)
+            # from the failed measurement to traffic back: what each host's SSH cost on the way back
+            way_back = [r for r in _trace(trace) if failed <= r["start"] <= switches[-1]]
+            per_host = ", ".join(f"{h.name} {sum(1 for r in way_back if r['host'] == h.name)} ({sum(r['seconds'] for r in way_back if r['host'] == h.name) * 1000:.0f} ms)" for h in f.hosts)
+            users.append(restored - bad[0])
+            engine.append(switches[-1] - switches[0])
+            print(f"| {run + 1} | {restored - bad[0]:.2f} s | {switches[-1] - switches[0]:.2f} s | {per_host} | {back} of {len(f.hosts)} |", flush=True)
+    print(f"| median (min to max) | {_spread(users)} | {_spread(engine)} | | |")
 
     print("\n### Per-host overhead of SSH\n")
     with tempfile.TemporaryDirectory() as d, fleet(Path(d)) as f:
@@ -273,17 +299,23 @@ def two_hosts(runs: int) -> None:
         start = time.perf_counter()
         conn.connect()
         handshake = time.perf_counter() - start
-        rounds = []
+        in_shell, in_session = [], []
+        conn.run("true")  # the host's shell started
         for _ in range(20):
             start = time.perf_counter()
             conn.run("true")
-            rounds.append(time.perf_counter() - start)
+            in_shell.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            conn._ssh([entry["host"], "--", "true"])  # a session of its own, as every command opened before the shell
+            in_session.append(time.perf_counter() - start)
         conn.close()
         conn.keyring.close()
-        one_host, two = [], []
+        one_host, two, one_trips, two_trips = [], [], [], []
         for n in range(runs):
             f.manifest(hosts=[f.hosts[0].manifest_entry()])
-            one_host.append(timed_deploy(f.root, f.env, f"a{n}")[0])
+            trace = Path(d) / f"one-{n}.jsonl"
+            one_host.append(timed_deploy(f.root, f.env, f"a{n}", trace)[0])
+            one_trips.append(_trace(trace))
         (f.root / "state").rename(f.root / f"state-one-{time.time_ns()}")
         for h in f.hosts:
             for state in h.dir.glob("prod.state.json"):
@@ -291,7 +323,9 @@ def two_hosts(runs: int) -> None:
             h.stop_slots()
         f.manifest()
         for n in range(runs):
-            two.append(timed_deploy(f.root, f.env, f"b{n}")[0])
+            trace = Path(d) / f"two-{n}.jsonl"
+            two.append(timed_deploy(f.root, f.env, f"b{n}", trace)[0])
+            two_trips.append(_trace(trace))
     local = []
     with tempfile.TemporaryDirectory() as d, site_with("haproxy", Path(d)) as site:
         site.manifest("blue-green", analysis={"interval": 0.3, "count": 2, "max_p95_ms": 1000, "probe": {"requests": 10, "concurrency": 2, "timeout": 2}})
@@ -300,13 +334,24 @@ def two_hosts(runs: int) -> None:
             deploy(site, f"c{n}")
             local.append(time.perf_counter() - start)
     med = statistics.median
-    print("| measure | median | ratio to this machine |")
+
+    def per_host(trips: list[list[dict]], hosts: int) -> tuple[float, float]:
+        """Round trips and seconds of SSH per host per deploy (median over the runs)."""
+        return med([len(t) / hosts for t in trips]), med([sum(r["seconds"] for r in t) / hosts for t in trips])
+
+    one_n, one_s = per_host(one_trips, 1)
+    two_n, two_s = per_host(two_trips, 2)
+    print("| measure | median (min to max) | ratio to this machine |")
     print("|---|---|---|")
     print(f"| SSH handshake (master connection) | {handshake * 1000:.0f} ms | |")
-    print(f"| one command through the master connection | {med(rounds) * 1000:.0f} ms | |")
-    print(f"| blue-green deploy on this machine | {med(local):.2f} s | 1.00 |")
-    print(f"| blue-green deploy to one host over SSH | {med(one_host):.2f} s | {med(one_host) / med(local):.2f} |")
-    print(f"| blue-green deploy to two hosts over SSH | {med(two):.2f} s | {med(two) / med(local):.2f} |")
+    print(f"| one command in the host's shell | {_spread(in_shell, 'ms', 1000)} | |")
+    print(f"| one command in an SSH session of its own | {_spread(in_session, 'ms', 1000)} | |")
+    print(f"| blue-green deploy on this machine | {_spread(local)} | 1.00 |")
+    print(f"| blue-green deploy to one host over SSH | {_spread(one_host)} | {med(one_host) / med(local):.2f} |")
+    print(f"| blue-green deploy to two hosts over SSH | {_spread(two)} | {med(two) / med(local):.2f} |")
+    print(f"| SSH per host per deploy, one host | {one_n:.0f} round trips, {one_s:.2f} s | |")
+    print(f"| SSH per host per deploy, two hosts | {two_n:.0f} round trips, {two_s:.2f} s | |")
+    print(f"| per-host overhead of SSH (one-host deploy minus this machine's) | {med(one_host) - med(local):.2f} s | |")
 
 
 def main() -> None:
@@ -409,6 +454,8 @@ def prometheus_section() -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--only", "prometheus"]:
         prometheus_section()
+    elif "--hosts-only" in sys.argv:
+        main()
     else:
         main()
         prometheus_section()

@@ -68,6 +68,16 @@ class Host:
                 groups.append(int(path.read_text().split()[0]))
         return groups
 
+    def running_versions(self) -> set[str]:
+        """VERSION of every live process a slot of this host started (its environment names this host's directory)."""
+        versions = set()
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            with contextlib.suppress(OSError):
+                env = dict(item.split("=", 1) for item in environ.read_bytes().decode(errors="replace").split("\0") if "=" in item)
+                if env.get("SHIPLINE_HOST_DIR") == str(self.dir):
+                    versions.add(env.get("VERSION", ""))
+        return versions
+
     def stop_slots(self) -> None:
         """Kill the slots running on this host."""
         for pgid in self.slot_groups():

@@ -71,16 +71,30 @@ def test_a_fault_on_the_second_host_rolls_every_host_back(hosts):
     hosts.manifest()
     assert deploy(hosts, "v1")[0].code == 0
     hosts.hosts[1].faults({"v2": {"error_share": 1}})
+    trace = hosts.root / "ssh-trace.jsonl"
     with KeepAliveClient(hosts.hosts[0].proxy.port) as one, KeepAliveClient(hosts.hosts[1].proxy.port) as two:
-        result, doc = deploy(hosts, "v2")
+        result = run_cli("deploy", "--env", "prod", "--version", "v2", "--format", "json", cwd=hosts.root, env={**hosts.env, "SHIPLINE_SSH_TRACE": str(trace)})
+        doc = json.loads(result.out)
     assert result.code == 1, result.err + result.out
     assert doc["result"] == "rolled-back" and doc["active_version"] == "v1"
+    # on the way back each host is asked once whether the old slot's process lives (its health answer
+    # proves it serves), and its router gets one batch, all through the host's running shell
+    failed = next(e["at"] for e in doc["timeline"] if e["kind"] == "measurement" and e["data"]["status"] == "failed")
+    back = next(e["at"] for e in doc["timeline"] if e["kind"] == "switch" and e["message"].startswith("traffic back"))
+    way_back = [r for r in map(json.loads, trace.read_text().splitlines()) if failed <= r["start"] <= back]
+    for host in ("web1", "web2"):
+        mine = [r["what"] for r in way_back if r["host"] == host]
+        assert sum(w.startswith("shell: alive()") for w in mine) == 1, mine
+        assert sum(w.startswith("haproxy: set server") for w in mine) == 1, mine
+        assert all(w.startswith(("shell: ", "haproxy: ", "-O forward")) for w in mine), mine
     assert "live error rate" in doc["reason"]
     assert served(hosts) == [{"v1"}, {"v1"}]
     assert one.failures() == []
     # the only failures the user saw are the faulty version's own answers
     assert two.failures() and all(a.status == 500 and a.version == "v2" for a in two.failures())
     assert [len(h.slot_groups()) for h in hosts.hosts] == [1, 1]
+    # the faulty slot is stopped, not only forgotten: no process of v2 lives on any host
+    assert [h.running_versions() for h in hosts.hosts] == [{"v1"}, {"v1"}]
 
 
 def test_a_release_failing_its_smoke_checks_on_the_second_host_only_never_gets_traffic(hosts):
@@ -256,3 +270,35 @@ def test_command_router_hooks_run_on_each_host(hosts):
     result, _ = deploy(hosts, "v3", fmt="text")
     assert result.code == 2 and "check hook exited 1 on web2" in result.err
     assert served(hosts)[0] == {"v2"}
+
+
+def test_a_hosts_router_commands_go_in_one_connection_and_stop_at_the_first_refusal(hosts):
+    from shipline import manifest
+    from shipline.deploy.hosts.fleet import Fleet
+    from shipline.deploy.providers import make_provider
+    from shipline.deploy.routers.base import RouterError
+
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    environment = manifest.load(hosts.root / "shipline.yml").service(None).environment("prod")
+    fleet = Fleet(environment, hosts.root, hosts.env, make_provider(environment.deploy.analysis))
+    try:
+        fleet.router.validate()
+        first, second = fleet.router.routers
+        weights = second.current()
+        assert weights is not None and sorted(weights.values()) == [0, 100]
+        blue = max(weights, key=weights.__getitem__)  # the color the hosts' haproxy serves, and the other one
+        green = "green" if blue == "blue" else "blue"
+        # a refusal in the middle: what came before it stays, nothing after it is sent
+        with pytest.raises(RouterError, match=rf"refused `set server app/nosuch weight 1`: No such server.* \(not sent: set server app/{blue} weight 0\)"):
+            second._set([f"set server app/{green} weight 7", "set server app/nosuch weight 1", f"set server app/{blue} weight 0"])
+        assert second.current() == {blue: 100, green: 7}
+        second._set([f"set server app/{green} weight 0"])
+        # through the fleet: the host is named, and the host whose batch was refused keeps serving the old slot
+        second.config = second.config.model_copy(update={"servers": {blue: blue, green: "nosuch"}})
+        with pytest.raises(RouterError, match=rf"^on host web2: haproxy refused `set server app/nosuch state ready`.*not sent: set server app/nosuch weight 100; set server app/{blue} weight 0\)"):
+            fleet.router.set_weights({green: 100, blue: 0})
+        assert first.current() == {green: 100, blue: 0} and second.current() is None
+        assert live_versions(hosts.hosts[1].proxy.port) == {"v1"}
+    finally:
+        fleet.close()

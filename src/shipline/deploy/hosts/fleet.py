@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from shipline import manifest
 from shipline.deploy.health import wait_healthy
 from shipline.deploy.hosts.remote import RemoteSlots, remote_router
-from shipline.deploy.hosts.ssh import Connection, Credentials, Endpoint, Keyring, SshError
+from shipline.deploy.hosts.ssh import TRACE_ENV, Connection, Credentials, Endpoint, Keyring, SshError
 from shipline.deploy.providers import MetricProvider, Sample
 from shipline.deploy.releases import ReleaseStore
 from shipline.deploy.routers import Router
@@ -270,9 +270,10 @@ class Fleet:
         self.keyring = Keyring(Credentials.from_env(environ), environ.get("XDG_RUNTIME_DIR"))
         deploy = environment.deploy
         members = []
+        trace = Path(environ[TRACE_ENV]) if environ.get(TRACE_ENV) else None
         for host in environment.hosts:
             endpoint = Endpoint(host.host, host.user, host.port, host.label)
-            members.append(RemoteSlots(deploy, host, Connection(endpoint, self.keyring), environment.name, cwd, environ))
+            members.append(RemoteSlots(deploy, host, Connection(endpoint, self.keyring, trace=trace), environment.name, cwd, environ))
         self.slots = FleetSlots(members, float(deploy.health_timeout))
         self.router = FleetRouter(deploy.router, self.slots, environment.canary_hosts, environment.max_parallel)
         self.provider: MetricProvider = FleetProvider(provider, environment.url, {h.label: h.url for h in environment.hosts if h.url})

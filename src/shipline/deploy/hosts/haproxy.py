@@ -30,6 +30,14 @@ class HostHaproxyRouter(HaproxyRouter):
         super().__init__(config.model_copy(update={"admin_socket": local_socket, "server_state_file": None}), slots)
         self.host = slots
 
+    def _command(self, line: str) -> str:
+        with self.host.connection.timed(f"haproxy: {line}"):
+            return super()._command(line)
+
+    def _set(self, lines: list[str]) -> None:
+        with self.host.connection.timed(f"haproxy: {'; '.join(lines)}"):
+            super()._set(lines)
+
     def _save_server_state(self) -> None:
         """Every backend's servers as haproxy reports them, written atomically to the file on the host."""
         if self.host_state_file is None:

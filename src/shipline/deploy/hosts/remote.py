@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import shlex
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,8 +26,17 @@ from shipline.deploy.routers.nginx import MARKER, RELOAD_WAIT, NginxRouter
 from shipline.deploy.slots import SlotError
 
 STOP_GRACE = 10
+# `serving_problem` right after `running_version` (the restore path asks both in a row) takes the
+# process lookup running_version just made, when it is at most this old
+RECHECK_AFTER = 1.0
 # a process group is alive while one of its processes is not a zombie: an exited slot whose
 # parent is an init that reaps slowly must not count as running
+# a process holds a listening TCP socket: one of its fds is a socket whose inode /proc/net/tcp* lists in state LISTEN (0A);
+# a process whose fds this user cannot read counts as not listening, as `processes.listening_ports` has it on one machine
+LISTENS = (
+    r"""listens() { i=$(for f in /proc/$1/fd/*; do readlink "$f"; done 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' '); """
+    r"""[ -n "$i" ] && awk -v s=" $i" '$4 == "0A" && index(s, " " $10 " ") { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null; }; """
+)
 GROUP_ALIVE = """alive() { ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'; }; """
 
 
@@ -48,6 +58,7 @@ class RemoteSlots:
         self.environ = dict(environ)
         self._dir: str | None = None
         self._forwards: dict[str, int] = {}
+        self._found: dict[str, tuple[float, tuple[int, str, str] | None]] = {}
 
     @property
     def dir(self) -> str:
@@ -119,9 +130,17 @@ class RemoteSlots:
         fields = out.decode(errors="replace").split()
         return (int(fields[0]), fields[1], fields[2]) if len(fields) == 3 and fields[0].isdigit() else None
 
+    def _just_found(self, color: str) -> tuple[int, str, str] | None:
+        """The lookup `running_version` just made (used once, and only while fresh; no start or stop since), else a new one."""
+        found = self._found.pop(color, None)
+        if found is not None and time.monotonic() - found[0] < RECHECK_AFTER:
+            return found[1]
+        return self._daemon(color)
+
     def running_version(self, color: str) -> str | None:
         """The version the slot runs on the host, when it is alive."""
         daemon = self._daemon(color)
+        self._found[color] = (time.monotonic(), daemon)
         return daemon[1] if daemon else None
 
     def daemon(self, color: str) -> tuple[int, str, str] | None:
@@ -165,7 +184,7 @@ class RemoteSlots:
     def serving_problem(self, color: str) -> str | None:
         """None when the slot's process lives on the host and answers its health check; else what is wrong."""
         slot = self.config(color)
-        if slot.start and self._daemon(color) is None:
+        if slot.start and self._just_found(color) is None:  # that it answers, below, is asked for now
             return f"the {color} slot's process is not running on {self.host.label}"
         try:
             status, _, _ = get(self.health_url(color), timeout=5)
@@ -175,6 +194,12 @@ class RemoteSlots:
 
     def stop(self, color: str) -> None:
         """Stop the slot on the host: its stop hook, or SIGTERM to its process group (SIGKILL after a grace period)."""
+        try:
+            self._stop(color)
+        finally:
+            self._found.pop(color, None)  # whatever was found alive before may be gone now
+
+    def _stop(self, color: str) -> None:
         slot = self.config(color)
         pid_file = shlex.quote(self._remote(f"{color}.pid"))
         if slot.stop:
@@ -184,9 +209,10 @@ class RemoteSlots:
                 raise SlotError(f"stop hook of the {color} slot on {self.host.label} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()[-300:]}")
         else:
             script = GROUP_ALIVE + (
-                f'if read pgid rest < {pid_file} 2>/dev/null; then kill -TERM -- "-$pgid" 2>/dev/null; n=0; '
+                # `kill -SIG -PGID` without `--`: dash's kill takes `--` for a pid and signals nothing
+                f'if read pgid rest < {pid_file} 2>/dev/null; then kill -TERM "-$pgid" 2>/dev/null; n=0; '
                 f'while alive "$pgid" && [ $n -lt {STOP_GRACE * 20} ]; do sleep 0.05; n=$((n+1)); done; '
-                f'kill -KILL -- "-$pgid" 2>/dev/null; fi; rm -f {pid_file}'
+                f'kill -KILL "-$pgid" 2>/dev/null; fi; rm -f {pid_file}'
             )
             self.connection.check(script)
             return
@@ -278,8 +304,12 @@ class RemoteNginxRouter:
             f"pidf=$({self.nginx} -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\\([^;]*\\);.*/\\1/p' | head -n 1); "
             f'm=$(cat "${{pidf:-/run/nginx.pid}}" 2>/dev/null); before=" $(ps -o pid= --ppid "$m" 2>/dev/null | tr -s " \\n" " ") "; '
             f"{self.nginx} -s reload 2>&1 || {{ restore; exit 4; }}; rm -f \"$f.previous\"; "
-            f'n=0; while [ -n "$m" ] && [ $n -lt {int(RELOAD_WAIT * 20)} ]; do '
-            f'for p in $(ps -o pid= --ppid "$m" 2>/dev/null); do case "$before" in *" $p "*) ;; *) exit 0;; esac; done; sleep 0.05; n=$((n+1)); done'
+            # as on one machine: done once a new worker runs and no old one holds a listening socket (old ones
+            # keep accepting for a moment), so every request from now on meets the new upstream
+            f"{LISTENS}"
+            f'n=0; while [ -n "$m" ] && [ $n -lt {int(RELOAD_WAIT * 20)} ]; do new=0; old=0; '
+            f'for p in $(ps -o pid= --ppid "$m" 2>/dev/null); do case "$before" in *" $p "*) listens "$p" && old=1;; *) new=1;; esac; done; '
+            f'[ $new = 1 ] && [ $old = 0 ] && exit 0; sleep 0.05; n=$((n+1)); done'
         )
         done = self.slots.connection.run(script, input=self.renderer.render(weights).encode())
         if done.returncode != 0:

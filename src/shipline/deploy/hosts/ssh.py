@@ -10,20 +10,27 @@ first use.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shlex
 import shutil
 import socket
 import subprocess
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from shipline.deploy.hosts import rundir
+from shipline.deploy.hosts.shell import RemoteShell, ShellLost, ShellTimeout, carries
 from shipline.errors import InputError, ToolError
 
 KEY_ENV = "SHIPLINE_SSH_KEY"
 KNOWN_HOSTS_ENV = "SHIPLINE_SSH_KNOWN_HOSTS"
+# a file to append one JSON line per round trip to a host (what, when, how long): where a run's time goes
+TRACE_ENV = "SHIPLINE_SSH_TRACE"
 CONNECT_TIMEOUT = 10
 COMMAND_TIMEOUT = 300
 # an orphaned master (its deploy was killed) closes itself after this many idle seconds
@@ -93,12 +100,30 @@ class Keyring:
 class Connection:
     """One host over one multiplexed OpenSSH connection."""
 
-    def __init__(self, endpoint: Endpoint, keyring: Keyring, ssh: str = "ssh"):
+    def __init__(self, endpoint: Endpoint, keyring: Keyring, ssh: str = "ssh", trace: Path | None = None):
         self.endpoint = endpoint
         self.keyring = keyring
         self.ssh = ssh
         self.control = keyring.dir / f"{endpoint.host}-{endpoint.port}.ctl"
         self.open = False
+        self.trace = trace
+        self._shell: RemoteShell | None = None
+        self._shell_lock = threading.Lock()
+        self._shell_failed = False
+
+    @contextlib.contextmanager
+    def timed(self, what: str) -> Iterator[None]:
+        """Time one round trip to the host into the trace file, when there is one."""
+        if self.trace is None:
+            yield
+            return
+        start, clock = time.time(), time.perf_counter()
+        try:
+            yield
+        finally:
+            line = json.dumps({"host": self.endpoint.name or self.endpoint.host, "what": what[:120], "start": round(start, 4), "seconds": round(time.perf_counter() - clock, 4)})
+            with open(self.trace, "a", encoding="utf-8") as f:  # one short write per line: lines of parallel hosts do not mix
+                f.write(line + "\n")
 
     def _options(self) -> list[str]:
         return [
@@ -120,9 +145,10 @@ class Connection:
     def _ssh(self, args: list[str], input: bytes | None = None, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[bytes]:
         argv = [self.ssh, *self._options(), *args]
         try:
-            if input is None:
-                return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-            return subprocess.run(argv, input=input, capture_output=True, timeout=timeout)
+            with self.timed(" ".join(args[-1:] if args[-2:-1] == ["--"] else args)):
+                if input is None:
+                    return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+                return subprocess.run(argv, input=input, capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise SshError(f"{self.endpoint.label}: no answer within {timeout:g}s") from None
         except FileNotFoundError:
@@ -137,10 +163,40 @@ class Connection:
             raise SshError(f"cannot reach {self.endpoint.label}: {_last_line(done.stderr) or f'ssh exited {done.returncode}'}")
         self.open = True
 
+    def _idle_shell(self) -> RemoteShell | None:
+        """The host's shell, started on first use and locked for the caller; None while another thread uses it or when it cannot start."""
+        with self._shell_lock:
+            if self._shell is None or not self._shell.alive:
+                if self._shell_failed:
+                    return None
+                errors = self.keyring.dir / f"{self.endpoint.host}-{self.endpoint.port}.shell.err"
+                try:
+                    with self.timed("shell: start"):
+                        self._shell = RemoteShell([self.ssh, *self._options(), self.endpoint.host, "--", "exec sh"], errors, CONNECT_TIMEOUT + 10)
+                except (ShellLost, OSError):
+                    self._shell_failed = True  # this host's commands open a session each, as they always can
+                    return None
+            return self._shell if self._shell.lock.acquire(blocking=False) else None
+
     def run(self, command: str, input: bytes | None = None, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[bytes]:
-        """Run a shell command on the host; its exit code, output and errors, as ssh hands them back."""
+        """Run a shell command on the host; its exit code, output and errors, as ssh hands them back.
+
+        Through the host's running shell when it is free and the input fits in a request; else in a session of its own.
+        """
         self.connect()
-        done = self._ssh([self.endpoint.host, "--", command], input=input, timeout=timeout)
+        shell = self._idle_shell() if carries(input) else None
+        if shell is not None:
+            try:
+                with self.timed(f"shell: {command}"):
+                    return shell.run(command, input, timeout)
+            except ShellTimeout:
+                raise SshError(f"{self.endpoint.label}: no answer within {timeout:g}s") from None
+            except ShellLost as err:
+                raise SshError(f"lost {self.endpoint.label}: {err}") from None
+            finally:
+                shell.lock.release()
+        # in sh, as through the shell: a command behaves the same whichever way it went
+        done = self._ssh([self.endpoint.host, "--", f"exec sh -c {shlex.quote(command)}"], input=input, timeout=timeout)
         if done.returncode == 255:  # ssh's own failure, not the command's
             self.open = False
             raise SshError(f"lost {self.endpoint.label}: {_last_line(done.stderr) or 'ssh exited 255'}")
@@ -170,9 +226,10 @@ class Connection:
             f"if [ -d {target} ]; then cat >/dev/null; echo kept; exit 0; fi; "
             f"rm -rf {partial} && mkdir -p {partial} && tar -C {partial} -xf - && mv {partial} {target} && echo uploaded"
         )
-        if not local.is_dir():  # this runner no longer has it (a fresh one): the host's kept copy is the release
-            if self.run(f"test -d {target}").returncode == 0:
-                return False
+        # a kept release (a rollback, a slot started again on the way back) is found in one round trip, not sent to be dropped
+        if self.run(f"test -d {target}").returncode == 0:
+            return False
+        if not local.is_dir():  # this runner no longer has it (a fresh one): the host's kept copy was the release
             raise SshError(f"{self.endpoint.label}: {remote} is not there, and this runner has no copy of it at {local}")
         archive = subprocess.run(["tar", "-C", str(local), "-cf", "-", "."], capture_output=True, check=False)
         if archive.returncode != 0:
@@ -201,7 +258,11 @@ class Connection:
         return local
 
     def close(self) -> None:
-        """Close the master connection and its forwards."""
+        """Close the host's shell, the master connection and its forwards."""
+        with self._shell_lock:
+            if self._shell is not None:
+                self._shell.close()
+                self._shell = None
         if self.open:
             self._ssh(["-O", "exit", self.endpoint.host], timeout=CONNECT_TIMEOUT)
             self.open = False

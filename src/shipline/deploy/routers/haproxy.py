@@ -76,22 +76,35 @@ class HaproxyRouter:
             weights[color] = 0 if row.get("srv_admin_state", "0") != "0" else int(row.get("srv_uweight", "0"))
         return weights
 
-    def _set(self, line: str) -> None:
+    def _set(self, lines: list[str]) -> None:
+        """``lines`` in order over one connection (haproxy's interactive mode), each sent once the one
+        before it was accepted: the first refusal stops the batch, so a weight is never lowered after
+        the raise before it failed."""
         try:
-            answer = self._command(line)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(TIMEOUT)
+                sock.connect(self.socket_path)
+                sock.sendall(b"prompt\n")
+                _answer(sock)
+                for n, line in enumerate(lines):
+                    sock.sendall(line.encode() + b"\n")
+                    answer = _answer(sock)
+                    if answer:  # haproxy answers a successful `set server` with an empty line
+                        rest = "; ".join(lines[n + 1 :])
+                        raise RouterError(f"haproxy refused `{line}`: {answer}" + (f" (not sent: {rest})" if rest else ""))
         except OSError as err:
             raise RouterError(f"haproxy admin socket {self.socket_path}: {err}") from None
-        if answer:  # haproxy answers a successful `set server` with an empty line
-            raise RouterError(f"haproxy refused `{line}`: {answer}")
 
     def set_weights(self, weights: dict[str, int]) -> None:
-        """Raise the new weights first, then lower the others; each command takes effect at once."""
+        """Raise the new weights first, then lower the others, in one connection; each command takes effect at once."""
         names: dict[str, str] = {color: name for color, name in self.config.servers.items()}
+        lines = []
         for color, weight in raise_first(weights):
             server = f"{self.config.backend}/{names[color]}"
             if weight > 0:
-                self._set(f"set server {server} state ready")
-            self._set(f"set server {server} weight {weight}")
+                lines.append(f"set server {server} state ready")
+            lines.append(f"set server {server} weight {weight}")
+        self._set(lines)
         self._save_server_state()
 
     def _save_server_state(self) -> None:
@@ -108,3 +121,15 @@ class HaproxyRouter:
     def switch(self, color: str) -> None:
         """All traffic to ``color``."""
         self.set_weights(all_to(color))
+
+
+
+def _answer(sock: socket.socket) -> str:
+    """One answer in haproxy's interactive mode: what comes before the ``> `` prompt that ends it."""
+    data = b""
+    while not data.endswith(b"\n> "):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise OSError("haproxy closed the admin socket")
+        data += chunk
+    return data[:-3].decode(errors="replace").strip()
