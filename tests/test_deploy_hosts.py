@@ -344,3 +344,38 @@ def test_a_reader_without_the_lock_never_puts_an_older_state_back_on_the_runner(
         finally:
             for each in fleets:
                 each.close()
+
+
+def _haproxy(host, *commands: str) -> None:
+    """Commands on the admin socket of ``host``'s haproxy, as something else on that host would send them."""
+    import socket
+
+    for command in commands:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(host.dir / "haproxy" / "admin.sock"))
+            s.sendall(command.encode() + b"\n")
+            assert s.recv(1024).strip() == b"", command
+
+
+def test_a_host_put_back_on_the_old_slot_during_the_analysis_is_never_reported_promoted(hosts, tmp_path):
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    old = hosts.state()["active"]
+    new = "green" if old == "blue" else "blue"
+    hosts.manifest(analysis={"count": 3, "interval": 1.0})  # time to change the second host's weights while it runs
+    out = tmp_path / "deploy.json"
+    with open(out, "wb") as stdout, open(tmp_path / "deploy.log", "wb") as stderr:
+        argv = [sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2", "--format", "json"]
+        run = subprocess.Popen(argv, cwd=hosts.root, env=dict(os.environ, **hosts.env), stdout=stdout, stderr=stderr)
+        try:
+            analysing = lambda: served(hosts) == [{"v2"}, {"v2"}] and (hosts.state()["pending"] or {}).get("phase") == "analysis"  # noqa: E731
+            wait_until(lambda: analysing() or run.poll() is not None, timeout=30, what="both hosts on v2, under analysis")
+            assert run.poll() is None, (tmp_path / "deploy.log").read_text()
+            # the old slot still runs and answers well, so the analysis alone sees nothing wrong
+            _haproxy(hosts.hosts[1], f"set server app/{old} weight 100", f"set server app/{new} weight 0")
+        finally:
+            code = run.wait(60)
+    doc = json.loads(out.read_text())
+    assert code == 1 and doc["result"] == "rolled-back" and doc["active_version"] == "v1", doc["reason"]
+    assert doc["reason"].startswith("after the analysis, on host web2") and f"'{old}': 100" in doc["reason"], doc["reason"]
+    assert served(hosts) == [{"v1"}, {"v1"}] and hosts.state()["active"] == old
