@@ -27,6 +27,8 @@ from tests.ssh_support import fleet
 @pytest.fixture
 def hosts(tmp_path):
     with fleet(tmp_path) as f:
+        if os.environ.get("SHIPLINE_SSH_TRACE"):  # where a failed run's time and commands went, per test
+            f.env["SHIPLINE_SSH_TRACE"] = str(tmp_path / "ssh-trace.jsonl")
         yield f
 
 
@@ -280,11 +282,15 @@ def test_a_hosts_router_commands_go_in_one_connection_and_stop_at_the_first_refu
 
     hosts.manifest()
     assert deploy(hosts, "v1")[0].code == 0
+    # the deploy returned success: every host serves the new version, and the runner's state names its color
+    live = hosts.state()["active"]
+    assert served(hosts) == [{"v1"}, {"v1"}] and live == "blue", (live, hosts.state()["pending"])
     environment = manifest.load(hosts.root / "shipline.yml").service(None).environment("prod")
     fleet = Fleet(environment, hosts.root, hosts.env, make_provider(environment.deploy.analysis))
     try:
         fleet.router.validate()
         first, second = fleet.router.routers
+        assert first.current() == second.current() == {live: 100, "green" if live == "blue" else "blue": 0}
         weights = second.current()
         assert weights is not None and sorted(weights.values()) == [0, 100]
         blue = max(weights, key=weights.__getitem__)  # the color the hosts' haproxy serves, and the other one
@@ -302,3 +308,74 @@ def test_a_hosts_router_commands_go_in_one_connection_and_stop_at_the_first_refu
         assert live_versions(hosts.hosts[1].proxy.port) == {"v1"}
     finally:
         fleet.close()
+
+
+def test_a_reader_without_the_lock_never_puts_an_older_state_back_on_the_runner(tmp_path):
+    """A deploy's save writes the runner's copy, then sends it to the hosts; a watchdog reading
+    a host in between must not copy the older state back over the runner's."""
+    import time
+
+    from shipline import manifest
+    from shipline.deploy.hosts.fleet import Fleet
+    from shipline.deploy.hosts.kept import HostsStateStore
+    from shipline.deploy.providers import make_provider
+    from shipline.deploy.state import Pending, State, StateStore
+
+    with fleet(tmp_path, with_haproxy=False) as f:
+        f.manifest()
+        environment = manifest.load(f.root / "shipline.yml").service(None).environment("prod")
+        fleets = [Fleet(environment, f.root, f.env, make_provider(environment.deploy.analysis)) for _ in range(2)]
+        try:
+            deployer, watchdog = (HostsStateStore(f.root / "state", "prod", each.slots) for each in fleets)
+            started = time.time()
+            with deployer.lock(5, "deploy v1"):
+                deployer.save(State("prod", pending=Pending(op="deploy", color="blue", version="v1", pid=os.getpid(), started=started, phase="analysis")))
+                promoted = State("prod", active="blue", version="v1")
+                StateStore.save(deployer, promoted)  # the save's first half: the runner's copy, not yet the hosts'
+                seen = watchdog.load()
+                assert seen.pending is not None and seen.pending.started == started  # the hosts' copy, as it is
+                assert f.state()["active"] == "blue" and f.state()["pending"] is None, "the runner's copy went back"
+                deployer.save(promoted)
+            assert watchdog.load().active == "blue" and f.state()["active"] == "blue"
+            # the lock's holder on a fresh runner still takes the hosts' copy
+            shutil.rmtree(f.root / "state")
+            with watchdog.lock(5, "rollback"):
+                assert watchdog.load().active == "blue" and f.state()["active"] == "blue"
+        finally:
+            for each in fleets:
+                each.close()
+
+
+def _haproxy(host, *commands: str) -> None:
+    """Commands on the admin socket of ``host``'s haproxy, as something else on that host would send them."""
+    import socket
+
+    for command in commands:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(host.dir / "haproxy" / "admin.sock"))
+            s.sendall(command.encode() + b"\n")
+            assert s.recv(1024).strip() == b"", command
+
+
+def test_a_host_put_back_on_the_old_slot_during_the_analysis_is_never_reported_promoted(hosts, tmp_path):
+    hosts.manifest()
+    assert deploy(hosts, "v1")[0].code == 0
+    old = hosts.state()["active"]
+    new = "green" if old == "blue" else "blue"
+    hosts.manifest(analysis={"count": 3, "interval": 1.0})  # time to change the second host's weights while it runs
+    out = tmp_path / "deploy.json"
+    with open(out, "wb") as stdout, open(tmp_path / "deploy.log", "wb") as stderr:
+        argv = [sys.executable, "-m", "shipline", "deploy", "--env", "prod", "--version", "v2", "--format", "json"]
+        run = subprocess.Popen(argv, cwd=hosts.root, env=dict(os.environ, **hosts.env), stdout=stdout, stderr=stderr)
+        try:
+            analysing = lambda: served(hosts) == [{"v2"}, {"v2"}] and (hosts.state()["pending"] or {}).get("phase") == "analysis"  # noqa: E731
+            wait_until(lambda: analysing() or run.poll() is not None, timeout=30, what="both hosts on v2, under analysis")
+            assert run.poll() is None, (tmp_path / "deploy.log").read_text()
+            # the old slot still runs and answers well, so the analysis alone sees nothing wrong
+            _haproxy(hosts.hosts[1], f"set server app/{old} weight 100", f"set server app/{new} weight 0")
+        finally:
+            code = run.wait(60)
+    doc = json.loads(out.read_text())
+    assert code == 1 and doc["result"] == "rolled-back" and doc["active_version"] == "v1", doc["reason"]
+    assert doc["reason"].startswith("after the analysis, on host web2") and f"'{old}': 100" in doc["reason"], doc["reason"]
+    assert served(hosts) == [{"v1"}, {"v1"}] and hosts.state()["active"] == old

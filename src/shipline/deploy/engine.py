@@ -285,6 +285,10 @@ class Engine:
                 self._finish("deploy", version, new, FAILED, verdict, started)
                 return self._result("deploy", version, FAILED, verdict, False, started)
             decision = verdict
+            if decision.promote:  # a success is reported only while every router sends all traffic to the new slot
+                problem = self._routing_problem(new)
+                if problem:
+                    decision = Decision(False, "error", f"after the analysis, {problem}", decision.measurements)
             if not decision.promote:
                 self._route_back(old, new)
                 self._finish("deploy", version, new, ROLLED_BACK, decision.reason, started)
@@ -308,6 +312,17 @@ class Engine:
             return self.strategy.shift(self, new, old)
         except RouterError as err:
             return Decision(False, "error", f"the router refused the change: {err}", [])
+
+    def _routing_problem(self, color: str) -> str | None:
+        """Why traffic is not all on ``color`` now (every host's router asked, for hosts); None when it is, or a router cannot tell."""
+        expected = all_to(color)
+        if self.environment.hosts:
+            return self.fleet.router.off(expected)
+        try:
+            now = self.router.current()
+        except RouterError as err:
+            return f"the router could not be asked for its weights: {err}"
+        return None if now is None or now == expected else f"the router sends {now}, not all traffic to {color}"
 
     def _retire(self, old: str) -> None:
         if self.deploy.keep_previous_for > 0:

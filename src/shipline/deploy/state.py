@@ -263,12 +263,16 @@ class StateStore:
             return State(self.environment)
         except OSError as err:
             raise StateFileError(f"{self.path}: cannot read the deploy state: {err.strerror}") from None
+        return self.parse(text, str(self.path))
+
+    def parse(self, text: str, where: str) -> State:
+        """The state in ``text``, read from ``where``; `StateFileError` naming it when it is corrupt."""
         try:
             return State.from_json(json.loads(text), self.environment)
         except ValueError as err:  # JSONDecodeError is a ValueError
             what = "empty" if not text.strip() else str(err)
             raise StateFileError(
-                f"{self.path}: the deploy state of environment {self.environment!r} is corrupt ({what}); nothing was changed. "
+                f"{where}: the deploy state of environment {self.environment!r} is corrupt ({what}); nothing was changed. "
                 "Restore it from a backup, or move it away to start over (shipline then knows of no live version)"
             ) from None
 

@@ -187,6 +187,18 @@ class FleetRouter:
             return None
         return {color: round(sum(w[color] for w in known) / len(known)) for color in ("blue", "green")}
 
+    def off(self, weights: dict[str, int]) -> str | None:
+        """The hosts whose router does not report ``weights`` (asked all at once), named with what they report; None when all do.
+        A router that cannot tell (command hooks) counts as reporting them."""
+        pairs = self._routers()
+        found = _each([r for _, r in pairs], lambda r: r.current())
+        wrong = [
+            f"on host {member.host.label} the router " + (f"could not be asked for its weights: {now}" if isinstance(now, BaseException) else f"has {now}")
+            for (member, _), now in zip(pairs, found)
+            if now is not None and now != weights
+        ]
+        return f"{'; '.join(wrong)}, not {weights}" if wrong else None
+
     def set_weights(self, weights: dict[str, int]) -> None:
         """Partial weights on the canary hosts; all traffic to the new color across every host, ``max_parallel``
         at a time; all traffic back to the stable color on every host at once (a restore must not queue)."""

@@ -29,6 +29,10 @@ class HostsStateStore(StateStore):
     def __init__(self, state_dir: Path, environment: str, slots: FleetSlots) -> None:
         super().__init__(state_dir, environment)
         self.slots = slots
+        # only the lock's holder writes the runner's copy: a reader (the watchdog, a status) that
+        # copied a host's file there could put back the state a save had just replaced on the
+        # runner and was still sending to the hosts
+        self.locked = False
 
     def _remote(self, member: RemoteSlots) -> str:
         return shlex.quote(f"{member.dir}/{self.environment}.state.json")
@@ -42,16 +46,22 @@ class HostsStateStore(StateStore):
         with super().lock(timeout, operation, waiting):
             left = max(0.0, timeout - (time.monotonic() - started))
             with hosts_lock(self.slots.members, self.environment, operation, left, waiting):
-                yield
+                self.locked = True
+                try:
+                    yield
+                finally:
+                    self.locked = False
 
     def load(self) -> State:
-        """The first host's copy (the newest any run saved), else the runner's."""
+        """The first host's copy (the newest any run saved), else the runner's; copied to the runner by the lock's holder only."""
         for member in self.slots.members:
             try:
                 text = member.connection.run(f"cat {self._remote(member)} 2>/dev/null").stdout
             except SshError:
                 continue
             if text.strip():
+                if not self.locked:
+                    return self.parse(text.decode("utf-8", errors="replace"), f"{member.host.label}:{member.dir}/{self.environment}.state.json")
                 # rewritten only when it changed: its mtime marks the last progress (the watchdog reads it)
                 if not self.path.exists() or self.path.read_bytes() != text:
                     self.dir.mkdir(parents=True, exist_ok=True)
