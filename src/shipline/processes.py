@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -101,6 +102,13 @@ def listening_ports(pid: int) -> set[int]:
     except (psutil.Error, OSError):
         return set()
     return {c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN and c.laddr}
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now (the kernel's pick)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def listening_pids(port: int) -> set[int]:

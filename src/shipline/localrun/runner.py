@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -101,12 +100,6 @@ def prepare(
     return Plan(root, files, found, mapping, kit_dir)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _slim_kit(kit_dir: Path, into: Path) -> Path:
     """A copy of the kit's actions and version file: act copies the folder it is given for every job."""
     into.mkdir(parents=True)
@@ -192,7 +185,7 @@ def run(
             env=run_env,
             action_cache=tmp / "act",
             artifact_dir=tmp / "artifact-server",
-            artifact_port=_free_port(),
+            artifact_port=processes.free_port(),
             default_branch=default_branch,
             matrix=dict(matrix or {}),
         )

@@ -15,7 +15,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -23,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipline import processes
 from shipline.deploy.hosts import rundir
 from shipline.deploy.hosts.shell import RemoteShell, ShellLost, ShellTimeout, carries
 from shipline.errors import InputError, ToolError
@@ -243,7 +243,7 @@ class Connection:
     def forward_port(self, host: str, port: int) -> int:
         """A loopback port on this runner that reaches ``host:port`` as seen from the host."""
         for _ in range(3):  # OpenSSH cannot pick the local port itself; another process may take ours first
-            local = _free_port()
+            local = processes.free_port()
             done = self._forward(f"127.0.0.1:{local}:{host}:{port}")
             if done.returncode == 0:
                 return local
@@ -266,12 +266,6 @@ class Connection:
         if self.open:
             self._ssh(["-O", "exit", self.endpoint.host], timeout=CONNECT_TIMEOUT)
             self.open = False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _last_line(data: bytes) -> str:
