@@ -156,3 +156,32 @@ def test_the_final_stats_csv_holds_every_request(tmp_path):
     rows = (tmp_path / "shipline-loadtest" / "locust_stats.csv").read_text().splitlines()
     aggregated = next(r for r in rows if r.startswith(",Aggregated,")).split(",")
     assert int(aggregated[2]) == summary(tmp_path)["total"]["requests"] > 0
+
+
+@pytest.mark.parametrize(("delay", "users"), [(0.0, 20), (0.4, 4)], ids=["fast", "slow"])
+def test_a_healthy_service_has_no_failures_at_the_stop(tmp_path, delay, users):
+    # at the stop, locust kills a waiting user a moment after deciding to: the kill lands in the
+    # request that user has just sent, which is no timeout; a request already on its way gets
+    # the stop's grace to finish
+    build_file_tree(
+        tmp_path,
+        {
+            "locustfile.py": """
+                from locust import FastHttpUser, between, task
+
+
+                class Browser(FastHttpUser):
+                    wait_time = between(0.001, 0.005)
+
+                    @task
+                    def home(self):
+                        self.client.get("/")
+            """
+        },
+    )
+    with LoadServer(delay=delay) as server:
+        load = ("--users", str(users), "--spawn-rate", "100", "--run-time", "2", "--max-error-rate", "0")
+        res = run_cli("loadtest", "--host", server.url, "-f", "locustfile.py", *load, cwd=tmp_path)
+    total = summary(tmp_path)["total"]
+    assert (res.code, total["pending"], total["failures"]) == (0, 0, 0), res.out + res.err
+    assert total["requests"] >= users

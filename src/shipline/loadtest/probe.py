@@ -4,7 +4,10 @@ Locust alone misses what makes a broken service look healthy, so inside every lo
 process this module:
 
 - counts every response time exactly (`tally.Histogram`), per endpoint, and the
-  requests still pending when the run stops, as failed timeouts;
+  requests still without an answer after the stop's grace (locust's ``--stop-timeout``)
+  as failed timeouts; a request started after the stop began is left out: locust's
+  kill of a waiting user lands a moment later, inside the request the user has just
+  sent, which says nothing about the service;
 - makes a connection the server dropped a failure: geventhttpclient (FastHttpUser)
   otherwise resends an idempotent request on a new connection without a word;
 - checks the abort limits once a second after the warm-up and stops the run at the
@@ -78,6 +81,15 @@ class Probe:
         self.cpu_start = (0.0, 0.0)
         self.aborted: Abort | None = None
         self.environment: Any = None  # locust's Environment, once it exists
+        self.stopping_at: float | None = None  # monotonic time the stop began, in this process
+
+    def on_test_stopping(self, **_kwargs: Any) -> None:
+        if self.stopping_at is None:
+            self.stopping_at = time.monotonic()
+
+    def cut_off_by_the_stop(self, started: float) -> bool:
+        """Whether a request started at ``started`` (monotonic) and killed now was sent only after the stop began."""
+        return self.stopping_at is not None and started >= self.stopping_at
 
     # -- counting, in every process that generates load
 
@@ -226,16 +238,18 @@ def _is_dropped(exception: BaseException) -> bool:
     return isinstance(exception, (HTTPConnectionClosed, ConnectionError)) or any(sign in text for sign in _DROPPED_SIGNS)
 
 
-def _track_pending(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a locust HTTP client's ``request``: a request cut off by the stop is reported as a failure."""
+def _track_pending(original: Callable[..., Any], probe: Probe) -> Callable[..., Any]:
+    """Wrap a locust HTTP client's ``request``: a request the stop found waiting, and killed, is reported as a failure."""
 
     @functools.wraps(original)
     def request(self: Any, method: str, url: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        started = time.monotonic()
         try:
             return original(self, method, url, name, *args, **kwargs)
         except GreenletExit:
-            waited = time.perf_counter() - started
+            if probe.cut_off_by_the_stop(started):
+                raise
+            waited = time.monotonic() - started
             self.request_event.fire(
                 request_type=method,
                 name=name or url,
@@ -305,12 +319,11 @@ def install(config: dict[str, Any]) -> Probe:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     _die_with_parent(int(config["parent_pid"]))
     geventhttpclient.client._may_retry_after_send_error = lambda method: False
-    # patched on the classes, for every session and writer locust makes
-    setattr(HttpSession, "request", _track_pending(HttpSession.request))
-    setattr(FastHttpSession, "request", _track_pending(FastHttpSession.request))
-    setattr(StatsCSVFileWriter, "__init__", _remember_csv_writer(StatsCSVFileWriter.__init__))
-
     probe = Probe(config)
+    # patched on the classes, for every session and writer locust makes
+    setattr(HttpSession, "request", _track_pending(HttpSession.request, probe))
+    setattr(FastHttpSession, "request", _track_pending(FastHttpSession.request, probe))
+    setattr(StatsCSVFileWriter, "__init__", _remember_csv_writer(StatsCSVFileWriter.__init__))
 
     def on_init(environment: Any, **_kwargs: Any) -> None:
         probe.environment = environment
@@ -324,6 +337,7 @@ def install(config: dict[str, Any]) -> Probe:
     _listen(events.report_to_master, probe.on_report_to_master)
     _listen(events.worker_report, probe.on_worker_report)
     _listen(events.test_start, probe.on_test_start)
+    _listen(events.test_stopping, probe.on_test_stopping)
     _listen(events.test_stop, probe.on_test_stop)
     _listen(events.quit, probe.on_quit)
     return probe
