@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import socket
 import textwrap
 from collections.abc import Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipline import processes
 from shipline.cli import main
 
 
@@ -26,10 +26,8 @@ def build_file_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
 
 
 def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on right now, out of the way of outgoing connections (`processes.free_port`)."""
+    return processes.free_port()
 
 
 @dataclass

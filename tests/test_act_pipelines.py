@@ -49,9 +49,9 @@ class Placement:
     def apply(self, text: str) -> str:
         """``text`` (the example's manifest or haproxy.cfg) with this placement's directory and ports."""
         text = text.replace(RUN_DIR, str(self.run_dir))
-        for old, new in self.ports.items():
-            text = re.sub(rf"\b{old}\b", str(new), text)
-        return text
+        # one pass: a new port may be one of the example's own numbers, which must not be replaced again
+        ports = "|".join(map(str, self.ports))
+        return re.sub(rf"\b(?:{ports})\b", lambda m: str(self.ports[int(m.group())]), text)
 
 
 @pytest.fixture

@@ -379,3 +379,14 @@ def test_a_host_put_back_on_the_old_slot_during_the_analysis_is_never_reported_p
     assert code == 1 and doc["result"] == "rolled-back" and doc["active_version"] == "v1", doc["reason"]
     assert doc["reason"].startswith("after the analysis, on host web2") and f"'{old}': 100" in doc["reason"], doc["reason"]
     assert served(hosts) == [{"v1"}, {"v1"}] and hosts.state()["active"] == old
+
+
+def test_a_canary_broken_on_the_second_host_only_is_rolled_back(hosts):
+    # the canary is judged on every host's new slot, not on the first host's alone
+    hosts.manifest(strategy="canary", canary_hosts=1, max_parallel=2)
+    assert deploy(hosts, "v1")[0].code == 0
+    hosts.hosts[1].faults({"v2": {"error_share": 1}})
+    result, doc = deploy(hosts, "v2")
+    assert result.code == 1 and doc["result"] == "rolled-back", result.err + result.out
+    assert "canary error rate" in doc["reason"] and "(on web2)" in doc["reason"], doc["reason"]
+    assert served(hosts) == [{"v1"}, {"v1"}]

@@ -69,6 +69,16 @@ def test_consecutive_errors_over_the_limit_end_in_error_but_a_success_resets_the
     assert (decision.promote, decision.outcome, provider.calls) == (False, "error", 3)
 
 
+def test_an_analysis_whose_every_measurement_is_an_error_is_not_promoted():
+    # within consecutive_error_limit, but nothing was judged
+    decision = run(Scripted("error", "error"), count=2, consecutive_error_limit=4)
+    assert (decision.promote, decision.outcome) == (False, "error")
+    assert "none of 2 measurement(s) could be taken" in decision.reason and "no data" in decision.reason
+    tolerated = run(Scripted("error", 0.0), count=2, consecutive_error_limit=4)
+    assert (tolerated.promote, tolerated.outcome) == (True, "successful")
+    assert "1 of 2 measurement(s) passed, 1 error(s) within consecutive_error_limit 4" in tolerated.reason
+
+
 @pytest.mark.parametrize("setting, promote", [("rollback", False), ("promote", True)])
 def test_inconclusive_follows_the_manifest(setting, promote):
     decision = run(Scripted(0.0, "empty"), count=2, inconclusive=setting)

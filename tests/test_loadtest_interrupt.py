@@ -21,9 +21,10 @@ pytestmark = pytest.mark.slow
 
 
 def start(tmp_path, url: str, *flags: str, ignore_sigint: bool = False, new_session: bool = False) -> subprocess.Popen:
-    def prepare() -> None:  # as `shipline ... &` in a script starts it
-        if ignore_sigint:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    def prepare() -> None:
+        # ignored: as `shipline ... &` in a script starts it; else as a terminal does, whatever this
+        # suite inherited (a suite started in the background has SIGINT ignored, and so would shipline)
+        signal.signal(signal.SIGINT, signal.SIG_IGN if ignore_sigint else signal.SIG_DFL)
 
     return subprocess.Popen(
         [sys.executable, "-m", "shipline", "loadtest", "--host", url, "--users", "2", "--run-time", "60s", *flags],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -133,7 +135,11 @@ def test_the_generic_locustfile_requests_the_manifest_endpoints(tmp_path):
 
 
 def test_two_processes_share_the_load_and_report_together(tmp_path):
-    with LoadServer() as server:
+    # locust's own meeting port for its forked workers, taken (here, or by another run on this machine)
+    with socket.socket() as taken, LoadServer() as server:
+        with contextlib.suppress(OSError):
+            taken.bind(("127.0.0.1", 5557))
+            taken.listen()
         res = loadtest(tmp_path, server.url, "--processes", "2")
     assert res.code == 0, res.out + res.err
     assert summary(tmp_path)["total"]["requests"] > 0

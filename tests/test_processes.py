@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -78,3 +79,16 @@ def test_no_module_reads_proc_directly():
     src = Path(processes.__file__).parent
     offenders = [str(p.relative_to(src)) for p in src.rglob("*.py") if p.name != "processes.py" and ('"/proc' in p.read_text() or "'/proc" in p.read_text())]
     assert offenders == []
+
+
+def test_a_free_port_is_below_the_range_outgoing_connections_use():
+    # an outgoing connection could take a port from that range before whoever asked for it binds it
+    start = processes._ephemeral_start()
+    picks = {processes.free_port() for _ in range(20)}
+    assert all(max(1024, start - processes.FREE_PORT_SPAN) <= p < start for p in picks), (start, picks)
+    assert len(picks) > 1  # spread, so that runs side by side rarely pick the same one
+    with socket.socket() as taken:
+        port = processes.free_port()
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        assert port not in {processes.free_port() for _ in range(50)}

@@ -67,7 +67,7 @@ def test_a_healthy_canary_is_promoted_on_what_prometheus_saw(released):
     env = manifest.load(site.root / "shipline.yml").service(None).environment("prod")
     provider = PrometheusProvider(env.deploy.analysis.prometheus)
     assert provider.variables("stable", "blue") == {"environment": "prod", "target": "stable", "color": "blue", "server": "blue", "backend": "app", "window": "4s", "version": ""}
-    label_versions(provider, {"blue": "v1"}, live="blue")
+    label_versions(provider, {"blue": "v1"}, live="blue", slot_url=lambda color: f"http://127.0.0.1:{getattr(site, color)}")
     assert provider.variables("stable", "blue")["version"] == "v1" and provider.variables("live", "")["version"] == "v1"
     before = provider.measure({"stable": f"http://127.0.0.1:{site.blue}", "canary": f"http://127.0.0.1:{site.green}"})
     assert before["stable"].requests > 0 and before["stable"].errors == 0, "haproxy's exporter counts blue's answers"

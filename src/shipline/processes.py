@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import threading
@@ -104,9 +105,42 @@ def listening_ports(pid: int) -> set[int]:
     return {c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN and c.laddr}
 
 
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on now (the kernel's pick)."""
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+FREE_PORT_SPAN = 16384  # how far below the ephemeral range a free port is looked for
+_PORT_PICKS = random.SystemRandom()  # the OS's randomness: a seeded `random` would give two runs the same ports
+
+
+def _ephemeral_start() -> int:
+    """The first port the kernel hands to outgoing connections (Linux's setting, else IANA's 49152)."""
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now, below the ephemeral range.
+
+    The kernel's own pick (bind to port 0) comes from the range it also hands to
+    outgoing connections, so on a busy machine a connection can take the port before
+    whoever asked for it binds it. Below that range only a listener can.
+    """
+    start = _ephemeral_start()
+    low = max(1024, start - FREE_PORT_SPAN)
+    for _ in range(200):
+        port = _PORT_PICKS.randrange(low, start)
+        if _bindable(port):
+            return port
+    with socket.socket() as s:  # a span this full is unheard of: the kernel's pick then
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 

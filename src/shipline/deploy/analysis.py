@@ -4,8 +4,10 @@
 failed, inconclusive, or an error (the provider could not measure). The run stops as
 failed as soon as failed measurements exceed ``failure_limit``, and as an error as
 soon as consecutive errors exceed ``consecutive_error_limit``. After ``count``
-measurements it is inconclusive if any measurement was, else successful. Failed and
-error roll back; inconclusive rolls back unless ``analysis.inconclusive`` is promote.
+measurements it is inconclusive if any measurement was, an error if none could be
+taken (Argo calls that successful; nothing was judged, so shipline does not promote),
+else successful. Failed and error roll back; inconclusive rolls back unless
+``analysis.inconclusive`` is promote.
 """
 
 from __future__ import annotations
@@ -123,9 +125,20 @@ def judge(samples: dict[str, Sample], analysis: manifest.Analysis, judged: str, 
         elif sample.p95_ms > stable.p95_ms * analysis.relative_p95_factor:
             failures.append(f"{judged} p95 {sample.p95_ms:.0f} ms over {baseline} p95 {stable.p95_ms:.0f} ms x {analysis.relative_p95_factor:g}")
     if failures:
-        return "failed", "; ".join(failures)
+        return "failed", "; ".join(failures) + _hosts_over(samples, analysis, judged)
     p95 = f", p95 {sample.p95_ms:.0f} ms" if sample.p95_ms is not None else ""
     return "successful", f"{judged} error rate {_pct(sample.error_rate)}{p95}"
+
+
+def _hosts_over(samples: dict[str, Sample], analysis: manifest.Analysis, judged: str) -> str:
+    """`` (on web2)``: the hosts whose own figures of ``judged`` (samples ``JUDGED@HOST``) break an absolute limit."""
+    prefix = f"{judged}@"
+    over = [
+        name.removeprefix(prefix)
+        for name, s in samples.items()
+        if name.startswith(prefix) and (s.error_rate > analysis.max_error_rate or (s.p95_ms is not None and s.p95_ms > analysis.max_p95_ms))
+    ]
+    return f" (on {', '.join(over)})" if over else ""
 
 
 def _measure_once(provider: MetricProvider, analysis: manifest.Analysis, targets: dict[str, str], judged: str, baseline: str | None, phase: str, index: int, deadline: float, check: Callable[[], str | None]) -> Measurement:
@@ -201,8 +214,14 @@ def analyze(
         verb = "promoting" if promote else "rolling back"
         why = next(m.reason for m in reversed(measurements) if m.status == "inconclusive")
         return Decision(promote, "inconclusive", f"{phase}: {inconclusive} inconclusive measurement(s), the last: {why}; {verb} (analysis.inconclusive: {analysis.inconclusive})", measurements)
-    last = measurements[-1].reason if measurements else ""
-    return Decision(True, "successful", f"{phase}: {analysis.count} measurement(s) passed ({last})", measurements)
+    passed = [m for m in measurements if m.status == "successful"]
+    errors = len(measurements) - len(passed)  # failed and inconclusive ones returned above
+    if not passed:  # every measurement was an error: nothing was judged, so nothing may be promoted
+        return Decision(False, "error", f"{phase}: none of {len(measurements)} measurement(s) could be taken, the last: {measurements[-1].reason}", measurements)
+    counted = f"{len(passed)} measurement(s) passed"
+    if errors:
+        counted = f"{len(passed)} of {len(measurements)} measurement(s) passed, {errors} error(s) within consecutive_error_limit {analysis.consecutive_error_limit}"
+    return Decision(True, "successful", f"{phase}: {counted} ({passed[-1].reason})", measurements)
 
 
 def _paused_for_a_person(controls: Controls, timeline: Timeline, phase: str, inconclusive: int, limit: int, progress_deadline: float, measurements: list[Measurement]) -> Decision:

@@ -307,7 +307,7 @@ class Engine:
 
     def _shift(self, new: str, old: str | None) -> Decision:
         pending = self.state.pending.version if self.state.pending else None
-        label_versions(self.provider, {c: v for c, v in ((new, pending), (old, self.state.version)) if c and v}, live=new)
+        label_versions(self.provider, {c: v for c, v in ((new, pending), (old, self.state.version)) if c and v}, live=new, slot_url=self.slots.url)
         try:
             return self.strategy.shift(self, new, old)
         except RouterError as err:

@@ -84,7 +84,10 @@ def locust_argv(plan: Plan, files: ReportFiles) -> list[str]:
             "--expect-workers-max-wait", str(WORKERS_WAIT_S),
         ]  # fmt: skip
     elif plan.processes > 1:
-        argv += ["--processes", str(plan.processes)]
+        # locust's forked workers meet their master on 5557 of every interface unless told otherwise:
+        # two such runs on one machine would collide, or swap workers
+        port = str(processes.free_port())
+        argv += ["--processes", str(plan.processes), "--master-bind-host", "127.0.0.1", "--master-bind-port", port, "--master-port", port]
     return argv
 
 

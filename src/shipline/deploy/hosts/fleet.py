@@ -220,20 +220,42 @@ class FleetRouter:
 
 
 class FleetProvider:
-    """Measures the live entry point and every host's own ``url`` as one target (the worst latency, all the errors)."""
+    """Measures each target on every host, for a provider that sends requests (the probe): the live entry point
+    together with each host's own ``url``, and a slot on each host's copy of it, merged as one target (the worst
+    latency, all the errors), with each host's figures kept as ``TARGET@HOST``. A provider that reads figures
+    (Prometheus) already sees every host, so its targets go to it as they are."""
 
-    def __init__(self, inner: MetricProvider, live_url: str, host_urls: dict[str, str]) -> None:
+    def __init__(self, inner: MetricProvider, live_url: str, host_urls: dict[str, str], slots: FleetSlots) -> None:
         self.inner = inner
         self.settle = inner.settle  # each measurement waits as the inner provider's does
+        self.sends_requests = inner.sends_requests
         self.live_url = live_url
         self.host_urls = host_urls
+        self.slots = slots
+
+    def _per_host(self, url: str) -> tuple[dict[str, str], bool]:
+        """Each host's URL of the target at ``url``, by host label, and whether ``url`` itself is measured too
+        (the live entry point is a place of its own; a slot URL is the first host's copy)."""
+        if url == self.live_url:
+            return dict(self.host_urls), True
+        color = self.slots.lead.color_of(url)
+        if color is None:
+            return {}, True
+        return {member.host.label: member.url(color) for member in self.slots.members}, False
 
     def measure(self, targets: dict[str, str]) -> dict[str, Sample]:
-        """Figures per target; the live one merged over the hosts, each host's own figures kept as ``live@HOST``."""
-        expanded = dict(targets)
+        """Figures per target, each merged over the hosts (see the class docstring)."""
+        if not self.sends_requests:
+            return self.inner.measure(targets)
+        expanded: dict[str, str] = {}
+        merged: dict[str, list[str]] = {}
         for name, url in targets.items():
-            if url == self.live_url:
-                expanded.update({f"{name}@{label}": host_url for label, host_url in self.host_urls.items()})
+            per_host, itself = self._per_host(url)
+            if itself:
+                expanded[name] = url
+            expanded.update({f"{name}@{label}": host_url for label, host_url in per_host.items()})
+            if per_host:
+                merged[name] = ([name] if itself else []) + [f"{name}@{label}" for label in per_host]
         # every target at once: measuring them one after the other would not fit the measurement's deadline
         results = _each(list(expanded.items()), lambda item: self.inner.measure({item[0]: item[1]}))
         samples: dict[str, Sample] = {}
@@ -241,10 +263,8 @@ class FleetProvider:
             if isinstance(result, BaseException):
                 raise result
             samples.update(result)
-        for name, url in targets.items():
-            if url == self.live_url and self.host_urls:
-                parts = [samples[name], *(samples[f"{name}@{label}"] for label in self.host_urls)]
-                samples[name] = _merge(name, parts)
+        for name, parts in merged.items():
+            samples[name] = _merge(name, [samples[part] for part in parts])
         return samples
 
 
@@ -288,7 +308,7 @@ class Fleet:
             members.append(RemoteSlots(deploy, host, Connection(endpoint, self.keyring, trace=trace), environment.name, cwd, environ))
         self.slots = FleetSlots(members, float(deploy.health_timeout))
         self.router = FleetRouter(deploy.router, self.slots, environment.canary_hosts, environment.max_parallel)
-        self.provider: MetricProvider = FleetProvider(provider, environment.url, {h.label: h.url for h in environment.hosts if h.url})
+        self.provider: MetricProvider = FleetProvider(provider, environment.url, {h.label: h.url for h in environment.hosts if h.url}, self.slots)
         self.close = weakref.finalize(self, _close, members, self.keyring)
 
     def kept(self, store: StateStore, releases: ReleaseStore) -> tuple[StateStore, ReleaseStore]:

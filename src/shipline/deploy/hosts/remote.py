@@ -95,6 +95,10 @@ class RemoteSlots:
             self._forwards[color] = self.connection.forward_port(slot.host, slot.port)
         return f"http://127.0.0.1:{self._forwards[color]}"
 
+    def color_of(self, url: str) -> str | None:
+        """The color whose slot ``url`` (as `url` gave it) reaches; None for any other URL."""
+        return next((color for color, port in self._forwards.items() if url == f"http://127.0.0.1:{port}"), None)
+
     def health_url(self, color: str) -> str:
         """The slot's health URL, through the forward."""
         return self.url(color) + self.deploy.health_path

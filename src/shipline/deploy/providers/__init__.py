@@ -22,6 +22,10 @@ class MetricProvider(Protocol):
 
     # seconds each measurement waits on purpose before its figures exist (0 for none)
     settle: float
+    # whether it measures a target by sending it requests, so that on several hosts each
+    # host's copy of the target is measured; False when it reads figures that already cover
+    # every host (Prometheus scrapes them all)
+    sends_requests: bool
 
     def __init__(self, settings: manifest.Probe | manifest.PrometheusAnalysis) -> None:
         """``settings``: the manifest's ``analysis.<provider>`` section."""

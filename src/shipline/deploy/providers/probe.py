@@ -24,6 +24,7 @@ class ProbeProvider:
     """``requests`` GETs of ``path`` per target, ``concurrency`` at a time."""
 
     settle = 0.0  # its figures exist as soon as its requests are answered
+    sends_requests = True
 
     def __init__(self, probe: manifest.Probe) -> None:
         self.probe = probe

@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from shipline.deploy.providers.base import MeasurementError, Sample
@@ -44,6 +45,8 @@ class Rejected(Exception):
 class PrometheusProvider:
     """Figures per target from PromQL instant queries."""
 
+    sends_requests = False  # Prometheus's figures already cover every host it scrapes
+
     def __init__(self, settings: Any):
         self.settings = settings
         self.environment = settings.environment
@@ -51,6 +54,7 @@ class PrometheusProvider:
         self.settle: float = settings.settle  # waited before every measurement, for the scrapes to see its traffic
         self.versions: dict[str, str] = {}  # color -> the version running on it ({{ version }}), set before each analysis
         self.live_color = ""  # the color the live entry point serves
+        self.slot_colors: dict[str, str] = {}  # slot URL the analysis measures -> its color, set before each analysis
 
     # -- talking to Prometheus ------------------------------------------------------
 
@@ -80,6 +84,8 @@ class PrometheusProvider:
     # -- templating -----------------------------------------------------------------
 
     def _color_of(self, url: str) -> str:
+        if url in self.slot_colors:  # on hosts, a slot is reached through a forwarded port of the runner
+            return self.slot_colors[url]
         parsed = urllib.parse.urlsplit(url)
         for color in ("blue", "green"):
             slot = getattr(self.environment.deploy.slots, color)
@@ -158,14 +164,24 @@ class PrometheusProvider:
             raise InputError(problems=sorted(set(problems)))
 
 
-def label_versions(provider: object, versions: dict[str, str], live: str) -> None:
-    """Tell a Prometheus provider which version runs on each color (``{{ version }}``) and which color is live; others need nothing."""
-    if isinstance(provider, PrometheusProvider):
-        provider.versions = {color: version for color, version in versions.items() if color}
-        provider.live_color = live
+def _prometheus(provider: object) -> PrometheusProvider | None:
+    """``provider`` itself, or the one it wraps (on hosts, the fleet's provider wraps the manifest's), when it is Prometheus."""
+    inner = getattr(provider, "inner", provider)
+    return inner if isinstance(inner, PrometheusProvider) else None
+
+
+def label_versions(provider: object, versions: dict[str, str], live: str, slot_url: Callable[[str], str]) -> None:
+    """Tell a Prometheus provider which version runs on each color (``{{ version }}``), which color is live and
+    the URL the analysis measures each color's slot at (``slot_url``); others need nothing."""
+    prometheus = _prometheus(provider)
+    if prometheus is not None:
+        prometheus.versions = {color: version for color, version in versions.items() if color}
+        prometheus.live_color = live
+        prometheus.slot_colors = {slot_url(color): color for color in prometheus.versions}
 
 
 def preflight(provider: object) -> None:
     """Check a Prometheus provider's queries and server before a deploy moves traffic; others need nothing."""
-    if isinstance(provider, PrometheusProvider):
-        provider.preflight()
+    prometheus = _prometheus(provider)
+    if prometheus is not None:
+        prometheus.preflight()
