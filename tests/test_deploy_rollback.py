@@ -107,6 +107,26 @@ def test_rollback_command_restarts_the_previous_version(site):
     assert f"router ({site.proxy.kind}): blue 100%, green 0%" in status.out and "warning" not in status.err
 
 
+def test_a_rollback_the_router_does_not_follow_is_reported_failed_with_the_state_unchanged(tmp_path, monkeypatch):
+    # the admin socket answers, but the weights it is sent never change what haproxy serves
+    # (as with a socket of another haproxy than the one serving): the rollback must not claim v1 is live
+    from shipline.deploy.routers.haproxy import HaproxyRouter
+
+    with site_with("haproxy", tmp_path) as site:
+        released(site)
+        assert deploy(site, "v2")[0] == 0
+        monkeypatch.setattr(HaproxyRouter, "set_weights", lambda self, weights: None)
+        result = run_cli("rollback", "--env", "prod", "--reason", "bad numbers", "--format", "json", cwd=site.root)
+        out = json.loads(result.out)
+        assert (result.code, out["result"]) == (1, "failed"), result.out + result.err
+        assert "the router sends" in out["reason"] and "not all traffic to blue" in out["reason"], out["reason"]
+        assert live_versions(site.proxy.port) == {"v2"}
+        state = site.state()
+        assert (state["active"], state["version"], state["pending"]) == ("green", "v2", None)
+        assert state["previous"] == {"color": "blue", "version": "v1"}  # a later rollback can still go there
+        assert not (site.state_dir / "prod.blue.pid").exists(), "the slot traffic never reached is stopped"
+
+
 def test_status_shows_router_weights_and_warns_when_they_drift_from_the_state(tmp_path):
 
     with site_with("haproxy", tmp_path) as site:

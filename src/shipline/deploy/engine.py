@@ -313,6 +313,15 @@ class Engine:
         except RouterError as err:
             return Decision(False, "error", f"the router refused the change: {err}", [])
 
+    def _switch_not_followed(self, color: str, current: str | None) -> str | None:
+        """Why the routers do not send all traffic to ``color`` right after a switch there, after one more try
+        (another writer may have raced this one); None when they do, or cannot tell."""
+        problem = self._routing_problem(color)
+        if problem:
+            self.router.switch(color)
+            problem = self._routing_problem(color)
+        return f"after the switch to {color}, {problem}; traffic stays on {current}" if problem else None
+
     def _routing_problem(self, color: str) -> str | None:
         """Why traffic is not all on ``color`` now (every host's router asked, for hosts); None when it is, or a router cannot tell."""
         expected = all_to(color)
@@ -366,19 +375,25 @@ class Engine:
                 raise InputError(f'environment "{self.environment.name}" has no previous version to roll back to')
             current, target, version = self.state.active, previous.color, previous.version
             self.timeline.emit("start", f"rolling back {self.environment.name} to {version} on the {target} slot: {reason}", version=version, color=target)
+            switched = False
             try:
                 self._pending("rollback", target, version)
                 problem = self._ensure_running(target, version)
                 if not problem:
                     self.set_phase("switching")
                     self.router.switch(target)
+                    switched = True
+                    problem = self._switch_not_followed(target, current)
             except BaseException:  # Ctrl-C or a cancelled job: back to where the rollback started
                 phase = self.state.pending.phase if self.state.pending else None
                 self._route_back(current, target)
                 self._finish("rollback", version, target, INTERRUPTED, f"interrupted during {phase}; traffic back on {current}", started)
                 raise
             if problem:
-                self._stop(target)
+                if switched:  # the state must say where traffic is: back where the rollback found it
+                    self._route_back(current, target)
+                else:
+                    self._stop(target)
                 self._finish("rollback", version, target, FAILED, problem, started)
                 return self._result("rollback", version, FAILED, problem, False, started)
             self.timeline.emit("switch", f"traffic switched to {target}", color=target, weights={target: 100})
