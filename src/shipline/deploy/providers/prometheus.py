@@ -54,7 +54,7 @@ class PrometheusProvider:
         self.settle: float = settings.settle  # waited before every measurement, for the scrapes to see its traffic
         self.versions: dict[str, str] = {}  # color -> the version running on it ({{ version }}), set before each analysis
         self.live_color = ""  # the color the live entry point serves
-        self.slot_colors: dict[str, str] = {}  # slot URL the analysis measures -> its color, set before each analysis
+        self.slot_colors: dict[str, str] = {}  # each slot's URL, as the analysis measures it -> its color; set before each analysis
 
     # -- talking to Prometheus ------------------------------------------------------
 
@@ -84,14 +84,8 @@ class PrometheusProvider:
     # -- templating -----------------------------------------------------------------
 
     def _color_of(self, url: str) -> str:
-        if url in self.slot_colors:  # on hosts, a slot is reached through a forwarded port of the runner
-            return self.slot_colors[url]
-        parsed = urllib.parse.urlsplit(url)
-        for color in ("blue", "green"):
-            slot = getattr(self.environment.deploy.slots, color)
-            if parsed.port == slot.port and parsed.hostname in (slot.host, "localhost", "127.0.0.1"):
-                return color
-        return ""
+        """The color of the slot at ``url`` (as the analysis measures it); "" for the live entry point."""
+        return self.slot_colors.get(url, "")
 
     def variables(self, target: str, color: str) -> dict[str, str]:
         """Template variables for one target."""
@@ -172,12 +166,13 @@ def _prometheus(provider: object) -> PrometheusProvider | None:
 
 def label_versions(provider: object, versions: dict[str, str], live: str, slot_url: Callable[[str], str]) -> None:
     """Tell a Prometheus provider which version runs on each color (``{{ version }}``), which color is live and
-    the URL the analysis measures each color's slot at (``slot_url``); others need nothing."""
+    the URL the analysis measures each color's slot at (``slot_url``: on hosts, a port forwarded to the runner);
+    others need nothing."""
     prometheus = _prometheus(provider)
     if prometheus is not None:
         prometheus.versions = {color: version for color, version in versions.items() if color}
         prometheus.live_color = live
-        prometheus.slot_colors = {slot_url(color): color for color in prometheus.versions}
+        prometheus.slot_colors = {slot_url(color): color for color in ("blue", "green")}
 
 
 def preflight(provider: object) -> None:
