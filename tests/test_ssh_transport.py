@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import json
 import subprocess
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,15 +24,21 @@ def one_host(tmp_path):
         yield f
 
 
-def _connection(f) -> Connection:
+@contextlib.contextmanager
+def connected(f, trace: Path | None = None) -> Iterator[Connection]:
+    """A connection to the fleet's one host, closed with its key after the block."""
     host = f.hosts[0]
     entry = host.manifest_entry()
-    return Connection(Endpoint(entry["host"], entry["user"], entry["port"], host.name), Keyring(Credentials.from_env(f.env)))
+    conn = Connection(Endpoint(entry["host"], entry["user"], entry["port"], host.name), Keyring(Credentials.from_env(f.env)), trace=trace)
+    try:
+        yield conn
+    finally:
+        conn.close()
+        conn.keyring.close()
 
 
 def test_runs_commands_and_uploads_a_release_once(one_host, tmp_path):
-    conn = _connection(one_host)
-    try:
+    with connected(one_host) as conn:
         done = conn.run("echo out; echo err >&2; exit 7")
         assert (done.returncode, done.stdout, done.stderr) == (7, b"out\n", b"err\n")
         release = tmp_path / "release"
@@ -46,9 +55,6 @@ def test_runs_commands_and_uploads_a_release_once(one_host, tmp_path):
         assert all(json.loads(line)["what"].startswith("shell: ") for line in conn.trace.read_text().splitlines())
         with pytest.raises(SshError, match="exited 3"):
             conn.check("exit 3")
-    finally:
-        conn.close()
-        conn.keyring.close()
     assert not conn.keyring.dir.exists()  # the key leaves the disk with the run
 
 
@@ -56,16 +62,14 @@ def test_forwards_a_port_of_the_host_to_the_runner(one_host):
     server = http.server.ThreadingHTTPServer(("127.0.0.4", 0), http.server.SimpleHTTPRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    conn = _connection(one_host)
     try:
-        local = conn.forward_port("127.0.0.4", server.server_address[1])
-        c = http.client.HTTPConnection("127.0.0.1", local, timeout=5)
-        c.request("HEAD", "/")
-        assert c.getresponse().status == 200
-        c.close()
+        with connected(one_host) as conn:
+            local = conn.forward_port("127.0.0.4", server.server_address[1])
+            c = http.client.HTTPConnection("127.0.0.1", local, timeout=5)
+            c.request("HEAD", "/")
+            assert c.getresponse().status == 200
+            c.close()
     finally:
-        conn.close()
-        conn.keyring.close()
         server.shutdown()
 
 
@@ -87,10 +91,7 @@ def test_missing_secrets_are_bad_input_naming_them():
 
 def test_commands_share_one_shell_on_the_host_and_keep_their_own_output(one_host, tmp_path):
     trace = tmp_path / "trace.jsonl"
-    host = one_host.hosts[0]
-    entry = host.manifest_entry()
-    conn = Connection(Endpoint(entry["host"], entry["user"], entry["port"], host.name), Keyring(Credentials.from_env(one_host.env)), trace=trace)
-    try:
+    with connected(one_host, trace=trace) as conn:
         first = conn.check("echo $PPID")
         assert conn.check("echo $PPID") == first  # the same shell ran both: no new session per command
         done = conn.run("printf 'out'; printf 'err' >&2; exit 7")  # `exit` ends the command, not the shell
@@ -104,15 +105,11 @@ def test_commands_share_one_shell_on_the_host_and_keep_their_own_output(one_host
         lines = [json.loads(line) for line in trace.read_text().splitlines()]
         assert {line["host"] for line in lines} == {"web1"} and all(line["seconds"] >= 0 for line in lines)
         assert sum(line["what"].startswith("shell: ") for line in lines) >= 6
-    finally:
-        conn.close()
-        conn.keyring.close()
 
 
 def test_a_busy_shell_does_not_hold_up_another_command(one_host, tmp_path):
     flag = tmp_path / "flag"
-    conn = _connection(one_host)
-    try:
+    with connected(one_host) as conn:
         waiting: dict[str, object] = {}
 
         def wait_for_flag() -> None:
@@ -128,14 +125,10 @@ def test_a_busy_shell_does_not_hold_up_another_command(one_host, tmp_path):
         thread.join(30)
         done = waiting["done"]
         assert isinstance(done, subprocess.CompletedProcess) and done.returncode == 0
-    finally:
-        conn.close()
-        conn.keyring.close()
 
 
 def test_a_lost_or_stuck_shell_names_the_host_and_the_next_command_gets_a_new_one(one_host):
-    conn = _connection(one_host)
-    try:
+    with connected(one_host) as conn:
         shell = int(conn.check("echo $PPID"))
         with pytest.raises(SshError, match=r"^lost web1 \(.*@127\.0\.0\.1:\d+\): "):
             conn.run(f"kill -KILL {shell}")
@@ -143,17 +136,10 @@ def test_a_lost_or_stuck_shell_names_the_host_and_the_next_command_gets_a_new_on
         with pytest.raises(SshError, match=r"^web1 \(.*\): no answer within 0\.5s"):
             conn.run("sleep 5", timeout=0.5)
         assert conn.check("echo ok") == "ok\n"
-    finally:
-        conn.close()
-        conn.keyring.close()
 
 
 def test_a_process_a_command_leaves_behind_does_not_write_into_the_next_answer(one_host):
-    conn = _connection(one_host)
-    try:
+    with connected(one_host) as conn:
         assert conn.check("(sleep 0.5; echo late; echo late >&2) & echo now") == "now\n"
         done = conn.run("sleep 1.5; printf x")  # the left-behind process writes while this one runs
         assert (done.stdout, done.stderr) == (b"x", b"")
-    finally:
-        conn.close()
-        conn.keyring.close()
